@@ -1,0 +1,117 @@
+// Package schemas defines the Arrow schema of every astroformer table, once.
+//
+// Each table (cutouts, rejects, catalog, metrics) is described by a function
+// returning a fresh *arrow.Schema whose fields carry a unit and a description
+// in their metadata. Validate compares a schema found on disk with the one a
+// reader expects and reports the first difference as a *SchemaError.
+package schemas
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Version is the version of the table schemas defined here. It is stored in
+// every Parquet part file and changes whenever a schema changes incompatibly.
+const Version = "1"
+
+// Keys of the Arrow field metadata set on every field.
+const (
+	MetaUnit        = "unit"
+	MetaDescription = "description"
+)
+
+// MetaTable is the schema-level metadata key naming the table a schema
+// describes ("cutouts", "rejects", "catalog", "metrics").
+const MetaTable = "astroformer.table"
+
+// Split names used in the split column. An empty string means not assigned.
+const (
+	SplitTrain = "train"
+	SplitVal   = "val"
+	SplitTest  = "test"
+)
+
+// field builds an Arrow field with unit and description metadata.
+func field(name string, typ arrow.DataType, nullable bool, unit, description string) arrow.Field {
+	return arrow.Field{
+		Name:     name,
+		Type:     typ,
+		Nullable: nullable,
+		Metadata: arrow.NewMetadata(
+			[]string{MetaUnit, MetaDescription},
+			[]string{unit, description},
+		),
+	}
+}
+
+func tableSchema(table string, fields []arrow.Field) *arrow.Schema {
+	md := arrow.NewMetadata([]string{MetaTable}, []string{table})
+	return arrow.NewSchema(fields, &md)
+}
+
+// Cutouts returns the schema of the cutouts table: one row per galaxy image.
+// Pixels are raw uint8 bytes in height×width×channels (HWC) order.
+func Cutouts() *arrow.Schema {
+	return tableSchema("cutouts", []arrow.Field{
+		field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object within the table"),
+		field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"),
+		field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"),
+		field("label", arrow.PrimitiveTypes.Int16, true, "", "class index; null when unlabelled"),
+		field("label_name", arrow.BinaryTypes.String, true, "", "class name of label"),
+		field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or "" when not assigned`),
+		field("height", arrow.PrimitiveTypes.Int32, false, "pixel", "image height"),
+		field("width", arrow.PrimitiveTypes.Int32, false, "pixel", "image width"),
+		field("channels", arrow.PrimitiveTypes.Int32, false, "", "number of image channels"),
+		field("pixels", arrow.BinaryTypes.Binary, false, "", "raw uint8 pixels, height×width×channels (HWC) order"),
+		field("pixel_scale", arrow.PrimitiveTypes.Float64, true, "arcsec/pixel", "angular size of one pixel"),
+		field("bands", arrow.BinaryTypes.String, false, "", `photometric bands of the channels in order, e.g. "grz"`),
+		field("source", arrow.BinaryTypes.String, false, "", "file or generator the cutout was read from"),
+		field("survey", arrow.BinaryTypes.String, true, "", "survey name"),
+		field("release", arrow.BinaryTypes.String, true, "", "survey data release"),
+		field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"),
+		field("raw", arrow.BinaryTypes.Binary, true, "", "optional float32 little-endian planar (bands, height, width) fluxes as read from the source"),
+	})
+}
+
+// Rejects returns the schema of the rejects table: one row per input record
+// that a stage could not turn into an output row.
+func Rejects() *arrow.Schema {
+	return tableSchema("rejects", []arrow.Field{
+		field("stage", arrow.BinaryTypes.String, false, "", "stage that rejected the record"),
+		field("source", arrow.BinaryTypes.String, false, "", "file the record came from"),
+		field("position", arrow.BinaryTypes.String, false, "", `position within the source, e.g. "row 17" or "byte 4096"`),
+		field("object_id", arrow.BinaryTypes.String, true, "", "object identifier, when known"),
+		field("reason", arrow.BinaryTypes.String, false, "", "why the record was rejected"),
+	})
+}
+
+// Metrics returns the schema of the metrics table, in long format: one row
+// per (scope, epoch, step, name, class) value with an optional interval.
+func Metrics() *arrow.Schema {
+	return tableSchema("metrics", []arrow.Field{
+		field("scope", arrow.BinaryTypes.String, false, "", `what the value describes, e.g. "train", "val", "test", "eval"`),
+		field("epoch", arrow.PrimitiveTypes.Int32, true, "", "training epoch"),
+		field("step", arrow.PrimitiveTypes.Int64, true, "", "optimiser step"),
+		field("name", arrow.BinaryTypes.String, false, "", "metric name"),
+		field("class", arrow.BinaryTypes.String, true, "", "class name for per-class metrics"),
+		field("value", arrow.PrimitiveTypes.Float64, false, "", "metric value"),
+		field("lower", arrow.PrimitiveTypes.Float64, true, "", "lower bound of the confidence interval"),
+		field("upper", arrow.PrimitiveTypes.Float64, true, "", "upper bound of the confidence interval"),
+	})
+}
+
+// Galaxy10Classes returns the ten Galaxy10 DECals class names in label order.
+func Galaxy10Classes() []string {
+	return []string{
+		"Disturbed Galaxies",
+		"Merging Galaxies",
+		"Round Smooth Galaxies",
+		"In-between Round Smooth Galaxies",
+		"Cigar Shaped Smooth Galaxies",
+		"Barred Spiral Galaxies",
+		"Unbarred Tight Spiral Galaxies",
+		"Unbarred Loose Spiral Galaxies",
+		"Edge-on Galaxies without Bulge",
+		"Edge-on Galaxies with Bulge",
+	}
+}
