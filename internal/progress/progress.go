@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/vbauerster/mpb/v8"
@@ -20,11 +22,19 @@ import (
 // Group is a set of bars drawn together on one terminal. A nil *Group is
 // valid and silent.
 type Group struct {
-	out  io.Writer
-	p    *mpb.Progress
+	out      io.Writer
+	p        *mpb.Progress
+	refresh  chan any      // render requests: a ticker's and Close's
+	stop     chan struct{} // closed by Close to stop the ticker
+	shutdown chan any      // closed by mpb once it has shut down
+	closed   atomic.Bool   // set once drawing has ended; writes go straight to out
+
 	mu   sync.Mutex
 	bars []*Bar
 }
+
+// refreshRate is how often bars are redrawn.
+const refreshRate = 150 * time.Millisecond
 
 // New returns a Group that draws on w if w is a terminal, and a silent Group
 // otherwise. Only an *os.File can be a terminal.
@@ -33,9 +43,44 @@ func New(w io.Writer) *Group {
 	if !ok || !IsTerminal(f) {
 		return &Group{out: w}
 	}
-	return &Group{
-		out: w,
-		p:   mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.PopCompletedMode()),
+	g := &Group{
+		out:      w,
+		refresh:  make(chan any),
+		stop:     make(chan struct{}),
+		shutdown: make(chan any),
+	}
+	g.p = mpb.New(
+		mpb.WithOutput(w),
+		mpb.WithWidth(40),
+		mpb.PopCompletedMode(),
+		mpb.WithManualRefresh(g.refresh),
+		mpb.WithShutdownNotifier(g.shutdown),
+	)
+	go g.tick()
+	return g
+}
+
+// tick requests a redraw every refreshRate until Close or shutdown. Redraws
+// are requested here rather than by mpb so that Close can request the last
+// one, which also prints the log lines written since the one before.
+func (g *Group) tick() {
+	t := time.NewTicker(refreshRate)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			select {
+			case g.refresh <- now:
+			case <-g.stop:
+				return
+			case <-g.shutdown:
+				return
+			}
+		case <-g.stop:
+			return
+		case <-g.shutdown:
+			return
+		}
 	}
 }
 
@@ -61,16 +106,17 @@ func (g *Group) Writer() io.Writer {
 	return groupWriter{g}
 }
 
-// groupWriter writes above the bars and falls back to the underlying writer
-// once the group is closed.
+// groupWriter writes above the bars: mpb holds the bytes until the next
+// redraw. Once drawing has ended, it writes to the underlying writer.
 type groupWriter struct{ g *Group }
 
 func (w groupWriter) Write(b []byte) (int, error) {
-	n, err := w.g.p.Write(b)
-	if err != nil {
-		return w.g.out.Write(b)
+	if !w.g.closed.Load() {
+		if n, err := w.g.p.Write(b); err == nil {
+			return n, nil
+		}
 	}
-	return n, nil
+	return w.g.out.Write(b)
 }
 
 // Bar adds a bar labelled name that completes at total. A total of zero or
@@ -87,22 +133,25 @@ func (g *Group) Bar(name string, total int64) *Bar {
 		),
 		mpb.AppendDecorators(
 			decor.Percentage(decor.WCSyncSpace),
-			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done"),
+			decor.OnAbort(decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "done"), "stopped"),
 		),
 	)}
+	b.known.Store(total > 0)
 	g.mu.Lock()
 	g.bars = append(g.bars, b)
 	g.mu.Unlock()
 	return b
 }
 
-// Close stops drawing: bars that are not done are dropped where they stand,
-// and Close waits until the terminal has been updated for the last time.
-// The Group must not be used afterwards. Close on a silent group is a no-op.
+// Close stops drawing: bars that are not done are left where they stand,
+// the bars and the log lines written through Writer are drawn a last time,
+// and later writes go straight to the underlying writer. The Group must
+// not be used for bars afterwards. Close on a silent group is a no-op.
 func (g *Group) Close() {
-	if !g.Active() {
+	if !g.Active() || g.closed.Load() {
 		return
 	}
+	close(g.stop)
 	g.mu.Lock()
 	bars := g.bars
 	g.bars = nil
@@ -112,12 +161,19 @@ func (g *Group) Close() {
 			b.b.Abort(false)
 		}
 	}
+	select {
+	case g.refresh <- time.Now():
+	case <-g.shutdown:
+	}
 	g.p.Wait()
+	g.closed.Store(true)
 }
 
-// Bar is one progress bar. A nil *Bar is valid and does nothing.
+// Bar is one progress bar. A nil *Bar is valid and does nothing. Its
+// methods may be called from several goroutines.
 type Bar struct {
-	b *mpb.Bar
+	b     *mpb.Bar
+	known atomic.Bool // the total is known
 }
 
 // Increment advances the bar by one.
@@ -134,16 +190,23 @@ func (b *Bar) IncrBy(n int) {
 	}
 }
 
-// SetTotal changes the amount at which the bar completes.
+// SetTotal sets the amount at which the bar completes.
 func (b *Bar) SetTotal(total int64) {
 	if b != nil {
+		b.known.Store(true)
 		b.b.SetTotal(total, false)
 	}
 }
 
-// Done marks the bar complete at its current value, whatever its total.
+// Done ends the bar: no more progress will come. A bar whose total was
+// never known completes at its current value; a bar short of its total (a
+// stage that failed or was interrupted) stays where it stopped.
 func (b *Bar) Done() {
-	if b != nil {
+	switch {
+	case b == nil:
+	case !b.known.Load():
 		b.b.SetTotal(-1, true)
+	case !b.b.Completed():
+		b.b.Abort(false)
 	}
 }

@@ -1,0 +1,65 @@
+# astroformer — the two commands a fresh machine needs are `make demo` and `make test`.
+# Both fetch Go modules themselves. OpenBLAS (Debian libopenblas-dev) is used when present;
+# without it everything builds and runs with gonum's pure-Go BLAS (slower, same results).
+
+GO        ?= go
+BIN       := bin/astroformer
+JOB       ?= jobs/demo.hcl
+FUZZTIME  ?= 5s
+# BLAS=openblas|gonum; auto-detected from the installed headers and library.
+BLAS      ?= $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && ls /usr/lib/*/libopenblas.so >/dev/null 2>&1 && echo openblas || echo gonum)
+TAGS      := $(if $(filter openblas,$(BLAS)),openblas,)
+export CGO_LDFLAGS := $(if $(filter openblas,$(BLAS)),-lopenblas,)
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.Version=$(VERSION)
+
+.PHONY: all build demo test fuzz bench vet fmt clean deps blas
+
+all: build
+
+deps:
+	$(GO) mod download
+
+build: deps
+	@mkdir -p bin
+	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/astroformer
+
+# The main job on the embedded default data (a synthetic survey release).
+demo: build
+	./$(BIN) run $(JOB)
+
+# Unit, parity and integration tests, then a short run of every fuzz target.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -tags '$(TAGS)' -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	  dir=$$(dirname $$file); \
+	  for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "fuzz $$dir $$f ($(FUZZTIME))"; \
+	    $(GO) test -tags '$(TAGS)' -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
+
+# Benchmarks (not tests): writes BENCHMARKS.md. Needs Debian's python3-torch for the reference
+# and python3-h5py for the ingest comparison; `make bench-deps` installs them (root, apt-get).
+bench: build
+	./scripts/bench.sh
+
+bench-deps:
+	apt-get install -y python3-torch python3-h5py libopenblas-dev
+
+# Installs OpenBLAS for the fast build (optional).
+blas:
+	apt-get install -y libopenblas-dev
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin runs .bench

@@ -1,0 +1,36 @@
+// Package deps pins the module graph while the project is assembled; it is removed once every
+// dependency is imported by real code.
+package deps
+
+import (
+	_ "github.com/apache/arrow-go/v18/arrow"
+	_ "github.com/apache/arrow-go/v18/arrow/array"
+	_ "github.com/apache/arrow-go/v18/arrow/ipc"
+	_ "github.com/apache/arrow-go/v18/arrow/memory"
+	_ "github.com/apache/arrow-go/v18/parquet/file"
+	_ "github.com/apache/arrow-go/v18/parquet/pqarrow"
+	_ "github.com/astrogo/fitsio"
+	_ "github.com/hashicorp/go-hclog"
+	_ "github.com/hashicorp/hcl/v2"
+	_ "github.com/hashicorp/hcl/v2/gohcl"
+	_ "github.com/hashicorp/hcl/v2/hclparse"
+	_ "github.com/hashicorp/hcl/v2/hclsyntax"
+	_ "github.com/mattn/go-isatty"
+	_ "github.com/parquet-go/parquet-go"
+	_ "github.com/parquet-go/parquet-go/compress/zstd"
+	_ "github.com/scigolib/hdf5"
+	_ "github.com/vbauerster/mpb/v8"
+	_ "github.com/vbauerster/mpb/v8/decor"
+	_ "github.com/zclconf/go-cty/cty"
+	_ "golang.org/x/image/font/basicfont"
+	_ "golang.org/x/image/draw"
+	_ "gonum.org/v1/gonum/blas/gonum"
+	_ "gonum.org/v1/gonum/blas/blas32"
+	_ "gonum.org/v1/netlib/blas/netlib"
+	_ "gonum.org/v1/plot"
+	_ "gonum.org/v1/plot/plotter"
+	_ "gonum.org/v1/plot/vg"
+	_ "gonum.org/v1/plot/vg/draw"
+	_ "gorgonia.org/gorgonia"
+	_ "gorgonia.org/tensor"
+)

@@ -1,0 +1,54 @@
+package model
+
+import "math"
+
+// AdamW is PyTorch's AdamW optimiser (Loshchilov & Hutter): Adam with bias
+// correction and decoupled weight decay, applied only to parameters whose
+// Decay is set. LR may be changed between updates (a schedule).
+type AdamW struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Step                               int64       // updates made so far
+	M, V                               [][]float32 // first and second moments, one per parameter
+}
+
+// NewAdamW returns an optimiser for params with PyTorch's default betas
+// (0.9, 0.999) and eps 1e-8, and zero moments.
+func NewAdamW(params []*Param, lr, weightDecay float64) *AdamW {
+	o := &AdamW{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay,
+		M: make([][]float32, len(params)), V: make([][]float32, len(params))}
+	for i, p := range params {
+		o.M[i] = make([]float32, len(p.Data))
+		o.V[i] = make([]float32, len(p.Data))
+	}
+	return o
+}
+
+// Update applies one step to params, which must be the list the optimiser
+// was made for, from their Grad:
+//
+//	p ← p·(1 − lr·wd)            (when p.Decay)
+//	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²
+//	p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps)
+func (o *AdamW) Update(params []*Param) {
+	o.Step++
+	bc1 := 1 - math.Pow(o.Beta1, float64(o.Step))
+	bc2 := 1 - math.Pow(o.Beta2, float64(o.Step))
+	stepSize := o.LR / bc1
+	bc2Sqrt := math.Sqrt(bc2)
+	b1, b2 := float32(o.Beta1), float32(o.Beta2)
+	parallelFor(len(params), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p, m, v := params[i], o.M[i], o.V[i]
+			decay := float32(1)
+			if p.Decay {
+				decay = float32(1 - o.LR*o.WeightDecay)
+			}
+			for j, g := range p.Grad {
+				m[j] = b1*m[j] + (1-b1)*g
+				v[j] = b2*v[j] + (1-b2)*g*g
+				denom := math.Sqrt(float64(v[j]))/bc2Sqrt + o.Eps
+				p.Data[j] = float32(float64(p.Data[j]*decay) - stepSize*float64(m[j])/denom)
+			}
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package model
+
+import "gorgonia.org/gorgonia"
+
+// layers builds the Astroformer's blocks from its parameter nodes, named as
+// in the reference's state_dict.
+type layers struct {
+	*builder
+	params map[string]*gorgonia.Node
+	stats  map[string]*bnStats
+	state  *runState
+}
+
+func (l *layers) p(name string) *gorgonia.Node {
+	n, ok := l.params[name]
+	if !ok {
+		l.failf("no parameter %s", name)
+	}
+	return n
+}
+
+func (l *layers) bn(prefix string, x *gorgonia.Node, act bool) *gorgonia.Node {
+	st, ok := l.stats[prefix]
+	if !ok || st.mean == nil || st.variance == nil || st.tracked == nil {
+		l.failf("no running statistics for %s", prefix)
+	}
+	return l.batchNorm(prefix, x, l.p(prefix+".weight"), l.p(prefix+".bias"), st, act)
+}
+
+func (l *layers) ln(prefix string, x *gorgonia.Node) *gorgonia.Node {
+	return l.layerNorm(prefix, x, l.p(prefix+".weight"), l.p(prefix+".bias"))
+}
+
+func (l *layers) conv1(prefix string, x *gorgonia.Node, bias bool) *gorgonia.Node {
+	var b *gorgonia.Node
+	if bias {
+		b = l.p(prefix + ".bias")
+	}
+	return l.conv1x1(prefix, x, l.p(prefix+".weight"), b, true)
+}
+
+// stem is conv3x3 stride 2, BatchNorm + GELU, conv3x3 stride 1.
+func (l *layers) stem(x *gorgonia.Node) *gorgonia.Node {
+	h := l.conv3x3("stem.conv1", x, l.p("stem.conv1.weight"), 2, false)
+	h = l.bn("stem.norm1", h, true)
+	return l.conv3x3("stem.conv2", h, l.p("stem.conv2.weight"), 1, true)
+}
+
+// downsample is the strided shortcut: a 2x2 average pool, then a 1x1
+// convolution with bias when the width changes.
+func (l *layers) downsample(prefix string, x *gorgonia.Node, cin, cout int) *gorgonia.Node {
+	h := l.avgPool2(prefix, x)
+	if cin != cout {
+		h = l.conv1(prefix+".expand", h, true)
+	}
+	return h
+}
+
+// mbconv is an MBConv block: pre-norm, 1x1 expansion to MidWidth, depthwise
+// 3x3 (stride 2 in a stage's first block), squeeze-excitation, 1x1
+// projection, stochastic depth and the residual sum.
+func (l *layers) mbconv(prefix string, x *gorgonia.Node, cin, cout int, first bool, dropPath float64) *gorgonia.Node {
+	shortcut, stride := x, 1
+	if first {
+		shortcut, stride = l.downsample(prefix+".shortcut", x, cin, cout), 2
+	}
+	h := l.bn(prefix+".pre_norm", x, false)
+	h = l.conv1(prefix+".conv1_1x1", h, false)
+	h = l.bn(prefix+".norm1", h, true)
+	h = l.depthwise(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"), stride)
+	h = l.bn(prefix+".norm2", h, true)
+	h = l.squeezeExcite(prefix+".se", h, l.p(prefix+".se.fc1.weight"), l.p(prefix+".se.fc1.bias"),
+		l.p(prefix+".se.fc2.weight"), l.p(prefix+".se.fc2.bias"))
+	h = l.conv1(prefix+".conv3_1x1", h, true)
+	h = l.drop(prefix+".drop_path", h, l.state, dropPath, true)
+	return l.add(prefix+".residual", h, shortcut)
+}
+
+// transformer is a transformer block over the whole feature map: LayerNorm
+// (and a 2x2 pool in a stage's first block), attention with relative
+// position bias, then LayerNorm and a GELU MLP of ratio 4, each residual.
+func (l *layers) transformer(prefix string, x *gorgonia.Node, cin, cout int, first bool, grid [2]int, dropPath float64) *gorgonia.Node {
+	var shortcut, h *gorgonia.Node
+	if first {
+		shortcut = l.downsample(prefix+".shortcut", x, cin, cout)
+		h = l.ln(prefix+".norm1.norm", x)
+		h = l.avgPool2(prefix+".norm1.down", h)
+	} else {
+		shortcut = x
+		h = l.ln(prefix+".norm1", x)
+	}
+	h = l.conv1(prefix+".attn.qkv", h, true)
+	h = l.attention(prefix+".attn", h, l.p(prefix+".attn.rel_pos.relative_position_bias_table"), grid[0], grid[1])
+	h = l.conv1(prefix+".attn.proj", h, true)
+	h = l.drop(prefix+".drop_path1", h, l.state, dropPath, true)
+	x = l.add(prefix+".residual1", shortcut, h)
+
+	h = l.ln(prefix+".norm2", x)
+	h = l.conv1(prefix+".mlp.fc1", h, true)
+	h = l.apply(prefix+".mlp.act", h.Shape(), geluOp{}, h)
+	h = l.conv1(prefix+".mlp.fc2", h, true)
+	h = l.drop(prefix+".drop_path2", h, l.state, dropPath, true)
+	return l.add(prefix+".residual2", x, h)
+}
+
+// head is global average pooling, LayerNorm, the tanh pre-logits layer,
+// dropout and the classifier.
+func (l *layers) head(x *gorgonia.Node, dropout float64) *gorgonia.Node {
+	h := l.meanPool("head.pool", x)
+	h = l.ln("head.norm", h)
+	h = l.linear("head.pre_logits.fc", h, l.p("head.pre_logits.fc.weight"), l.p("head.pre_logits.fc.bias"))
+	h = l.apply("head.pre_logits.act", h.Shape(), tanhOp{}, h)
+	h = l.drop("head.drop", h, l.state, dropout, false)
+	return l.linear("head.fc", h, l.p("head.fc.weight"), l.p("head.fc.bias"))
+}

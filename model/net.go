@@ -1,0 +1,292 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maxGraphs bounds the compiled graphs a Net keeps: typically one training
+// batch size, the smaller last batch of an epoch and one evaluation size.
+const maxGraphs = 4
+
+// Net is an Astroformer with its parameters and batch-norm buffers. Its
+// forward and backward passes run as gorgonia graphs, one per batch size and
+// mode, compiled on first use and cached. A Net is not safe for concurrent
+// use.
+type Net struct {
+	spec    Spec
+	params  []*Param
+	buffers []*Buffer
+	gemm    gemm
+	graphs  []*graph // least recently used first
+}
+
+// New returns the network of spec s with freshly initialised parameters, as
+// timm initialises CoAtNet-style models: convolution weights from
+// N(0, 2/fan_out), linear weights and relative position tables from a normal
+// of standard deviation 0.02 truncated at two deviations, biases zero, norms
+// one and zero. seed fixes the draw.
+func New(s Spec, seed int64) (*Net, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Net{spec: s, gemm: newGEMM()}
+	n.params, n.buffers = Allocate(s)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	for _, p := range n.params {
+		initParam(p, rng)
+	}
+	return n, nil
+}
+
+func initParam(p *Param, rng *rand.Rand) {
+	switch p.Kind {
+	case ConvWeight:
+		fanOut := p.Shape[0] * p.Shape[2] * p.Shape[3]
+		if strings.HasSuffix(p.Name, ".conv2_kxk.weight") { // depthwise: groups = out channels
+			fanOut = p.Shape[2] * p.Shape[3]
+		}
+		std := math.Sqrt(2 / float64(fanOut))
+		for i := range p.Data {
+			p.Data[i] = float32(rng.NormFloat64() * std)
+		}
+	case LinearWeight, RelPosTable:
+		for i := range p.Data {
+			v := rng.NormFloat64()
+			for math.Abs(v) > 2 {
+				v = rng.NormFloat64()
+			}
+			p.Data[i] = float32(0.02 * v)
+		}
+	case NormWeight:
+		for i := range p.Data {
+			p.Data[i] = 1
+		}
+	default:
+		clear(p.Data)
+	}
+}
+
+// Spec returns the spec the network was built for.
+func (n *Net) Spec() Spec { return n.spec }
+
+// Params returns the trainable parameters in state_dict order. The tensors
+// are the network's own: writing Data changes the network.
+func (n *Net) Params() []*Param { return n.params }
+
+// Buffers returns the batch-norm running statistics in state_dict order,
+// the network's own tensors.
+func (n *Net) Buffers() []*Buffer { return n.buffers }
+
+// Forward runs the network in evaluation mode on x, a batch of NCHW float32
+// images [batch, InChans, ImageH, ImageW], and returns the logits
+// [batch, Classes].
+func (n *Net) Forward(x []float32, batch int) ([]float32, error) {
+	g, err := n.run(x, nil, batch, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), opOf(g.logits).data...), nil
+}
+
+// Activations runs the network in evaluation mode like Forward and returns
+// the feature maps after the stem ("stem") and after each stage
+// ("stages.0" to "stages.3"), NCHW, plus the logits ("logits").
+func (n *Net) Activations(x []float32, batch int) (map[string][]float32, error) {
+	g, err := n.run(x, nil, batch, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	acts := map[string][]float32{"logits": append([]float32(nil), opOf(g.logits).data...)}
+	for i, a := range g.acts {
+		name := "stem"
+		if i > 0 {
+			name = fmt.Sprintf("stages.%d", i-1)
+		}
+		acts[name] = append([]float32(nil), opOf(a).data...)
+	}
+	return acts, nil
+}
+
+// TrainStep runs one training step without the optimiser: the forward pass
+// in training mode (batch statistics, dropout and stochastic depth drawn
+// from rng), the loss against targets, soft class probabilities
+// [batch, Classes] whose rows sum to one, and the backward pass. It
+// overwrites every Param.Grad, updates the batch-norm running statistics and
+// returns the mean loss over the batch. rng may be nil when the spec has no
+// dropout and no stochastic depth.
+func (n *Net) TrainStep(x, targets []float32, batch int, rng *rand.Rand) (float64, error) {
+	if rng == nil && (n.spec.Dropout > 0 || n.spec.DropPath > 0) {
+		return 0, errors.New("model: TrainStep: dropout or drop path is set but rng is nil")
+	}
+	if len(targets) != batch*n.spec.Classes {
+		return 0, fmt.Errorf("model: TrainStep: %d target values for batch %d of %d classes, want %d",
+			len(targets), batch, n.spec.Classes, batch*n.spec.Classes)
+	}
+	g, err := n.run(x, targets, batch, true, rng)
+	if err != nil {
+		return 0, err
+	}
+	for i, gn := range g.grads {
+		d, err := float32s(gn.Value())
+		if err != nil || len(d) != len(n.params[i].Grad) {
+			return 0, fmt.Errorf("model: TrainStep: gradient of %s: %d values, %v", n.params[i].Name, len(d), err)
+		}
+		copy(n.params[i].Grad, d)
+	}
+	return float64(opOf(g.loss).data[0]), nil
+}
+
+// run copies the inputs into the graph for (batch, train) and runs it.
+func (n *Net) run(x, targets []float32, batch int, train bool, rng *rand.Rand) (*graph, error) {
+	s := n.spec
+	if batch < 1 {
+		return nil, fmt.Errorf("model: batch size %d, want at least 1", batch)
+	}
+	if want := batch * s.InChans * s.ImageH * s.ImageW; len(x) != want {
+		return nil, fmt.Errorf("model: input has %d values, want %d for %d images of %dx%dx%d",
+			len(x), want, batch, s.InChans, s.ImageH, s.ImageW)
+	}
+	g, err := n.graph(batch, train)
+	if err != nil {
+		return nil, err
+	}
+	copy(g.x, x)
+	copy(g.targets, targets)
+	g.state.rng = rng
+	defer func() { g.state.rng = nil }()
+	g.vm.Reset()
+	if err := g.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("model: running the %s graph for batch %d: %w", mode(train), batch, err)
+	}
+	return g, nil
+}
+
+func mode(train bool) string {
+	if train {
+		return "training"
+	}
+	return "evaluation"
+}
+
+// graph returns the compiled graph for (batch, train), building it on
+// first use and evicting the least recently used one beyond maxGraphs.
+func (n *Net) graph(batch int, train bool) (*graph, error) {
+	for i, g := range n.graphs {
+		if g.batch == batch && g.train == train {
+			n.graphs = append(append(n.graphs[:i:i], n.graphs[i+1:]...), g)
+			return g, nil
+		}
+	}
+	g, err := n.build(batch, train)
+	if err != nil {
+		return nil, err
+	}
+	if len(n.graphs) == maxGraphs {
+		n.graphs[0].vm.Close()
+		n.graphs = n.graphs[1:]
+	}
+	n.graphs = append(n.graphs, g)
+	return g, nil
+}
+
+// graph is the network compiled for one batch size and mode.
+type graph struct {
+	batch      int
+	train      bool
+	vm         gorgonia.VM
+	x, targets []float32 // bound to the input nodes
+	state      *runState
+	acts       [5]*gorgonia.Node // stem and the four stages
+	logits     *gorgonia.Node
+	loss       *gorgonia.Node // training only
+	grads      gorgonia.Nodes // training only, one per parameter
+}
+
+// build adds the network's nodes, and in training mode the loss and the
+// gradient nodes, to a new graph and compiles it for a tape machine.
+func (n *Net) build(batch int, train bool) (gr *graph, err error) {
+	s := n.spec
+	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train}
+	defer b.recover(&err)
+	gr = &graph{batch: batch, train: train, state: &runState{},
+		x: make([]float32, batch*s.InChans*s.ImageH*s.ImageW)}
+	x := b.input("input", gr.x, batch, s.InChans, s.ImageH, s.ImageW)
+
+	nodes := make(map[string]*gorgonia.Node, len(n.params))
+	wrt := make(gorgonia.Nodes, len(n.params))
+	for i, p := range n.params {
+		wrt[i] = b.input(p.Name, p.Data, p.Shape...)
+		nodes[p.Name] = wrt[i]
+	}
+	stats := make(map[string]*bnStats)
+	for _, buf := range n.buffers {
+		prefix := buf.Name[:strings.LastIndexByte(buf.Name, '.')]
+		st := stats[prefix]
+		if st == nil {
+			st = &bnStats{}
+			stats[prefix] = st
+		}
+		switch buf.Kind {
+		case RunningMean:
+			st.mean = buf.Data
+		case RunningVar:
+			st.variance = buf.Data
+		case NumBatchesTracked:
+			st.tracked = buf.Data
+		}
+	}
+	l := &layers{builder: b, params: nodes, stats: stats, state: gr.state}
+
+	h := l.stem(x)
+	gr.acts[0] = h
+	grids := s.Grids()
+	total, block := s.Depths[0]+s.Depths[1]+s.Depths[2]+s.Depths[3], 0
+	c := s.StemWidth
+	for st := range 4 {
+		for i := range s.Depths[st] {
+			prefix := fmt.Sprintf("stages.%d.blocks.%d", st, i)
+			dpr := 0.0
+			if total > 1 {
+				dpr = s.DropPath * float64(block) / float64(total-1)
+			}
+			if st < 3 {
+				h = l.mbconv(prefix, h, c, s.Dims[st], i == 0, dpr)
+			} else {
+				h = l.transformer(prefix, h, c, s.Dims[st], i == 0, grids[4], dpr)
+			}
+			c = s.Dims[st]
+			block++
+		}
+		gr.acts[st+1] = h
+	}
+	gr.logits = l.head(h, s.Dropout)
+
+	if train {
+		gr.targets = make([]float32, batch*s.Classes)
+		t := b.input("targets", gr.targets, batch, s.Classes)
+		gr.loss = b.softCrossEntropy("loss", gr.logits, t)
+		if gr.grads, err = gorgonia.Grad(gr.loss, wrt...); err != nil {
+			return nil, fmt.Errorf("model: differentiating the network: %w", err)
+		}
+	}
+	prog, locs, err := gorgonia.Compile(b.g)
+	if err != nil {
+		return nil, fmt.Errorf("model: compiling the %s graph for batch %d: %w", mode(train), batch, err)
+	}
+	gr.vm = gorgonia.NewTapeMachine(b.g, gorgonia.WithPrecompiled(prog, locs))
+	return gr, nil
+}
+
+// input adds an input node whose value is a tensor over data.
+func (b *builder) input(name string, data []float32, shape ...int) *gorgonia.Node {
+	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+	return gorgonia.NewTensor(b.g, tensor.Float32, len(shape), gorgonia.WithShape(shape...),
+		gorgonia.WithName(name), gorgonia.WithValue(v))
+}

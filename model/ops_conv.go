@@ -1,0 +1,483 @@
+package model
+
+import "gorgonia.org/gorgonia"
+
+// scratch returns n buffers of size elements each, reusing bufs when they
+// are big enough. Buffers are not cleared.
+func scratch(bufs [][]float32, n, size int) [][]float32 {
+	if len(bufs) < n {
+		bufs = append(bufs, make([][]float32, n-len(bufs))...)
+	}
+	for i := range bufs[:n] {
+		if len(bufs[i]) < size {
+			bufs[i] = make([]float32, size)
+		}
+	}
+	return bufs
+}
+
+// sumInto sets dst to the sum of the first size elements of parts.
+func sumInto(dst []float32, parts [][]float32) {
+	copy(dst, parts[0][:len(dst)])
+	for _, p := range parts[1:] {
+		p = p[:len(dst)]
+		for i, v := range p {
+			dst[i] += v
+		}
+	}
+}
+
+// conv1x1 is a 1x1 convolution (stride 1) of NCHW input x [B,Cin,H,W] with
+// weight [Cout,Cin,1,1] and an optional bias [Cout], computed without
+// im2col: one matrix product per sample on large maps, and on small maps
+// (fewer than gatherBelow positions) one product over the whole batch after
+// gathering the channels of all samples side by side.
+type conv1x1 struct {
+	gemm                 gemm
+	batch, cin, cout, hw int
+	bias, inputGrad      bool
+	xs, ys               []float32 // gathered input and output, small maps only
+}
+
+// gatherBelow is the map size under which conv1x1 gathers the batch into
+// one matrix product: per-sample products that narrow waste most of a GEMM.
+const gatherBelow = 256
+
+// conv1x1 adds a 1x1 convolution; bias may be nil. inputGrad says whether
+// the gradient with respect to x is needed.
+func (b *builder) conv1x1(name string, x, w, bias *gorgonia.Node, inputGrad bool) *gorgonia.Node {
+	batch, cin, h, wd := b.dims4(x)
+	ws := w.Shape()
+	if len(ws) != 4 || ws[1] != cin || ws[2] != 1 || ws[3] != 1 {
+		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
+	}
+	k := &conv1x1{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], hw: h * wd, bias: bias != nil, inputGrad: inputGrad}
+	if bias != nil {
+		return b.apply(name, []int{batch, ws[0], h, wd}, k, x, w, bias)
+	}
+	return b.apply(name, []int{batch, ws[0], h, wd}, k, x, w)
+}
+
+func (k *conv1x1) gathered() bool { return k.hw < gatherBelow }
+
+// gather copies NCHW x [B,C,HW] into g [C, B·HW].
+func gather(g, x []float32, batch, c, hw int) {
+	for n := range batch {
+		for ch := range c {
+			copy(g[(ch*batch+n)*hw:(ch*batch+n+1)*hw], x[(n*c+ch)*hw:(n*c+ch+1)*hw])
+		}
+	}
+}
+
+// scatter copies g [C, B·HW] into NCHW x [B,C,HW].
+func scatter(x, g []float32, batch, c, hw int) {
+	for n := range batch {
+		for ch := range c {
+			copy(x[(n*c+ch)*hw:(n*c+ch+1)*hw], g[(ch*batch+n)*hw:(ch*batch+n+1)*hw])
+		}
+	}
+}
+
+// grow returns buf resized to n elements, reallocated only when too small.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+func (k *conv1x1) forward(y []float32, in [][]float32) {
+	x, w := in[0], in[1]
+	if k.gathered() {
+		cols := k.batch * k.hw
+		k.xs, k.ys = grow(k.xs, k.cin*cols), grow(k.ys, k.cout*cols)
+		gather(k.xs, x, k.batch, k.cin, k.hw)
+		var beta float32
+		if k.bias {
+			fillRows(k.ys, in[2], cols)
+			beta = 1
+		}
+		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, k.xs, cols, beta, k.ys, cols)
+		scatter(y, k.ys, k.batch, k.cout, k.hw)
+		return
+	}
+	xs, ys := k.cin*k.hw, k.cout*k.hw
+	parallelFor(k.batch, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			yn := y[n*ys : (n+1)*ys]
+			var beta float32
+			if k.bias {
+				fillRows(yn, in[2], k.hw)
+				beta = 1
+			}
+			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.hw, k.cin, 1, w, k.cin, x[n*xs:(n+1)*xs], k.hw, beta, yn, k.hw)
+		}
+	})
+}
+
+// fillRows sets row r of the matrix y (rows of width cols) to v[r].
+func fillRows(y, v []float32, cols int) {
+	for r, val := range v {
+		row := y[r*cols : (r+1)*cols]
+		for i := range row {
+			row[i] = val
+		}
+	}
+}
+
+func (k *conv1x1) wrt() []bool {
+	if k.bias {
+		return []bool{k.inputGrad, true, true}
+	}
+	return []bool{k.inputGrad, true}
+}
+
+func (k *conv1x1) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
+	g := make(gorgonia.Nodes, len(in))
+	if k.inputGrad {
+		g[0] = b.apply("conv1x1.dx", in[0].Shape(), &conv1x1DX{conv1x1: k}, dy, in[1])
+	}
+	g[1] = b.apply("conv1x1.dw", in[1].Shape(), &conv1x1DW{conv1x1: k}, dy, in[0])
+	if k.bias {
+		g[2] = b.apply("conv1x1.db", []int{k.cout}, &channelSum{batch: k.batch, c: k.cout, hw: k.hw}, dy)
+	}
+	return g
+}
+
+// conv1x1DX computes dx = Wᵀ·dy per sample from (dy, w).
+type conv1x1DX struct {
+	*conv1x1
+	dys, dxs []float32
+}
+
+func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
+	dy, w := in[0], in[1]
+	if k.gathered() {
+		cols := k.batch * k.hw
+		k.dys, k.dxs = grow(k.dys, k.cout*cols), grow(k.dxs, k.cin*cols)
+		gather(k.dys, dy, k.batch, k.cout, k.hw)
+		k.gemm.Sgemm(trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, k.dys, cols, 0, k.dxs, cols)
+		scatter(dx, k.dxs, k.batch, k.cin, k.hw)
+		return
+	}
+	xs, ys := k.cin*k.hw, k.cout*k.hw
+	parallelFor(k.batch, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			k.gemm.Sgemm(trans, noTrans, k.cin, k.hw, k.cout, 1, w, k.cin, dy[n*ys:(n+1)*ys], k.hw, 0, dx[n*xs:(n+1)*xs], k.hw)
+		}
+	})
+}
+
+// conv1x1DW computes dW = Σₙ dyₙ·xₙᵀ from (dy, x).
+type conv1x1DW struct {
+	*conv1x1
+	parts    [][]float32
+	dys, xgs []float32
+}
+
+func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
+	dy, x := in[0], in[1]
+	if k.gathered() {
+		cols := k.batch * k.hw
+		k.dys, k.xgs = grow(k.dys, k.cout*cols), grow(k.xgs, k.cin*cols)
+		gather(k.dys, dy, k.batch, k.cout, k.hw)
+		gather(k.xgs, x, k.batch, k.cin, k.hw)
+		k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, cols, 1, k.dys, cols, k.xgs, cols, 0, dw, k.cin)
+		return
+	}
+	xs, ys := k.cin*k.hw, k.cout*k.hw
+	nw := workers(k.batch)
+	k.parts = scratch(k.parts, nw, len(dw))
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		part := k.parts[wk][:len(dw)]
+		clear(part)
+		for n := lo; n < hi; n++ {
+			k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, k.hw, 1, dy[n*ys:(n+1)*ys], k.hw, x[n*xs:(n+1)*xs], k.hw, 1, part, k.cin)
+		}
+	})
+	sumInto(dw, k.parts[:nw])
+}
+
+// channelSum sums an NCHW tensor over batch and space: the gradient of a
+// per-channel bias.
+type channelSum struct{ batch, c, hw int }
+
+func (k *channelSum) forward(out []float32, in [][]float32) {
+	x := in[0]
+	for c := range out {
+		var s float64
+		for n := range k.batch {
+			row := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
+			for _, v := range row {
+				s += float64(v)
+			}
+		}
+		out[c] = float32(s)
+	}
+}
+
+// conv3x3 is a dense 3x3 convolution with padding 1 and stride 1 or 2,
+// without bias, computed as im2col and one matrix product per sample.
+type conv3x3 struct {
+	gemm                     gemm
+	batch, cin, cout, stride int
+	h, w, ho, wo             int
+	inputGrad                bool
+	cols                     [][]float32
+}
+
+func (b *builder) conv3x3(name string, x, w *gorgonia.Node, stride int, inputGrad bool) *gorgonia.Node {
+	batch, cin, h, wd := b.dims4(x)
+	ws := w.Shape()
+	if len(ws) != 4 || ws[1] != cin || ws[2] != 3 || ws[3] != 3 {
+		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
+	}
+	k := &conv3x3{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], stride: stride, h: h, w: wd,
+		ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1, inputGrad: inputGrad}
+	return b.apply(name, []int{batch, k.cout, k.ho, k.wo}, k, x, w)
+}
+
+// im2col writes the 3x3 patches of one sample x [Cin,H,W] as the columns of
+// col [Cin·9, Ho·Wo], zero where the patch leaves the image.
+func (k *conv3x3) im2col(col, x []float32) {
+	hw := k.ho * k.wo
+	for c := range k.cin {
+		plane := x[c*k.h*k.w : (c+1)*k.h*k.w]
+		for kh := range 3 {
+			for kw := range 3 {
+				row := col[(c*9+kh*3+kw)*hw : (c*9+kh*3+kw+1)*hw]
+				for oh := range k.ho {
+					ih := oh*k.stride + kh - 1
+					dst := row[oh*k.wo : (oh+1)*k.wo]
+					if ih < 0 || ih >= k.h {
+						clear(dst)
+						continue
+					}
+					src := plane[ih*k.w : (ih+1)*k.w]
+					for ow := range dst {
+						iw := ow*k.stride + kw - 1
+						if iw < 0 || iw >= k.w {
+							dst[ow] = 0
+						} else {
+							dst[ow] = src[iw]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns of col [Cin·9, Ho·Wo] back onto dx [Cin,H,W].
+func (k *conv3x3) col2im(dx, col []float32) {
+	hw := k.ho * k.wo
+	for c := range k.cin {
+		plane := dx[c*k.h*k.w : (c+1)*k.h*k.w]
+		for kh := range 3 {
+			for kw := range 3 {
+				row := col[(c*9+kh*3+kw)*hw : (c*9+kh*3+kw+1)*hw]
+				for oh := range k.ho {
+					ih := oh*k.stride + kh - 1
+					if ih < 0 || ih >= k.h {
+						continue
+					}
+					dst := plane[ih*k.w : (ih+1)*k.w]
+					src := row[oh*k.wo : (oh+1)*k.wo]
+					for ow, v := range src {
+						iw := ow*k.stride + kw - 1
+						if iw >= 0 && iw < k.w {
+							dst[iw] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (k *conv3x3) forward(y []float32, in [][]float32) {
+	x, w := in[0], in[1]
+	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
+	k.cols = scratch(k.cols, workers(k.batch), kk*k.ho*k.wo)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		col := k.cols[wk]
+		for n := lo; n < hi; n++ {
+			k.im2col(col, x[n*xs:(n+1)*xs])
+			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.ho*k.wo, kk, 1, w, kk, col, k.ho*k.wo, 0, y[n*ys:(n+1)*ys], k.ho*k.wo)
+		}
+	})
+}
+
+func (k *conv3x3) wrt() []bool { return []bool{k.inputGrad, true} }
+
+func (k *conv3x3) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
+	g := make(gorgonia.Nodes, 2)
+	if k.inputGrad {
+		g[0] = b.apply("conv3x3.dx", in[0].Shape(), &conv3x3DX{conv3x3: k}, dy, in[1])
+	}
+	g[1] = b.apply("conv3x3.dw", in[1].Shape(), &conv3x3DW{conv3x3: k}, dy, in[0])
+	return g
+}
+
+// conv3x3DX computes dx = col2im(Wᵀ·dy) from (dy, w).
+type conv3x3DX struct {
+	*conv3x3
+	dcols [][]float32
+}
+
+func (k *conv3x3DX) forward(dx []float32, in [][]float32) {
+	dy, w := in[0], in[1]
+	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
+	k.dcols = scratch(k.dcols, workers(k.batch), kk*k.ho*k.wo)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		dcol := k.dcols[wk]
+		for n := lo; n < hi; n++ {
+			k.gemm.Sgemm(trans, noTrans, kk, k.ho*k.wo, k.cout, 1, w, kk, dy[n*ys:(n+1)*ys], k.ho*k.wo, 0, dcol, k.ho*k.wo)
+			dxn := dx[n*xs : (n+1)*xs]
+			clear(dxn)
+			k.col2im(dxn, dcol)
+		}
+	})
+}
+
+// conv3x3DW computes dW = Σₙ dyₙ·im2col(xₙ)ᵀ from (dy, x).
+type conv3x3DW struct {
+	*conv3x3
+	parts, cols [][]float32
+}
+
+func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
+	dy, x := in[0], in[1]
+	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
+	nw := workers(k.batch)
+	k.parts = scratch(k.parts, nw, len(dw))
+	k.cols = scratch(k.cols, nw, kk*k.ho*k.wo)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		part, col := k.parts[wk][:len(dw)], k.cols[wk]
+		clear(part)
+		for n := lo; n < hi; n++ {
+			k.im2col(col, x[n*xs:(n+1)*xs])
+			k.gemm.Sgemm(noTrans, trans, k.cout, kk, k.ho*k.wo, 1, dy[n*ys:(n+1)*ys], k.ho*k.wo, col, k.ho*k.wo, 1, part, kk)
+		}
+	})
+	sumInto(dw, k.parts[:nw])
+}
+
+// depthwise is a depthwise 3x3 convolution (one filter per channel) with
+// padding 1 and stride 1 or 2, without bias.
+type depthwise struct {
+	batch, c, stride int
+	h, w, ho, wo     int
+	dw               []float32 // weight gradient, set by depthwiseBack
+}
+
+func (b *builder) depthwise(name string, x, w *gorgonia.Node, stride int) *gorgonia.Node {
+	batch, c, h, wd := b.dims4(x)
+	ws := w.Shape()
+	if len(ws) != 4 || ws[0] != c || ws[1] != 1 || ws[2] != 3 || ws[3] != 3 {
+		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
+	}
+	k := &depthwise{batch: batch, c: c, stride: stride, h: h, w: wd, ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1}
+	return b.apply(name, []int{batch, c, k.ho, k.wo}, k, x, w)
+}
+
+// span returns the output columns [lo, hi) whose tap kw reads inside a row
+// of width w.
+func (k *depthwise) span(kw int) (lo, hi int) {
+	// ow*stride + kw - 1 must lie in [0, w).
+	lo = 0
+	if kw == 0 {
+		lo = 1
+	}
+	hi = min(k.wo, (k.w-kw)/k.stride+1)
+	return lo, hi
+}
+
+func (k *depthwise) forward(y []float32, in [][]float32) {
+	x, w := in[0], in[1]
+	ip, op := k.h*k.w, k.ho*k.wo
+	parallelFor(k.batch*k.c, func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			taps := w[(p%k.c)*9 : (p%k.c)*9+9]
+			src, dst := x[p*ip:(p+1)*ip], y[p*op:(p+1)*op]
+			clear(dst)
+			for oh := range k.ho {
+				out := dst[oh*k.wo : (oh+1)*k.wo]
+				for kh := range 3 {
+					ih := oh*k.stride + kh - 1
+					if ih < 0 || ih >= k.h {
+						continue
+					}
+					row := src[ih*k.w : (ih+1)*k.w]
+					for kw := range 3 {
+						wt := taps[kh*3+kw]
+						a, b := k.span(kw)
+						if k.stride == 1 {
+							r := row[a+kw-1 : b+kw-1]
+							o := out[a:b]
+							for i, v := range r {
+								o[i] += wt * v
+							}
+							continue
+						}
+						for ow := a; ow < b; ow++ {
+							out[ow] += wt * row[ow*k.stride+kw-1]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func (k *depthwise) wrt() []bool { return []bool{true, true} }
+
+func (k *depthwise) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
+	k.dw = make([]float32, k.c*9)
+	dx := b.apply("depthwise.dx", in[0].Shape(), &depthwiseBack{k}, dy, in[0], in[1])
+	return gorgonia.Nodes{dx, b.pick("depthwise.dw", in[1].Shape(), k.dw, dx)}
+}
+
+// depthwiseBack computes dx (its value) and dW (into depthwise.dw) from
+// (dy, x, w), one channel per task.
+type depthwiseBack struct{ *depthwise }
+
+func (k *depthwiseBack) forward(dx []float32, in [][]float32) {
+	dy, x, w := in[0], in[1], in[2]
+	ip, op := k.h*k.w, k.ho*k.wo
+	parallelFor(k.c, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			taps := w[c*9 : c*9+9]
+			var dw [9]float64
+			for n := range k.batch {
+				p := n*k.c + c
+				g, src, dst := dy[p*op:(p+1)*op], x[p*ip:(p+1)*ip], dx[p*ip:(p+1)*ip]
+				clear(dst)
+				for oh := range k.ho {
+					gr := g[oh*k.wo : (oh+1)*k.wo]
+					for kh := range 3 {
+						ih := oh*k.stride + kh - 1
+						if ih < 0 || ih >= k.h {
+							continue
+						}
+						row, drow := src[ih*k.w:(ih+1)*k.w], dst[ih*k.w:(ih+1)*k.w]
+						for kw := range 3 {
+							wt := taps[kh*3+kw]
+							a, b := k.span(kw)
+							var s float32
+							for ow := a; ow < b; ow++ {
+								iw := ow*k.stride + kw - 1
+								s += gr[ow] * row[iw]
+								drow[iw] += wt * gr[ow]
+							}
+							dw[kh*3+kw] += float64(s)
+						}
+					}
+				}
+			}
+			for i, v := range dw {
+				k.dw[c*9+i] = float32(v)
+			}
+		}
+	})
+}

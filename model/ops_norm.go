@@ -1,0 +1,287 @@
+package model
+
+import (
+	"math"
+
+	"gorgonia.org/gorgonia"
+)
+
+// BatchNorm constants, as PyTorch's defaults.
+const (
+	bnEps      = 1e-5
+	bnMomentum = 0.1
+	lnEps      = 1e-6
+)
+
+// batchNorm is BatchNorm2d over NCHW input with inputs (x, weight, bias),
+// optionally followed by the exact GELU. In training it normalises with the
+// batch statistics (biased variance) and updates the running statistics as
+// PyTorch does (unbiased variance, momentum 0.1, num_batches_tracked + 1);
+// in evaluation it uses the running statistics.
+type batchNorm struct {
+	batch, c, hw int
+	train, gelu  bool
+	stats        *bnStats
+	mean, invstd []float32 // batch statistics of the last training run
+
+	dgamma, dbeta []float32 // set by batchNormBack
+}
+
+// bnStats is the running state of one BatchNorm layer: views of its buffers.
+type bnStats struct {
+	mean, variance, tracked []float32
+}
+
+func (b *builder) batchNorm(name string, x, gamma, beta *gorgonia.Node, stats *bnStats, act bool) *gorgonia.Node {
+	batch, c, h, w := b.dims4(x)
+	if gamma.Shape().TotalSize() != c || beta.Shape().TotalSize() != c || len(stats.mean) != c || len(stats.variance) != c {
+		b.failf("%s: parameters do not fit %d channels", name, c)
+	}
+	k := &batchNorm{batch: batch, c: c, hw: h * w, train: b.train, gelu: act, stats: stats,
+		mean: make([]float32, c), invstd: make([]float32, c)}
+	return b.apply(name, x.Shape(), k, x, gamma, beta)
+}
+
+func (k *batchNorm) forward(y []float32, in [][]float32) {
+	x, gamma, beta := in[0], in[1], in[2]
+	count := k.batch * k.hw
+	if k.train {
+		k.stats.tracked[0]++
+	}
+	parallelFor(k.c, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var mean, invstd float64
+			if k.train {
+				var s float64
+				for n := range k.batch {
+					for _, v := range x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw] {
+						s += float64(v)
+					}
+				}
+				mean = s / float64(count)
+				var ss float64
+				for n := range k.batch {
+					for _, v := range x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw] {
+						d := float64(v) - mean
+						ss += d * d
+					}
+				}
+				variance := ss / float64(count)
+				invstd = 1 / math.Sqrt(variance+bnEps)
+				k.mean[c], k.invstd[c] = float32(mean), float32(invstd)
+				unbiased := variance
+				if count > 1 {
+					unbiased = ss / float64(count-1)
+				}
+				k.stats.mean[c] = float32((1-bnMomentum)*float64(k.stats.mean[c]) + bnMomentum*mean)
+				k.stats.variance[c] = float32((1-bnMomentum)*float64(k.stats.variance[c]) + bnMomentum*unbiased)
+			} else {
+				mean = float64(k.stats.mean[c])
+				invstd = 1 / math.Sqrt(float64(k.stats.variance[c])+bnEps)
+			}
+			scale := float32(float64(gamma[c]) * invstd)
+			shift := float32(float64(beta[c]) - mean*float64(gamma[c])*invstd)
+			for n := range k.batch {
+				src := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
+				dst := y[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
+				if k.gelu {
+					for i, v := range src {
+						dst[i] = gelu(v*scale + shift)
+					}
+				} else {
+					for i, v := range src {
+						dst[i] = v*scale + shift
+					}
+				}
+			}
+		}
+	})
+}
+
+func (k *batchNorm) wrt() []bool { return []bool{true, true, true} }
+
+func (k *batchNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
+	if !k.train {
+		b.failf("batch norm in evaluation mode has no gradient")
+	}
+	k.dgamma, k.dbeta = make([]float32, k.c), make([]float32, k.c)
+	dx := b.apply("batchnorm.dx", in[0].Shape(), &batchNormBack{k}, dy, in[0], in[1], in[2])
+	return gorgonia.Nodes{dx, b.pick("batchnorm.dweight", []int{k.c}, k.dgamma, dx), b.pick("batchnorm.dbias", []int{k.c}, k.dbeta, dx)}
+}
+
+// batchNormBack computes dx from (dy, x, weight, bias) with the batch
+// statistics of the forward pass, and the parameter gradients into
+// batchNorm.dgamma and dbeta.
+type batchNormBack struct{ *batchNorm }
+
+func (k *batchNormBack) forward(dx []float32, in [][]float32) {
+	dy, x, gamma, beta := in[0], in[1], in[2], in[3]
+	count := float64(k.batch * k.hw)
+	parallelFor(k.c, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			mean, invstd := k.mean[c], k.invstd[c]
+			g := gamma[c]
+			var sdz, sdzx float64
+			// Pass 1: dz (the gradient before the affine map's output
+			// activation) into dx, and its sums.
+			for n := range k.batch {
+				off := (n*k.c + c) * k.hw
+				src, gr, dst := x[off:off+k.hw], dy[off:off+k.hw], dx[off:off+k.hw]
+				for i, v := range src {
+					xhat := (v - mean) * invstd
+					dz := gr[i]
+					if k.gelu {
+						dz *= geluGrad(g*xhat + beta[c])
+					}
+					dst[i] = dz
+					sdz += float64(dz)
+					sdzx += float64(dz * xhat)
+				}
+			}
+			k.dgamma[c], k.dbeta[c] = float32(sdzx), float32(sdz)
+			// Pass 2: dx = γ·invstd·(dz − mean(dz) − x̂·mean(dz·x̂)).
+			a := g * invstd
+			m1, m2 := float32(sdz/count), float32(sdzx/count)
+			for n := range k.batch {
+				off := (n*k.c + c) * k.hw
+				src, dst := x[off:off+k.hw], dx[off:off+k.hw]
+				for i, v := range src {
+					xhat := (v - mean) * invstd
+					dst[i] = a * (dst[i] - m1 - xhat*m2)
+				}
+			}
+		}
+	})
+}
+
+// layerNorm normalises over the channels of each position of NCHW input (or
+// over the features of [B,C] input) with inputs (x, weight, bias), eps 1e-6,
+// as timm's LayerNorm2d and the head's LayerNorm.
+type layerNorm struct {
+	batch, c, hw int
+	mean, rstd   []float32 // per sample and position, from the last run
+
+	dgamma, dbeta []float32 // set by layerNormBack
+}
+
+func (b *builder) layerNorm(name string, x, gamma, beta *gorgonia.Node) *gorgonia.Node {
+	s := x.Shape()
+	if len(s) != 2 && len(s) != 4 {
+		b.failf("%s: input shape %v, want [B,C] or [B,C,H,W]", name, s)
+	}
+	k := &layerNorm{batch: s[0], c: s[1], hw: 1}
+	if len(s) == 4 {
+		k.hw = s[2] * s[3]
+	}
+	if gamma.Shape().TotalSize() != k.c || beta.Shape().TotalSize() != k.c {
+		b.failf("%s: parameters do not fit %d channels", name, k.c)
+	}
+	k.mean, k.rstd = make([]float32, k.batch*k.hw), make([]float32, k.batch*k.hw)
+	return b.apply(name, s, k, x, gamma, beta)
+}
+
+func (k *layerNorm) forward(y []float32, in [][]float32) {
+	x, gamma, beta := in[0], in[1], in[2]
+	parallelFor(k.batch, func(_, lo, hi int) {
+		acc := make([]float64, k.hw)
+		for n := lo; n < hi; n++ {
+			xs := x[n*k.c*k.hw : (n+1)*k.c*k.hw]
+			ys := y[n*k.c*k.hw : (n+1)*k.c*k.hw]
+			mean, rstd := k.mean[n*k.hw:(n+1)*k.hw], k.rstd[n*k.hw:(n+1)*k.hw]
+			clear(acc)
+			for c := range k.c {
+				for i, v := range xs[c*k.hw : (c+1)*k.hw] {
+					acc[i] += float64(v)
+				}
+			}
+			for i := range acc {
+				mean[i] = float32(acc[i] / float64(k.c))
+			}
+			clear(acc)
+			for c := range k.c {
+				for i, v := range xs[c*k.hw : (c+1)*k.hw] {
+					d := float64(v - mean[i])
+					acc[i] += d * d
+				}
+			}
+			for i := range acc {
+				rstd[i] = float32(1 / math.Sqrt(acc[i]/float64(k.c)+lnEps))
+			}
+			for c := range k.c {
+				g, bb := gamma[c], beta[c]
+				src, dst := xs[c*k.hw:(c+1)*k.hw], ys[c*k.hw:(c+1)*k.hw]
+				for i, v := range src {
+					dst[i] = (v-mean[i])*rstd[i]*g + bb
+				}
+			}
+		}
+	})
+}
+
+func (k *layerNorm) wrt() []bool { return []bool{true, true, true} }
+
+func (k *layerNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
+	k.dgamma, k.dbeta = make([]float32, k.c), make([]float32, k.c)
+	dx := b.apply("layernorm.dx", in[0].Shape(), &layerNormBack{layerNorm: k}, dy, in[0], in[1])
+	return gorgonia.Nodes{dx, b.pick("layernorm.dweight", []int{k.c}, k.dgamma, dx), b.pick("layernorm.dbias", []int{k.c}, k.dbeta, dx)}
+}
+
+// layerNormBack computes dx from (dy, x, weight), and the parameter
+// gradients into layerNorm.dgamma and dbeta.
+type layerNormBack struct {
+	*layerNorm
+	parts [][]float32 // per worker: dgamma, dbeta
+}
+
+func (k *layerNormBack) forward(dx []float32, in [][]float32) {
+	dy, x, gamma := in[0], in[1], in[2]
+	nw := workers(k.batch)
+	k.parts = scratch(k.parts, nw, 2*k.c)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		part := k.parts[wk][:2*k.c]
+		clear(part)
+		dg, db := part[:k.c], part[k.c:]
+		m1, m2 := make([]float32, k.hw), make([]float32, k.hw)
+		for n := lo; n < hi; n++ {
+			off := n * k.c * k.hw
+			mean, rstd := k.mean[n*k.hw:(n+1)*k.hw], k.rstd[n*k.hw:(n+1)*k.hw]
+			clear(m1)
+			clear(m2)
+			for c := range k.c {
+				g := gamma[c]
+				src, gr := x[off+c*k.hw:off+(c+1)*k.hw], dy[off+c*k.hw:off+(c+1)*k.hw]
+				var sg, sgx float32
+				for i, v := range src {
+					xhat := (v - mean[i]) * rstd[i]
+					sg += gr[i]
+					sgx += gr[i] * xhat
+					m1[i] += gr[i] * g
+					m2[i] += gr[i] * g * xhat
+				}
+				dg[c] += sgx
+				db[c] += sg
+			}
+			inv := 1 / float32(k.c)
+			for i := range m1 {
+				m1[i] *= inv
+				m2[i] *= inv
+			}
+			for c := range k.c {
+				g := gamma[c]
+				src, gr := x[off+c*k.hw:off+(c+1)*k.hw], dy[off+c*k.hw:off+(c+1)*k.hw]
+				dst := dx[off+c*k.hw : off+(c+1)*k.hw]
+				for i, v := range src {
+					xhat := (v - mean[i]) * rstd[i]
+					dst[i] = rstd[i] * (gr[i]*g - m1[i] - xhat*m2[i])
+				}
+			}
+		}
+	})
+	for c := range k.c {
+		k.dgamma[c], k.dbeta[c] = 0, 0
+		for _, p := range k.parts[:nw] {
+			k.dgamma[c] += p[c]
+			k.dbeta[c] += p[k.c+c]
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/internal/progress"
+)
+
+// Runner runs jobs.
+//
+// A stage runs when it is forced, or when any of its outputs lacks a manifest
+// whose Fingerprint equals the stage's fingerprint; otherwise it is skipped.
+// A stage without outputs always runs.
+//
+// Forcing a stage reruns it and every stage downstream of it in the same run:
+// a forced stage's fingerprint does not change, so without this its
+// dependents would keep results derived from the output it just replaced.
+//
+// Cancelling ctx interrupts the running stage, which must commit nothing;
+// Run then returns an error wrapping ctx.Err() (errors.Is(err,
+// context.Canceled) holds for Ctrl-C) and runs no further stage.
+type Runner struct {
+	Log      hclog.Logger    // nil: discard
+	Progress *progress.Group // nil: no bars
+	Force    []string        // names of stages to rerun even if up to date
+	Producer string          // producer version; "": Version()
+}
+
+// Status is what happened to a stage in a run.
+type Status string
+
+// Stage statuses.
+const (
+	Ran         Status = "ran"
+	Skipped     Status = "skipped"
+	Failed      Status = "failed"
+	Interrupted Status = "interrupted"
+)
+
+// Result describes one stage of a run.
+type Result struct {
+	Stage       string
+	Kind        string
+	Status      Status
+	Reason      string // why it ran or was skipped
+	Fingerprint string
+	Duration    time.Duration
+	Summary     []string // lines from Env.Summarize
+}
+
+// Report describes a run, in execution order. Stages that were never reached
+// (after a failure) are absent.
+type Report struct {
+	Job      string
+	Workdir  string
+	Results  []Result
+	Duration time.Duration
+}
+
+// Run runs the stages of job in dependency order and reports what happened,
+// also when it returns an error. Configuration errors (a cycle, an unknown
+// stage in Force, a duplicate output) are returned before any stage starts.
+func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
+	start := time.Now()
+	log := r.Log
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	producer := r.Producer
+	if producer == "" {
+		producer = Version()
+	}
+	order, err := job.Order()
+	if err != nil {
+		return nil, err
+	}
+	forced := make(map[string]string, len(r.Force)) // stage -> why it is forced
+	for _, name := range r.Force {
+		if !slices.ContainsFunc(job.Stages, func(s Stage) bool { return s.Name() == name }) {
+			return nil, fmt.Errorf("job %q has no stage %q to force (stages: %s)", job.Name, name, stageNames(job))
+		}
+		forced[name] = "forced"
+	}
+	consumers := map[string][]string{} // artifact -> stages reading it
+	for _, s := range job.Stages {
+		for _, in := range s.Inputs() {
+			consumers[in] = append(consumers[in], s.Name())
+		}
+	}
+	if err := os.MkdirAll(job.Workdir, 0o755); err != nil {
+		return nil, fmt.Errorf("job %q: creating workdir: %w", job.Name, err)
+	}
+
+	rep := &Report{Job: job.Name, Workdir: job.Workdir}
+	defer func() { rep.Duration = time.Since(start) }()
+	log.Info("running job", "job", job.Name, "workdir", job.Workdir, "stages", len(order), "producer", producer)
+	for _, s := range order {
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("interrupted before stage %q: %w", s.Name(), err)
+		}
+		slog := log.Named(s.Name()).With("kind", s.Kind())
+		env, err := r.prepare(job, s, producer, slog)
+		if err != nil {
+			rep.Results = append(rep.Results, Result{Stage: s.Name(), Kind: s.Kind(), Status: Failed, Reason: err.Error()})
+			return rep, err
+		}
+		res := Result{Stage: s.Name(), Kind: s.Kind(), Fingerprint: env.Fingerprint}
+		stale := staleReason(env, s.Outputs())
+		switch {
+		case forced[s.Name()] != "":
+			res.Reason = forced[s.Name()]
+		case stale != "":
+			res.Reason = stale
+		default:
+			res.Status, res.Reason = Skipped, "up to date"
+			slog.Info("skipped: up to date", "fingerprint", short(env.Fingerprint))
+			rep.Results = append(rep.Results, res)
+			continue
+		}
+		if forced[s.Name()] != "" {
+			for _, out := range s.Outputs() {
+				for _, c := range consumers[out] {
+					if forced[c] == "" {
+						forced[c] = fmt.Sprintf("upstream stage %q was forced", s.Name())
+					}
+				}
+			}
+		}
+
+		slog.Info("running", "reason", res.Reason, "fingerprint", short(env.Fingerprint))
+		t0 := time.Now()
+		err = s.Run(ctx, env)
+		res.Duration = time.Since(t0)
+		res.Summary = env.Summary()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			res.Status = Interrupted
+			rep.Results = append(rep.Results, res)
+			slog.Warn("interrupted: nothing committed", "after", roundDuration(res.Duration).String())
+			return rep, fmt.Errorf("interrupted during stage %q after %s: %w", s.Name(), roundDuration(res.Duration), ctx.Err())
+		case err != nil:
+			res.Status = Failed
+			rep.Results = append(rep.Results, res)
+			slog.Error("failed", "after", roundDuration(res.Duration).String(), "error", err)
+			return rep, fmt.Errorf("stage %q (%s): %w", s.Name(), s.Kind(), err)
+		}
+		if reason := staleReason(env, s.Outputs()); reason != "" {
+			res.Status = Failed
+			rep.Results = append(rep.Results, res)
+			return rep, fmt.Errorf("stage %q (%s) finished but did not commit its outputs: %s", s.Name(), s.Kind(), reason)
+		}
+		res.Status = Ran
+		rep.Results = append(rep.Results, res)
+		slog.Info("done", "took", roundDuration(res.Duration).String())
+	}
+	log.Info("job done", "job", job.Name, "took", roundDuration(time.Since(start)).String())
+	return rep, nil
+}
+
+// prepare computes the stage's fingerprint from its params and its inputs'
+// manifests and builds its Env.
+func (r *Runner) prepare(job *Job, s Stage, producer string, log hclog.Logger) (*Env, error) {
+	params, err := CanonicalJSON(s.Params())
+	if err != nil {
+		return nil, fmt.Errorf("stage %q (%s): encoding params: %w", s.Name(), s.Kind(), err)
+	}
+	env := &Env{
+		Log:      log,
+		Workdir:  job.Workdir,
+		Job:      job.Name,
+		Seed:     job.Seed,
+		Progress: r.Progress,
+		Stage:    s.Name(),
+		Kind:     s.Kind(),
+		Params:   params,
+		Producer: producer,
+	}
+	inputs := make([]Input, 0, len(s.Inputs()))
+	for _, in := range s.Inputs() {
+		m, err := artifact.ReadManifest(env.Path(in))
+		if err != nil {
+			return nil, fmt.Errorf("stage %q (%s): input %q: %w", s.Name(), s.Kind(), in, err)
+		}
+		inputs = append(inputs, Input{Name: in, Fingerprint: m.Fingerprint})
+	}
+	env.Fingerprint = Fingerprint(s.Kind(), s.Name(), params, job.Seed, inputs, producer)
+	return env, nil
+}
+
+// staleReason says why the outputs do not match env.Fingerprint, or returns
+// "" if they all do.
+func staleReason(env *Env, outputs []string) string {
+	if len(outputs) == 0 {
+		return "stage has no outputs"
+	}
+	for _, out := range outputs {
+		dir := env.Path(out)
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("output %q does not exist yet", out)
+		}
+		m, err := artifact.ReadManifest(dir)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("output %q is incomplete (%v)", out, err)
+		case m.Fingerprint != env.Fingerprint:
+			return fmt.Sprintf("output %q is out of date", out)
+		}
+	}
+	return ""
+}
+
+func short(fp string) string { return fp[:min(len(fp), 12)] }
+
+func stageNames(job *Job) string {
+	names := make([]string, len(job.Stages))
+	for i, s := range job.Stages {
+		names[i] = s.Name()
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

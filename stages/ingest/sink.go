@@ -1,0 +1,455 @@
+// Package ingest is the shared sink of the source stages: it validates
+// cutouts, drops duplicates, and writes the cutouts and rejects tables.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// Cutout is one row of the cutouts table (see schemas.Cutouts). Pointer
+// fields are nullable.
+type Cutout struct {
+	ObjectID                string
+	RA, Dec                 *float64 // deg, ICRS
+	Label                   *int16   // nil when unlabelled
+	LabelName               *string
+	Split                   string // "train", "val", "test" or ""
+	Height, Width, Channels int32
+	Pixels                  []byte   // uint8, height×width×channels (HWC)
+	PixelScale              *float64 // arcsec/pixel
+	Bands, Source           string
+	Survey, Release         *string
+	Redshift                *float64
+	Raw                     []byte // optional float32 little-endian planar (bands, height, width); nil when absent
+
+	// Position locates the cutout in Source, e.g. "row 17", for the rejects
+	// table. It is not stored with the cutout.
+	Position string
+}
+
+// SinkOptions configure a Sink.
+type SinkOptions struct {
+	Cutouts, Rejects string            // output folders
+	Manifest         artifact.Manifest // header of the cutouts manifest; the rejects table gets a copy named after its folder
+	Metadata         map[string]string // stored in both tables
+	MaxRejects       int64             // 0 means unlimited
+	RowsPerPart      int64             // 0 means table.DefaultRowsPerPart
+	Resumable        bool              // see table.CreateResumable, EndPart and Done
+}
+
+// Summary counts what a Sink wrote.
+type Summary struct {
+	Rows       int64            // cutouts written
+	Rejects    int64            // rows written to the rejects table, duplicates included
+	Duplicates int64            // cutouts rejected because their object_id was already written
+	PerClass   map[string]int64 // cutouts per label name ("unlabelled" without label)
+}
+
+// Unlabelled is the PerClass key of cutouts without a label.
+const Unlabelled = "unlabelled"
+
+// Batch limits: rows are buffered into Arrow records of at most batchRows
+// rows or about batchBytes bytes before being written.
+const (
+	batchRows  = 256
+	batchBytes = 16 << 20
+)
+
+// Sink validates cutouts and writes them, and the records it cannot use, to
+// the cutouts and rejects tables. It is not safe for concurrent use.
+type Sink struct {
+	opt      SinkOptions
+	stage    string
+	cutouts  *table.Writer
+	rejects  *table.Writer
+	cb, rb   *array.RecordBuilder
+	buffered int64 // bytes in cb
+
+	seen     map[uint64]int64 // object_id hash -> row of the cutouts table
+	summary  Summary
+	finished bool
+}
+
+// NewSink creates both tables' writers. With opt.Resumable, the writers
+// resume an interrupted run with the same manifest fingerprint: the cutouts
+// kept from it count towards duplicates and the summary.
+func NewSink(opt SinkOptions) (*Sink, error) {
+	if opt.Cutouts == "" || opt.Rejects == "" {
+		return nil, errors.New("ingest: both the cutouts and the rejects folder are needed")
+	}
+	if filepath.Clean(opt.Cutouts) == filepath.Clean(opt.Rejects) {
+		return nil, fmt.Errorf("ingest: cutouts and rejects both go to %s", opt.Cutouts)
+	}
+	s := &Sink{
+		opt:     opt,
+		stage:   opt.Manifest.Stage,
+		seen:    map[uint64]int64{},
+		summary: Summary{PerClass: map[string]int64{}},
+	}
+	create := table.Create
+	if opt.Resumable {
+		create = table.CreateResumable
+	}
+	var err error
+	s.cutouts, err = create(opt.Cutouts, schemas.Cutouts(), table.Options{
+		RowsPerPart: opt.RowsPerPart,
+		Metadata:    opt.Metadata,
+		Manifest:    opt.Manifest,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.rejects, err = create(opt.Rejects, schemas.Rejects(), table.Options{
+		RowsPerPart: opt.RowsPerPart,
+		Metadata:    opt.Metadata,
+		Manifest:    rejectsManifest(opt),
+	})
+	if err != nil {
+		s.cutouts.Abort()
+		return nil, err
+	}
+	s.cb = array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
+	s.rb = array.NewRecordBuilder(memory.DefaultAllocator, schemas.Rejects())
+	if opt.Resumable {
+		if err := s.resume(); err != nil {
+			s.Abort()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// rejectsManifest is the manifest header of the rejects table: the cutouts'
+// one, named after the rejects folder.
+func rejectsManifest(opt SinkOptions) artifact.Manifest {
+	m := opt.Manifest
+	name := filepath.Base(opt.Rejects)
+	if m.Name != "" && filepath.Dir(filepath.Clean(opt.Cutouts)) == filepath.Dir(filepath.Clean(opt.Rejects)) {
+		name = filepath.ToSlash(filepath.Join(filepath.Dir(m.Name), name))
+	}
+	m.Name = name
+	return m
+}
+
+// resume brings the two writers' completed keys in step (an interruption
+// may fall between their EndParts) and rebuilds the duplicate set and the
+// summary from the kept rows.
+func (s *Sink) resume() error {
+	ck, rk := s.cutouts.Keys(), s.rejects.Keys()
+	for len(ck) > len(rk) {
+		if err := s.cutouts.Forget(ck[len(ck)-1]); err != nil {
+			return err
+		}
+		ck = ck[:len(ck)-1]
+	}
+	for len(rk) > len(ck) {
+		if err := s.rejects.Forget(rk[len(rk)-1]); err != nil {
+			return err
+		}
+		rk = rk[:len(rk)-1]
+	}
+	for i := range ck {
+		if ck[i] != rk[i] {
+			return fmt.Errorf("ingest: cannot resume: the cutouts and rejects tables completed different chunks (%q and %q); remove their staging folders", ck[i], rk[i])
+		}
+	}
+	ctx := context.Background()
+	sc := s.cutouts.Written().Scan(ctx, table.ScanOptions{Columns: []string{"object_id", "label", "label_name"}})
+	defer sc.Close()
+	for sc.Next() {
+		rec := sc.Record()
+		ids := rec.Column(0).(*array.String)
+		labels := rec.Column(1).(*array.Int16)
+		names := rec.Column(2).(*array.String)
+		for i := range ids.Len() {
+			s.remember(ids.Value(i))
+			s.count(labels, names, i)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("ingest: resume: %w", err)
+	}
+	s.summary.Rows = s.cutouts.Rows()
+	rs := s.rejects.Written().Scan(ctx, table.ScanOptions{Columns: []string{"reason"}})
+	defer rs.Close()
+	for rs.Next() {
+		reasons := rs.Record().Column(0).(*array.String)
+		for i := range reasons.Len() {
+			if isDuplicateReason(reasons.Value(i)) {
+				s.summary.Duplicates++
+			}
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("ingest: resume: %w", err)
+	}
+	s.summary.Rejects = s.rejects.Rows()
+	return nil
+}
+
+const duplicatePrefix = "duplicate object_id"
+
+func isDuplicateReason(r string) bool {
+	return strings.HasPrefix(r, duplicatePrefix)
+}
+
+// Add validates c and buffers it for the cutouts table. An invalid cutout or
+// a duplicate object_id becomes a row of the rejects table, not an error;
+// the error is for failed writes and for exceeding MaxRejects.
+func (s *Sink) Add(c Cutout) error {
+	if s.finished {
+		return errors.New("ingest: sink already committed or aborted")
+	}
+	if reason := check(&c); reason != "" {
+		return s.Reject(c.Source, s.position(c), c.ObjectID, reason)
+	}
+	if first, dup := s.seen[idHash(c.ObjectID)]; dup {
+		s.summary.Duplicates++
+		return s.Reject(c.Source, s.position(c), c.ObjectID,
+			fmt.Sprintf("%s (first seen at row %d of the cutouts table)", duplicatePrefix, first))
+	}
+	s.remember(c.ObjectID)
+	s.append(&c)
+	s.summary.Rows++
+	if s.cb.Field(0).Len() >= batchRows || s.buffered >= batchBytes {
+		return s.flushCutouts()
+	}
+	return nil
+}
+
+func (s *Sink) position(c Cutout) string {
+	if c.Position != "" {
+		return c.Position
+	}
+	return "object " + c.ObjectID
+}
+
+// remember records that id is the next row of the cutouts table.
+func (s *Sink) remember(id string) {
+	s.seen[idHash(id)] = int64(len(s.seen))
+}
+
+// idHash is the first 8 bytes of the SHA-256 of an object_id: duplicates are
+// detected with 8 bytes of key per row, with a collision probability under
+// 1e-7 for ten million rows.
+func idHash(id string) uint64 {
+	sum := sha256.Sum256([]byte(id))
+	return binary.LittleEndian.Uint64(sum[:8])
+}
+
+func (s *Sink) count(labels *array.Int16, names *array.String, i int) {
+	switch {
+	case names.IsValid(i):
+		s.summary.PerClass[names.Value(i)]++
+	case labels.IsValid(i):
+		s.summary.PerClass[strconv.Itoa(int(labels.Value(i)))]++
+	default:
+		s.summary.PerClass[Unlabelled]++
+	}
+}
+
+// check returns why c cannot be a row of the cutouts table, or "".
+func check(c *Cutout) string {
+	switch {
+	case c.ObjectID == "":
+		return "empty object_id"
+	case c.Height <= 0 || c.Width <= 0 || c.Channels <= 0:
+		return fmt.Sprintf("image size %d×%d×%d is not positive", c.Height, c.Width, c.Channels)
+	case int64(len(c.Pixels)) != int64(c.Height)*int64(c.Width)*int64(c.Channels):
+		return fmt.Sprintf("pixels: %d bytes, expected %d (height %d × width %d × channels %d)",
+			len(c.Pixels), int64(c.Height)*int64(c.Width)*int64(c.Channels), c.Height, c.Width, c.Channels)
+	case c.Split != "" && c.Split != schemas.SplitTrain && c.Split != schemas.SplitVal && c.Split != schemas.SplitTest:
+		return fmt.Sprintf("split %q is not train, val, test or empty", c.Split)
+	case c.Label != nil && *c.Label < 0:
+		return fmt.Sprintf("label %d is negative", *c.Label)
+	case c.RA != nil && !(*c.RA >= 0 && *c.RA < 360):
+		return fmt.Sprintf("ra %g deg is outside [0, 360)", *c.RA)
+	case c.Dec != nil && !(*c.Dec >= -90 && *c.Dec <= 90):
+		return fmt.Sprintf("dec %g deg is outside [-90, 90]", *c.Dec)
+	case c.PixelScale != nil && !(*c.PixelScale > 0 && !math.IsInf(*c.PixelScale, 1)):
+		return fmt.Sprintf("pixel_scale %g arcsec/pixel is not positive and finite", *c.PixelScale)
+	case c.Redshift != nil && (math.IsNaN(*c.Redshift) || math.IsInf(*c.Redshift, 0)):
+		return fmt.Sprintf("redshift %g is not finite", *c.Redshift)
+	case c.Raw != nil && (len(c.Raw) == 0 || int64(len(c.Raw))%(4*int64(c.Height)*int64(c.Width)) != 0):
+		return fmt.Sprintf("raw: %d bytes is not a positive multiple of 4 × height %d × width %d", len(c.Raw), c.Height, c.Width)
+	}
+	return ""
+}
+
+// append adds c to the cutouts record builder, in schemas.Cutouts order.
+func (s *Sink) append(c *Cutout) {
+	b := s.cb
+	b.Field(0).(*array.StringBuilder).Append(c.ObjectID)
+	appendFloat(b.Field(1), c.RA)
+	appendFloat(b.Field(2), c.Dec)
+	if c.Label != nil {
+		b.Field(3).(*array.Int16Builder).Append(*c.Label)
+	} else {
+		b.Field(3).AppendNull()
+	}
+	appendString(b.Field(4), c.LabelName)
+	b.Field(5).(*array.StringBuilder).Append(c.Split)
+	b.Field(6).(*array.Int32Builder).Append(c.Height)
+	b.Field(7).(*array.Int32Builder).Append(c.Width)
+	b.Field(8).(*array.Int32Builder).Append(c.Channels)
+	b.Field(9).(*array.BinaryBuilder).Append(c.Pixels)
+	appendFloat(b.Field(10), c.PixelScale)
+	b.Field(11).(*array.StringBuilder).Append(c.Bands)
+	b.Field(12).(*array.StringBuilder).Append(c.Source)
+	appendString(b.Field(13), c.Survey)
+	appendString(b.Field(14), c.Release)
+	appendFloat(b.Field(15), c.Redshift)
+	if c.Raw != nil {
+		b.Field(16).(*array.BinaryBuilder).Append(c.Raw)
+	} else {
+		b.Field(16).AppendNull()
+	}
+	s.buffered += int64(len(c.Pixels) + len(c.Raw) + len(c.ObjectID) + 64)
+	switch {
+	case c.LabelName != nil:
+		s.summary.PerClass[*c.LabelName]++
+	case c.Label != nil:
+		s.summary.PerClass[strconv.Itoa(int(*c.Label))]++
+	default:
+		s.summary.PerClass[Unlabelled]++
+	}
+}
+
+func appendFloat(b array.Builder, v *float64) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	b.(*array.Float64Builder).Append(*v)
+}
+
+func appendString(b array.Builder, v *string) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	b.(*array.StringBuilder).Append(*v)
+}
+
+// Reject records a row of the rejects table: what could not be read, where,
+// and why. objectID may be empty when unknown. It returns an error once more
+// than MaxRejects rows were rejected.
+func (s *Sink) Reject(source, position, objectID, reason string) error {
+	if s.finished {
+		return errors.New("ingest: sink already committed or aborted")
+	}
+	b := s.rb
+	b.Field(0).(*array.StringBuilder).Append(s.stage)
+	b.Field(1).(*array.StringBuilder).Append(source)
+	b.Field(2).(*array.StringBuilder).Append(position)
+	if objectID != "" {
+		b.Field(3).(*array.StringBuilder).Append(objectID)
+	} else {
+		b.Field(3).AppendNull()
+	}
+	b.Field(4).(*array.StringBuilder).Append(reason)
+	s.summary.Rejects++
+	if s.opt.MaxRejects > 0 && s.summary.Rejects > s.opt.MaxRejects {
+		return fmt.Errorf("ingest: more than %d rejected records (max_rejects); the last: %s, %s: %s",
+			s.opt.MaxRejects, source, position, reason)
+	}
+	if b.Field(0).Len() >= batchRows {
+		return s.flushRejects()
+	}
+	return nil
+}
+
+func (s *Sink) flushCutouts() error {
+	s.buffered = 0
+	return flush(s.cb, s.cutouts)
+}
+
+func (s *Sink) flushRejects() error { return flush(s.rb, s.rejects) }
+
+func flush(b *array.RecordBuilder, w *table.Writer) error {
+	if b.Field(0).Len() == 0 {
+		return nil
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	return w.Write(rec)
+}
+
+// EndPart marks the end of one chunk of input, identified by key: with
+// SinkOptions.Resumable, a restarted run's Done(key) is then true and the
+// chunk's rows are kept.
+func (s *Sink) EndPart(key string) error {
+	if s.finished {
+		return errors.New("ingest: sink already committed or aborted")
+	}
+	if err := s.flushCutouts(); err != nil {
+		return err
+	}
+	if err := s.flushRejects(); err != nil {
+		return err
+	}
+	if err := s.cutouts.EndPart(key); err != nil {
+		return err
+	}
+	return s.rejects.EndPart(key)
+}
+
+// Done reports whether the chunk key was completed by EndPart, in this run
+// or in an interrupted earlier one.
+func (s *Sink) Done(key string) bool { return s.cutouts.Done(key) && s.rejects.Done(key) }
+
+// Commit writes what is buffered and commits both tables; the rejects table
+// is written even when empty.
+func (s *Sink) Commit() (Summary, error) {
+	if s.finished {
+		return Summary{}, errors.New("ingest: sink already committed or aborted")
+	}
+	err := s.flushCutouts()
+	if err == nil {
+		err = s.flushRejects()
+	}
+	if err == nil {
+		_, err = s.rejects.Commit()
+	}
+	if err == nil {
+		_, err = s.cutouts.Commit()
+	}
+	if err != nil {
+		s.Abort()
+		return Summary{}, err
+	}
+	s.release()
+	return s.summary, nil
+}
+
+// Abort discards both tables. It is safe to call after Commit.
+func (s *Sink) Abort() {
+	if s.finished {
+		return
+	}
+	s.cutouts.Abort()
+	s.rejects.Abort()
+	s.release()
+}
+
+func (s *Sink) release() {
+	s.finished = true
+	s.cb.Release()
+	s.rb.Release()
+	s.seen = nil
+}

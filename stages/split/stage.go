@@ -1,0 +1,322 @@
+// Package split is the stage that assigns every labelled cutout to the
+// train, val or test split, stratified by class.
+//
+// An object's split depends only on its object_id, its label, the seed and
+// the set of objects of its class (see Planner), never on row order, so
+// re-ingesting or re-ordering a table gives every object the same split.
+// The stage reads its input twice: once for object_id and label only, to
+// rank each class (8 bytes of memory per row), then row batch by row batch
+// to write the output, one resumable chunk per input part.
+package split
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/internal/progress"
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// Kind is the stage kind.
+const Kind = "split"
+
+// Keys of the table metadata the stage adds to its input's.
+const (
+	MetaSeed      = "split.seed"
+	MetaFractions = "split.fractions" // "train=0.8 val=0.1 test=0.1"
+)
+
+// config is the body of a `stage "split" "<name>"` block.
+type config struct {
+	Input  string   `hcl:"input"`
+	Output string   `hcl:"output"`
+	Train  *float64 `hcl:"train,optional"`
+	Val    *float64 `hcl:"val,optional"`
+	Test   *float64 `hcl:"test,optional"`
+	Seed   *int64   `hcl:"seed,optional"`
+}
+
+// params determine the output; they enter the stage fingerprint.
+type params struct {
+	Input  string  `json:"input"`
+	Output string  `json:"output"`
+	Train  float64 `json:"train"`
+	Val    float64 `json:"val"`
+	Test   float64 `json:"test"`
+	Seed   *int64  `json:"seed,omitempty"` // nil: the job seed
+}
+
+type stage struct {
+	name   string
+	p      params
+	onPart func(key string) // called after each completed part; tests interrupt runs with it
+}
+
+// Decode decodes a split stage block:
+//
+//	stage "split" "split" {
+//	  input  = "cutouts"        # a cutouts table
+//	  output = "cutouts_split"  # the same rows with the split column filled
+//	  train  = 0.8              # fractions of each class; they sum to 1
+//	  val    = 0.1
+//	  test   = 0.1
+//	  seed   = 7                # optional; default the job seed
+//	}
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attrs, _ := body.JustAttributes()
+	at := func(names ...string) *hcl.Range {
+		var r *hcl.Range
+		for _, n := range names {
+			if a, ok := attrs[n]; ok {
+				if r == nil {
+					r = a.Range.Ptr()
+				} else {
+					r = hcl.RangeOver(*r, a.Range).Ptr()
+				}
+			}
+		}
+		if r == nil {
+			return body.MissingItemRange().Ptr()
+		}
+		return r
+	}
+	f := DefaultFractions()
+	for _, v := range []struct {
+		name string
+		src  *float64
+		dst  *float64
+	}{{"train", cfg.Train, &f.Train}, {"val", cfg.Val, &f.Val}, {"test", cfg.Test, &f.Test}} {
+		if v.src == nil {
+			continue
+		}
+		*v.dst = *v.src
+		if !(*v.src >= 0 && *v.src <= 1) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid split fraction",
+				Detail:   fmt.Sprintf("%s is %g; a fraction lies between 0 and 1.", v.name, *v.src),
+				Subject:  at(v.name),
+			})
+		}
+	}
+	if !diags.HasErrors() {
+		if err := f.Check(); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Split fractions do not sum to 1",
+				Detail: fmt.Sprintf("train %g + val %g + test %g = %g. Set all three so that they sum to 1 (defaults 0.8, 0.1, 0.1).",
+					f.Train, f.Val, f.Test, f.Train+f.Val+f.Test),
+				Subject: at("train", "val", "test"),
+			})
+		}
+	}
+	for _, a := range []struct{ name, value string }{{"input", cfg.Input}, {"output", cfg.Output}} {
+		if a.value == "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Empty " + a.name,
+				Detail:   a.name + " names a cutouts table.",
+				Subject:  at(a.name),
+			})
+		}
+	}
+	if cfg.Input != "" && cfg.Input == cfg.Output {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Output overwrites input",
+			Detail:   fmt.Sprintf("input and output are both %q; a stage cannot rewrite its own input.", cfg.Input),
+			Subject:  at("output"),
+		})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &stage{name: name, p: params{
+		Input: cfg.Input, Output: cfg.Output,
+		Train: f.Train, Val: f.Val, Test: f.Test,
+		Seed: cfg.Seed,
+	}}, diags
+}
+
+func (s *stage) Name() string      { return s.name }
+func (s *stage) Kind() string      { return Kind }
+func (s *stage) Inputs() []string  { return []string{s.p.Input} }
+func (s *stage) Outputs() []string { return []string{s.p.Output} }
+func (s *stage) Params() any       { return s.p }
+
+func (s *stage) fractions() Fractions {
+	return Fractions{Train: s.p.Train, Val: s.p.Val, Test: s.p.Test}
+}
+
+// Run plans the split from object_id and label, then copies the input to
+// the output with the split column filled. Unlabelled rows get split ""
+// (not assigned): they can be neither trained nor evaluated on.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	seed := env.Seed
+	if s.p.Seed != nil {
+		seed = *s.p.Seed
+	}
+	in, err := table.OpenAs(env.Path(s.p.Input), schemas.Cutouts())
+	if err != nil {
+		return err
+	}
+	bar := env.Progress.Bar(s.name, 2*in.Rows())
+	defer bar.Done()
+
+	plan, names, unlabelled, err := planSplit(ctx, in, s.fractions(), seed, bar)
+	if err != nil {
+		return err
+	}
+	md := maps.Clone(in.Manifest().Metadata)
+	if md == nil {
+		md = map[string]string{}
+	}
+	md[MetaSeed] = strconv.FormatInt(seed, 10)
+	md[MetaFractions] = fmt.Sprintf("train=%g val=%g test=%g", s.p.Train, s.p.Val, s.p.Test)
+	out, err := table.CreateResumable(env.Path(s.p.Output), schemas.Cutouts(), table.Options{
+		Metadata: md,
+		Manifest: env.Manifest(s.p.Output),
+	})
+	if err != nil {
+		return err
+	}
+	for part := range in.NumParts() {
+		key := fmt.Sprintf("part %d", part)
+		if out.Done(key) {
+			bar.IncrBy(int(in.Manifest().Parts[part].Rows))
+			continue
+		}
+		if err := copyPart(ctx, in, out, part, plan, bar); err != nil {
+			if ctx.Err() == nil {
+				out.Abort()
+			} // else keep the completed parts for the next run to resume from
+			return err
+		}
+		if err := out.EndPart(key); err != nil {
+			out.Abort()
+			return err
+		}
+		if s.onPart != nil {
+			s.onPart(key)
+		}
+	}
+	if _, err := out.Commit(); err != nil {
+		return err
+	}
+	summarize(env, s, seed, plan, names, unlabelled)
+	return nil
+}
+
+// planSplit reads object_id and label of every row into a Planner. It also
+// returns the first label_name seen for each label and the number of
+// unlabelled rows.
+func planSplit(ctx context.Context, in *table.Table, f Fractions, seed int64, bar *progress.Bar) (*Plan, map[int16]string, int64, error) {
+	planner := NewPlanner(f, seed)
+	names := map[int16]string{}
+	var unlabelled int64
+	sc := in.Scan(ctx, table.ScanOptions{Columns: []string{"object_id", "label", "label_name"}})
+	defer sc.Close()
+	for sc.Next() {
+		rec := sc.Record()
+		ids := rec.Column(0).(*array.String)
+		labels := rec.Column(1).(*array.Int16)
+		labelNames := rec.Column(2).(*array.String)
+		for i := range ids.Len() {
+			if labels.IsNull(i) {
+				unlabelled++
+				continue
+			}
+			l := labels.Value(i)
+			planner.Observe(l, ids.Value(i))
+			if _, ok := names[l]; !ok && labelNames.IsValid(i) {
+				names[l] = labelNames.Value(i)
+			}
+		}
+		bar.IncrBy(ids.Len())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, 0, fmt.Errorf("split: reading %s: %w", in.Dir(), err)
+	}
+	return planner.Plan(), names, unlabelled, nil
+}
+
+// copyPart writes input part i to out with the split column replaced.
+func copyPart(ctx context.Context, in *table.Table, out *table.Writer, i int, plan *Plan, bar *progress.Bar) error {
+	schema := out.Schema()
+	columns := make([]string, schema.NumFields())
+	for j, f := range schema.Fields() {
+		columns[j] = f.Name
+	}
+	idCol, labelCol, splitCol := schema.FieldIndices("object_id")[0], schema.FieldIndices("label")[0], schema.FieldIndices("split")[0]
+
+	sc := in.Scan(ctx, table.ScanOptions{Columns: columns, Parts: []int{i}})
+	defer sc.Close()
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for sc.Next() {
+		rec := sc.Record()
+		ids := rec.Column(idCol).(*array.String)
+		labels := rec.Column(labelCol).(*array.Int16)
+		b.Reserve(ids.Len())
+		for r := range ids.Len() {
+			b.Append(plan.Assign(labels.Value(r), labels.IsValid(r), ids.Value(r)))
+		}
+		split := b.NewArray()
+		cols := slices.Clone(rec.Columns())
+		cols[splitCol] = split
+		withSplit := array.NewRecord(schema, cols, rec.NumRows())
+		split.Release()
+		err := out.Write(withSplit)
+		withSplit.Release()
+		if err != nil {
+			return err
+		}
+		bar.IncrBy(ids.Len())
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("split: reading %s: %w", in.Dir(), err)
+	}
+	return nil
+}
+
+// summarize records the rows per class and split as a small table.
+func summarize(env *pipeline.Env, s *stage, seed int64, plan *Plan, names map[int16]string, unlabelled int64) {
+	var total [3]int64
+	width := len("class")
+	name := func(l int16) string {
+		if n, ok := names[l]; ok {
+			return n
+		}
+		return "label " + strconv.Itoa(int(l))
+	}
+	for _, l := range plan.Labels() {
+		width = max(width, len(name(l)))
+	}
+	env.Summarize("%s: %s → %s, stratified by class (seed %d; train %g · val %g · test %g)",
+		s.name, s.p.Input, s.p.Output, seed, s.p.Train, s.p.Val, s.p.Test)
+	env.Summarize("  %-*s %7s %7s %7s", width, "class", "train", "val", "test")
+	for _, l := range plan.Labels() {
+		tr, va, te := plan.Counts(l)
+		total[0], total[1], total[2] = total[0]+tr, total[1]+va, total[2]+te
+		env.Summarize("  %-*s %7d %7d %7d", width, name(l), tr, va, te)
+	}
+	env.Summarize("  %-*s %7d %7d %7d", width, "total", total[0], total[1], total[2])
+	if unlabelled > 0 {
+		env.Summarize("  %d unlabelled rows left unassigned (split \"\")", unlabelled)
+	}
+}

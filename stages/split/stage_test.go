@@ -1,0 +1,271 @@
+package split
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/table"
+)
+
+func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("parse %q: %s", src, diags)
+	}
+	return Decode("split", f.Body, &hcl.EvalContext{})
+}
+
+func TestDecode(t *testing.T) {
+	s, diags := decode(t, "input = \"a\"\noutput = \"b\"")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if p := s.Params().(params); p.Train != 0.8 || p.Val != 0.1 || p.Test != 0.1 || p.Seed != nil {
+		t.Errorf("defaults %+v", p)
+	}
+	if s.Kind() != Kind || s.Inputs()[0] != "a" || s.Outputs()[0] != "b" {
+		t.Errorf("Kind, Inputs, Outputs = %q, %q, %q", s.Kind(), s.Inputs(), s.Outputs())
+	}
+	s, diags = decode(t, "input = \"a\"\noutput = \"b\"\ntrain = 0.6\nval = 0.2\ntest = 0.2\nseed = 5")
+	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.6 || p.Val != 0.2 || *p.Seed != 5 {
+		t.Errorf("decoded %+v, %s", p, diags)
+	}
+	for _, tc := range []struct {
+		src, summary string
+		line         int
+	}{
+		{"input = \"a\"\noutput = \"b\"\ntrain = 0.7", "Split fractions do not sum to 1", 3},
+		{"input = \"a\"\noutput = \"b\"\nval = 0.2\ntest = 0.2", "Split fractions do not sum to 1", 3},
+		{"input = \"a\"\noutput = \"b\"\ntrain = 1.2", "Invalid split fraction", 3},
+		{"input = \"a\"\noutput = \"a\"", "Output overwrites input", 2},
+		{"input = \"a\"", "Missing required argument", 1},
+		{"input = \"a\"\noutput = \"b\"\ntrain = \"most\"", "Unsuitable value type", 3},
+	} {
+		_, diags := decode(t, tc.src)
+		if !diags.HasErrors() {
+			t.Errorf("%q: no error", tc.src)
+			continue
+		}
+		d := diags[0]
+		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
+			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
+		}
+	}
+}
+
+// writeCutouts writes a cutouts table of tiny images in the given order.
+// Objects with label < 0 are unlabelled.
+func writeCutouts(t *testing.T, dir string, objs []object, rowsPerPart int64) {
+	t.Helper()
+	sink, err := ingest.NewSink(ingest.SinkOptions{
+		Cutouts: dir, Rejects: dir + "_rejects",
+		Manifest:    artifact.Manifest{Name: filepath.Base(dir), Fingerprint: "input-" + filepath.Base(dir)},
+		Metadata:    map[string]string{"source.note": "kept"},
+		RowsPerPart: rowsPerPart,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		c := ingest.Cutout{
+			ObjectID: o.id, Split: schemas.SplitTest, Height: 1, Width: 1, Channels: 3,
+			Pixels: []byte(o.id[len(o.id)-3:]), Bands: "grz", Source: "test",
+		}
+		if o.label >= 0 {
+			l, name := o.label, fmt.Sprintf("class %c", 'A'+o.label)
+			c.Label, c.LabelName = &l, &name
+		}
+		if err := sink.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sink.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newEnv(t *testing.T, dir string, s pipeline.Stage, seed int64) *pipeline.Env {
+	t.Helper()
+	p, err := pipeline.CanonicalJSON(s.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []pipeline.Input
+	for _, in := range s.Inputs() {
+		m, err := artifact.ReadManifest(filepath.Join(dir, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, pipeline.Input{Name: in, Fingerprint: m.Fingerprint})
+	}
+	return &pipeline.Env{
+		Log: hclog.NewNullLogger(), Workdir: dir, Job: "test", Seed: seed,
+		Fingerprint: pipeline.Fingerprint(s.Kind(), s.Name(), p, seed, inputs, "test"),
+		Stage:       s.Name(), Kind: s.Kind(), Params: p, Producer: "test",
+	}
+}
+
+// readSplits returns object_id → split and object_id → pixels of a table.
+func readSplits(t *testing.T, dir string) (map[string]string, map[string][]byte) {
+	t.Helper()
+	tab, err := table.OpenAs(dir, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tab.Scan(context.Background(), table.ScanOptions{Columns: []string{"object_id", "split", "pixels"}})
+	defer sc.Close()
+	splits, pixels := map[string]string{}, map[string][]byte{}
+	for sc.Next() {
+		rec := sc.Record()
+		for i := range int(rec.NumRows()) {
+			id := rec.Column(0).(*array.String).Value(i)
+			splits[id] = rec.Column(1).(*array.String).Value(i)
+			pixels[id] = bytes.Clone(rec.Column(2).(*array.Binary).Value(i))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return splits, pixels
+}
+
+// run splits objs, written in the given order and part size, in a fresh
+// workdir with the job seed.
+func run(t *testing.T, objs []object, rowsPerPart int64, seed int64) (map[string]string, *pipeline.Env) {
+	t.Helper()
+	dir := t.TempDir()
+	writeCutouts(t, filepath.Join(dir, "cutouts"), objs, rowsPerPart)
+	s, diags := decode(t, "input = \"cutouts\"\noutput = \"cutouts_split\"")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	env := newEnv(t, dir, s, seed)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	splits, pixels := readSplits(t, env.Path("cutouts_split"))
+	if len(splits) != len(objs) {
+		t.Fatalf("%d rows out, %d in", len(splits), len(objs))
+	}
+	for _, o := range objs {
+		if !bytes.Equal(pixels[o.id], []byte(o.id[len(o.id)-3:])) {
+			t.Fatalf("%s: pixels %q not carried over", o.id, pixels[o.id])
+		}
+	}
+	return splits, env
+}
+
+func TestStageRun(t *testing.T) {
+	objs := append(objects(200, 120, 9), object{"NOLABEL-001", -1}, object{"NOLABEL-002", -1})
+	splits, env := run(t, objs, 64, 42)
+
+	counts := map[int16]map[string]int{}
+	for _, o := range objs {
+		if counts[o.label] == nil {
+			counts[o.label] = map[string]int{}
+		}
+		counts[o.label][splits[o.id]]++
+	}
+	for c, want := range map[int16][3]int{0: {160, 20, 20}, 1: {96, 12, 12}, 2: {7, 1, 1}} {
+		got := counts[c]
+		if got["train"] != want[0] || got["val"] != want[1] || got["test"] != want[2] {
+			t.Errorf("class %d: %v, want train/val/test %v", c, got, want)
+		}
+	}
+	if got := counts[-1][""]; got != 2 {
+		t.Errorf("%d unlabelled rows with split \"\", want 2", got)
+	}
+
+	tab, err := table.Open(env.Path("cutouts_split"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := tab.Manifest()
+	if m.Fingerprint != env.Fingerprint || m.Metadata["source.note"] != "kept" || m.Metadata[MetaSeed] != "42" ||
+		m.Metadata[MetaFractions] != "train=0.8 val=0.1 test=0.1" {
+		t.Errorf("manifest fingerprint %s, metadata %v", m.Fingerprint, m.Metadata)
+	}
+	summary := strings.Join(env.Summary(), "\n")
+	for _, want := range []string{"class A     160      20      20", "total       263      33      33", "2 unlabelled"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+}
+
+func TestStageStable(t *testing.T) {
+	objs := objects(150, 90, 31)
+	want, _ := run(t, objs, 1000, 42)
+
+	shuffled := append([]object(nil), objs...)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	got, _ := run(t, shuffled, 37, 42) // re-ingested in another order and other parts
+	for id, split := range want {
+		if got[id] != split {
+			t.Fatalf("%s: %q after re-ordering, %q before", id, got[id], split)
+		}
+	}
+
+	other, _ := run(t, objs, 1000, 43)
+	differ := 0
+	for id, split := range want {
+		if other[id] != split {
+			differ++
+		}
+	}
+	if differ < len(objs)/5 {
+		t.Errorf("seeds 42 and 43 differ on %d of %d objects", differ, len(objs))
+	}
+}
+
+// TestStageResume interrupts a run after its first part and checks that the
+// next run ends with the same table as an uninterrupted one.
+func TestStageResume(t *testing.T) {
+	objs := objects(60, 40)
+	want, _ := run(t, objs, 30, 42)
+
+	dir := t.TempDir()
+	writeCutouts(t, filepath.Join(dir, "cutouts"), objs, 30)
+	src := "input = \"cutouts\"\noutput = \"out\""
+	s, _ := decode(t, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.(*stage).onPart = func(key string) { cancel() }
+	if err := s.Run(ctx, newEnv(t, dir, s, 42)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	s, _ = decode(t, src)
+	var parts []string
+	s.(*stage).onPart = func(key string) { parts = append(parts, key) }
+	env := newEnv(t, dir, s, 42)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(parts, ",") != "part 1,part 2,part 3" {
+		t.Errorf("resumed run copied %q, want parts 1 to 3", parts)
+	}
+	got, _ := readSplits(t, env.Path("out"))
+	if len(got) != len(want) {
+		t.Fatalf("%d rows after resuming, want %d", len(got), len(want))
+	}
+	for id, split := range want {
+		if got[id] != split {
+			t.Fatalf("%s: %q after resuming, want %q", id, got[id], split)
+		}
+	}
+}

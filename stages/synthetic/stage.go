@@ -1,0 +1,275 @@
+package synthetic
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/ingest"
+)
+
+// Kind is the stage kind of the synthetic survey source.
+const Kind = "synthetic"
+
+// Defaults of the stage attributes.
+const (
+	DefaultCount = 3000
+	// ChunkRows is the number of objects rendered and committed at a time: a
+	// killed run resumes after the last complete chunk.
+	ChunkRows = 1024
+)
+
+// Keys of the table metadata written by the stage.
+const (
+	MetaSeed       = "synthetic.seed"
+	MetaClassNames = "astroformer.class_names" // JSON list, label order
+)
+
+// config is the body of a `stage "synthetic" "<name>"` block.
+type config struct {
+	Output       string    `hcl:"output"`
+	Rejects      *string   `hcl:"rejects,optional"`
+	Count        *int64    `hcl:"count,optional"`
+	Size         *int      `hcl:"size,optional"`
+	Seed         *int64    `hcl:"seed,optional"`
+	ClassWeights []float64 `hcl:"class_weights,optional"`
+	Labelled     *bool     `hcl:"labelled,optional"`
+	Workers      *int      `hcl:"workers,optional"`
+}
+
+// params are the stage parameters that determine its output: the
+// fingerprint changes when one does. Workers is not one of them.
+type params struct {
+	Output       string    `json:"output"`
+	Rejects      string    `json:"rejects"`
+	Count        int64     `json:"count"`
+	Size         int       `json:"size"`
+	Seed         *int64    `json:"seed,omitempty"` // nil: the job seed
+	ClassWeights []float64 `json:"class_weights"`
+	Labelled     bool      `json:"labelled"`
+}
+
+type stage struct {
+	name    string
+	p       params
+	workers int
+	chunk   int64            // objects per resumable chunk: ChunkRows
+	onChunk func(key string) // called after each completed chunk; tests interrupt runs with it
+}
+
+// Decode decodes a synthetic stage block:
+//
+//	stage "synthetic" "survey" {
+//	  output        = "cutouts"        # required: the cutouts table
+//	  rejects       = "cutouts_rejects" # optional; default "<output>_rejects"
+//	  count         = 3000             # number of cutouts
+//	  size          = 64               # height and width in pixels
+//	  seed          = 1                # optional; default the job seed
+//	  class_weights = [1, 1, …]        # ten relative frequencies; default Galaxy10 DECaLS
+//	  labelled      = true             # false leaves label and label_name null
+//	  workers       = 0                # rendering goroutines; 0: GOMAXPROCS
+//	}
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	at := attrRanges(body)
+	s := &stage{name: name, chunk: ChunkRows, p: params{
+		Output:       cfg.Output,
+		Rejects:      cfg.Output + "_rejects",
+		Count:        DefaultCount,
+		Size:         DefaultSize,
+		Seed:         cfg.Seed,
+		ClassWeights: cfg.ClassWeights,
+		Labelled:     true,
+	}}
+	if cfg.Rejects != nil {
+		s.p.Rejects = *cfg.Rejects
+	}
+	if cfg.Count != nil {
+		s.p.Count = *cfg.Count
+	}
+	if cfg.Size != nil {
+		s.p.Size = *cfg.Size
+	}
+	if cfg.Labelled != nil {
+		s.p.Labelled = *cfg.Labelled
+	}
+	if cfg.Workers != nil {
+		s.workers = *cfg.Workers
+	}
+	if s.p.ClassWeights == nil {
+		s.p.ClassWeights = Galaxy10Counts()
+	}
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+	switch {
+	case s.p.Output == "":
+		bad("output", "Empty output", "output names the cutouts table the stage writes.")
+	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
+		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
+	}
+	if s.p.Count < 1 {
+		bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", s.p.Count))
+	}
+	if s.p.Size < 16 || s.p.Size > 2048 {
+		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", s.p.Size))
+	}
+	if s.workers < 0 {
+		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
+	}
+	if _, err := NewRenderer(Options{Size: DefaultSize, Weights: s.p.ClassWeights}); err != nil {
+		bad("class_weights", "Invalid class_weights", fmt.Sprintf(
+			"%s. class_weights lists the relative frequencies of the %d classes in label order: %s.",
+			strings.TrimPrefix(err.Error(), "synthetic: "), NumClasses, strings.Join(schemas.Galaxy10Classes(), ", ")))
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
+}
+
+// attrRanges returns a function giving the source range of an attribute of
+// body, or of the place it is missing from.
+func attrRanges(body hcl.Body) func(name string) *hcl.Range {
+	attrs, _ := body.JustAttributes()
+	return func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Expr.Range().Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+}
+
+func (s *stage) Name() string      { return s.name }
+func (s *stage) Kind() string      { return Kind }
+func (s *stage) Inputs() []string  { return nil }
+func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
+func (s *stage) Params() any       { return s.p }
+
+// Run renders the cutouts chunk by chunk into the cutouts table. A run that
+// is interrupted keeps the chunks it completed, and the next run with the
+// same fingerprint starts after them; the rows are the same either way.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	seed := env.Seed
+	if s.p.Seed != nil {
+		seed = *s.p.Seed
+	}
+	opt := Options{Size: s.p.Size, Seed: seed, Weights: s.p.ClassWeights}
+	if _, err := NewRenderer(opt); err != nil {
+		return err
+	}
+	names := schemas.Galaxy10Classes()
+	classNames, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	sink, err := ingest.NewSink(ingest.SinkOptions{
+		Cutouts:  env.Path(s.p.Output),
+		Rejects:  env.Path(s.p.Rejects),
+		Manifest: env.Manifest(s.p.Output),
+		Metadata: map[string]string{
+			MetaSeed:       strconv.FormatInt(seed, 10),
+			MetaClassNames: string(classNames),
+		},
+		Resumable: true,
+	})
+	if err != nil {
+		return err
+	}
+	bar := env.Progress.Bar(s.name, s.p.Count)
+	defer bar.Done()
+
+	var (
+		objs       = make([]Object, min(s.chunk, s.p.Count))
+		pixelScale = PixelScale(s.p.Size)
+		size       = int32(s.p.Size)
+		source     = fmt.Sprintf("synthetic %s seed %d", Release, seed)
+		survey     = Survey
+		release    = Release
+		resumed    int64
+	)
+	for first := int64(0); first < s.p.Count; first += s.chunk {
+		n := min(s.chunk, s.p.Count-first)
+		key := fmt.Sprintf("objects %d-%d", first, first+n-1)
+		if sink.Done(key) {
+			resumed += n
+			bar.IncrBy(int(n))
+			continue
+		}
+		if err := RenderBatch(ctx, opt, s.workers, first, objs[:n]); err != nil {
+			// Keep the completed chunks for the next run to resume from.
+			return err
+		}
+		for i := range objs[:n] {
+			o := &objs[i]
+			c := ingest.Cutout{
+				ObjectID: ObjectID(o.Index),
+				RA:       &o.RA, Dec: &o.Dec,
+				Height: size, Width: size, Channels: Channels,
+				Pixels:     o.Pixels,
+				PixelScale: &pixelScale,
+				Bands:      Bands,
+				Source:     source,
+				Survey:     &survey,
+				Release:    &release,
+				Redshift:   &o.Redshift,
+				Position:   fmt.Sprintf("object %d", o.Index),
+			}
+			if s.p.Labelled {
+				label, name := int16(o.Class), names[o.Class]
+				c.Label, c.LabelName = &label, &name
+			}
+			if err := sink.Add(c); err != nil {
+				sink.Abort()
+				return err
+			}
+		}
+		if err := sink.EndPart(key); err != nil {
+			sink.Abort()
+			return err
+		}
+		bar.IncrBy(int(n))
+		if s.onChunk != nil {
+			s.onChunk(key)
+		}
+	}
+	sum, err := sink.Commit()
+	if err != nil {
+		return err
+	}
+	if sum.Rejects > 0 {
+		// The renderer only makes valid cutouts: a reject is a bug.
+		env.Log.Warn("cutouts rejected", "rows", sum.Rejects, "table", s.p.Rejects)
+	}
+	if resumed > 0 {
+		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
+	}
+	env.Summarize("%s: %d synthetic %d×%d cutouts (seed %d) → %s", s.name, sum.Rows, s.p.Size, s.p.Size, seed, s.p.Output)
+	env.Summarize("  %s", perClass(sum.PerClass, names))
+	return nil
+}
+
+// perClass formats rows per class in label order, then any other keys.
+func perClass(counts map[string]int64, names []string) string {
+	var parts []string
+	for _, name := range names {
+		if n, ok := counts[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", name, n))
+		}
+	}
+	if n, ok := counts[ingest.Unlabelled]; ok {
+		parts = append(parts, fmt.Sprintf("%s %d", ingest.Unlabelled, n))
+	}
+	return strings.Join(parts, " · ")
+}

@@ -1,0 +1,254 @@
+package synthetic
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("parse %q: %s", src, diags)
+	}
+	return Decode("survey", f.Body, &hcl.EvalContext{})
+}
+
+func TestDecode(t *testing.T) {
+	s, diags := decode(t, `output = "cutouts"`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p := s.Params().(params)
+	if p.Count != DefaultCount || p.Size != DefaultSize || !p.Labelled || p.Seed != nil ||
+		p.Rejects != "cutouts_rejects" || len(p.ClassWeights) != NumClasses {
+		t.Errorf("defaults: %+v", p)
+	}
+	if got := s.Outputs(); len(got) != 2 || got[0] != "cutouts" || got[1] != "cutouts_rejects" {
+		t.Errorf("Outputs() = %q", got)
+	}
+	if s.Kind() != Kind || s.Name() != "survey" || len(s.Inputs()) != 0 {
+		t.Errorf("Kind, Name, Inputs = %q, %q, %q", s.Kind(), s.Name(), s.Inputs())
+	}
+	s, diags = decode(t, `
+output = "c"
+rejects = "r"
+count = 10
+size = 32
+seed = 9
+class_weights = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+labelled = false
+workers = 3`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if p := s.Params().(params); p.Count != 10 || p.Size != 32 || *p.Seed != 9 || p.Labelled || p.Rejects != "r" || p.ClassWeights[9] != 1 {
+		t.Errorf("decoded %+v", p)
+	}
+	if s.(*stage).workers != 3 {
+		t.Errorf("workers %d, want 3", s.(*stage).workers)
+	}
+
+	for _, tc := range []struct {
+		src, summary string
+		line         int
+	}{
+		{`count = 3`, "Missing required argument", 1},
+		{"output = \"c\"\ncount = 0", "Invalid count", 2},
+		{"output = \"c\"\nsize = 8", "Invalid size", 2},
+		{"output = \"c\"\nworkers = -1", "Invalid workers", 2},
+		{"output = \"c\"\nclass_weights = [1, 2]", "Invalid class_weights", 2},
+		{"output = \"c\"\nclass_weights = [1, 1, 1, 1, 1, 1, 1, 1, 1, -1]", "Invalid class_weights", 2},
+		{"output = \"c\"\nrejects = \"c\"", "Invalid rejects table", 2},
+		{"output = \"c\"\nsize = \"big\"", "Unsuitable value type", 2},
+		{"output = \"c\"\ncolour = 1", "Unsupported argument", 2},
+	} {
+		_, diags := decode(t, tc.src)
+		if !diags.HasErrors() {
+			t.Errorf("%q: no error", tc.src)
+			continue
+		}
+		d := diags[0]
+		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
+			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
+		}
+	}
+}
+
+func newEnv(t *testing.T, dir string, s pipeline.Stage) *pipeline.Env {
+	t.Helper()
+	p, err := pipeline.CanonicalJSON(s.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Env{
+		Log: hclog.NewNullLogger(), Workdir: dir, Job: "test", Seed: 42,
+		Fingerprint: pipeline.Fingerprint(s.Kind(), s.Name(), p, 42, nil, "test"),
+		Stage:       s.Name(), Kind: s.Kind(), Params: p, Producer: "test",
+	}
+}
+
+type row struct {
+	id, split, bands string
+	label            int16
+	labelled         bool
+	pixels           []byte
+	ra, scale        float64
+}
+
+func readRows(t *testing.T, dir string) []row {
+	t.Helper()
+	tab, err := table.OpenAs(dir, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tab.Scan(context.Background(), table.ScanOptions{
+		Columns: []string{"object_id", "label", "label_name", "split", "pixels", "ra", "pixel_scale", "bands", "height", "channels"},
+	})
+	defer sc.Close()
+	var rows []row
+	names := schemas.Galaxy10Classes()
+	for sc.Next() {
+		rec := sc.Record()
+		ids := rec.Column(0).(*array.String)
+		labels := rec.Column(1).(*array.Int16)
+		labelNames := rec.Column(2).(*array.String)
+		for i := range ids.Len() {
+			r := row{
+				id: ids.Value(i), split: rec.Column(3).(*array.String).Value(i),
+				label: labels.Value(i), labelled: labels.IsValid(i),
+				pixels: bytes.Clone(rec.Column(4).(*array.Binary).Value(i)),
+				ra:     rec.Column(5).(*array.Float64).Value(i), scale: rec.Column(6).(*array.Float64).Value(i),
+				bands: rec.Column(7).(*array.String).Value(i),
+			}
+			if r.labelled != labelNames.IsValid(i) || r.labelled && labelNames.Value(i) != names[r.label] {
+				t.Fatalf("row %s: label %d (valid %v) with label_name %q", r.id, r.label, r.labelled, labelNames.Value(i))
+			}
+			if h, c := rec.Column(8).(*array.Int32).Value(i), rec.Column(9).(*array.Int32).Value(i); int(h)*int(h)*int(c) != len(r.pixels) {
+				t.Fatalf("row %s: %d bytes of pixels for height %d, channels %d", r.id, len(r.pixels), h, c)
+			}
+			rows = append(rows, r)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestStageRun(t *testing.T) {
+	s, diags := decode(t, "output = \"cutouts\"\ncount = 37\nsize = 24\nworkers = 2")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	s.(*stage).chunk = 16
+	dir := t.TempDir()
+	env := newEnv(t, dir, s)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, env.Path("cutouts"))
+	if len(rows) != 37 {
+		t.Fatalf("%d rows, want 37", len(rows))
+	}
+	want := make([]Object, 37)
+	if err := RenderBatch(context.Background(), Options{Size: 24, Seed: 42}, 1, 0, want); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.id != ObjectID(int64(i)) || !r.labelled || r.label != int16(want[i].Class) || r.split != "" ||
+			!bytes.Equal(r.pixels, want[i].Pixels) || r.ra != want[i].RA || r.scale != PixelScale(24) || r.bands != Bands {
+			t.Fatalf("row %d: %+v differs from object %+v", i, r, want[i])
+		}
+	}
+	rej, err := table.OpenAs(env.Path("cutouts_rejects"), schemas.Rejects())
+	if err != nil || rej.Rows() != 0 {
+		t.Fatalf("rejects table: %v, err %v", rej, err)
+	}
+	if md := rej.Manifest(); md.Fingerprint != env.Fingerprint {
+		t.Errorf("rejects fingerprint %q, want %q", md.Fingerprint, env.Fingerprint)
+	}
+	tab, _ := table.Open(env.Path("cutouts"))
+	if m := tab.Manifest(); m.Fingerprint != env.Fingerprint || m.Metadata[MetaSeed] != "42" || !strings.Contains(m.Metadata[MetaClassNames], "Barred Spiral") {
+		t.Errorf("manifest fingerprint %q, metadata %v", m.Fingerprint, m.Metadata)
+	}
+	if sum := env.Summary(); len(sum) != 2 || !strings.Contains(sum[0], "37 synthetic 24×24 cutouts") {
+		t.Errorf("summary %q", sum)
+	}
+}
+
+func TestStageUnlabelled(t *testing.T) {
+	s, diags := decode(t, "output = \"c\"\ncount = 5\nsize = 16\nlabelled = false\nseed = 3")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	env := newEnv(t, t.TempDir(), s)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readRows(t, env.Path("c")) {
+		if r.labelled {
+			t.Fatalf("row %s labelled %d", r.id, r.label)
+		}
+	}
+	if sum := env.Summary(); !strings.Contains(sum[1], "unlabelled 5") {
+		t.Errorf("summary %q", sum)
+	}
+}
+
+// TestStageResume interrupts a run after its first chunk and checks that the
+// next run keeps that chunk and ends with the rows of an uninterrupted run.
+func TestStageResume(t *testing.T) {
+	src := "output = \"cutouts\"\ncount = 40\nsize = 16"
+	whole, _ := decode(t, src)
+	whole.(*stage).chunk = 16
+	wholeEnv := newEnv(t, t.TempDir(), whole)
+	if err := whole.Run(context.Background(), wholeEnv); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	first, _ := decode(t, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	var chunks []string
+	first.(*stage).chunk = 16
+	first.(*stage).onChunk = func(key string) { chunks = append(chunks, key); cancel() }
+	if err := first.Run(ctx, newEnv(t, dir, first)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	if len(chunks) != 1 {
+		t.Fatalf("interrupted run completed chunks %q, want one", chunks)
+	}
+	second, _ := decode(t, src)
+	second.(*stage).chunk = 16
+	chunks = nil
+	second.(*stage).onChunk = func(key string) { chunks = append(chunks, key) }
+	env := newEnv(t, dir, second)
+	if err := second.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"objects 16-31", "objects 32-39"}; strings.Join(chunks, ",") != strings.Join(want, ",") {
+		t.Errorf("resumed run rendered chunks %q, want %q", chunks, want)
+	}
+	a, b := readRows(t, wholeEnv.Path("cutouts")), readRows(t, env.Path("cutouts"))
+	if len(a) != len(b) {
+		t.Fatalf("resumed run wrote %d rows, uninterrupted %d", len(b), len(a))
+	}
+	for i := range a {
+		if a[i].id != b[i].id || !bytes.Equal(a[i].pixels, b[i].pixels) {
+			t.Fatalf("row %d differs: %s vs %s", i, a[i].id, b[i].id)
+		}
+	}
+}
