@@ -9,6 +9,7 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,13 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%s: invalid manifest: %w", path, err)
+	}
+	if len(m.Params) > 0 {
+		// WriteManifest indents Params with the rest; give them back compact.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, m.Params); err == nil {
+			m.Params = buf.Bytes()
+		}
 	}
 	return &m, nil
 }

@@ -22,7 +22,10 @@
 // Factory registered for its kind. Every mistake found before running —
 // unknown kind, attribute or type errors, duplicate stage names, two stages
 // writing one artifact, an input nobody produces and that is not on disk, a
-// dependency cycle — comes back as a diagnostic with a source range.
+// dependency cycle — comes back as a diagnostic with a source range, before
+// any work starts; Loader.WriteDiagnostics prints them with file:line:column,
+// the source line and a caret. A stage body that fails to decode hides the
+// graph checks (missing inputs, cycles) until it is fixed.
 package jobs
 
 import (

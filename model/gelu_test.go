@@ -22,3 +22,18 @@ func TestGELU(t *testing.T) {
 	}
 	t.Logf("gelu relative error %.3g, derivative error %.3g", worstY, worstD)
 }
+
+func TestExpNeg(t *testing.T) {
+	var worst float64
+	for i := 0; i <= 1000000; i++ {
+		x := -float64(i) * 1e-4 // [-100, 0]
+		want := math.Exp(x)
+		worst = max(worst, math.Abs(expNeg(x)-want)/want)
+	}
+	if worst > 1e-8 {
+		t.Errorf("relative error %.3g, want below 1e-8", worst)
+	}
+	if got := expNeg(-800); got != 0 {
+		t.Errorf("expNeg(-800) = %g, want 0", got)
+	}
+}

@@ -1,24 +1,34 @@
 package model
 
-import "testing"
+import (
+	"math"
+	"runtime"
+	"syscall"
+	"testing"
+	"fmt"
+)
 
-func BenchmarkGELUElem(b *testing.B) {
-	x := make([]float32, 4096)
-	y := make([]float32, 4096)
-	for i := range x { x[i] = float32(i-2048) / 500 }
-	b.ResetTimer()
-	for range b.N {
-		for i, v := range x { y[i] = gelu(v) }
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4096), "ns/elem")
+func threadCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(1, &ru) // RUSAGE_THREAD
+	return float64(ru.Utime.Nano()+ru.Stime.Nano())
 }
-func BenchmarkGELUGradElem(b *testing.B) {
+
+func TestZZGeluCPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	x := make([]float32, 4096)
 	y := make([]float32, 4096)
 	for i := range x { x[i] = float32(i-2048) / 500 }
-	b.ResetTimer()
-	for range b.N {
-		for i, v := range x { y[i] = geluGrad(v) }
+	for _, c := range []struct{name string; f func(float32) float32}{
+		{"gelu", gelu}, {"geluGrad", geluGrad},
+		{"erf64", func(v float32) float32 { return float32(math.Erf(float64(v))) }},
+		{"exp64", func(v float32) float32 { return float32(math.Exp(float64(v))) }},
+		{"expNeg", func(v float32) float32 { return float32(expNeg(-float64(v*v))) }},
+		{"copy", func(v float32) float32 { return v*2 }},
+	} {
+		t0 := threadCPU()
+		for range 500 { for i, v := range x { y[i] = c.f(v) } }
+		fmt.Printf("%-10s %.2f ns/elem (cpu)\n", c.name, (threadCPU()-t0)/(500*4096))
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4096), "ns/elem")
 }

@@ -9,12 +9,22 @@ package stages
 
 import (
 	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/stages/cifar"
+	"github.com/astroformer/astroformer/stages/galaxy10"
+	"github.com/astroformer/astroformer/stages/imagefolder"
+	"github.com/astroformer/astroformer/stages/split"
 	"github.com/astroformer/astroformer/stages/synthetic"
+	"github.com/astroformer/astroformer/stages/tinyimagenet"
 )
 
 // Registry returns the stage kinds by name, for decoding job files.
 func Registry() pipeline.Registry {
 	return pipeline.Registry{
-		synthetic.Kind: synthetic.Decode,
+		cifar.Kind:        cifar.Decode,
+		galaxy10.Kind:     galaxy10.Decode,
+		imagefolder.Kind:  imagefolder.Decode,
+		split.Kind:        split.Decode,
+		synthetic.Kind:    synthetic.Decode,
+		tinyimagenet.Kind: tinyimagenet.Decode,
 	}
 }

@@ -3,7 +3,6 @@ package table
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,8 +115,9 @@ type Scanner struct {
 	cursors []*cursor // of the current row group
 	left    int64     // rows left in the current row group
 
-	rec arrow.Record
-	err error
+	rec    arrow.Record
+	err    error
+	closed bool
 }
 
 // Scan returns a Scanner over the table. Errors, including unknown columns
@@ -178,7 +178,7 @@ func (s *Scanner) Next() bool {
 		s.rec.Release()
 		s.rec = nil
 	}
-	if s.err != nil {
+	if s.err != nil || s.closed {
 		return false
 	}
 	for s.left == 0 {
@@ -279,7 +279,7 @@ func (s *Scanner) Record() arrow.Record { return s.rec }
 // Err returns the error that stopped the scan, if any.
 func (s *Scanner) Err() error { return s.err }
 
-// Close releases the scanner's resources.
+// Close releases the scanner's resources. Next returns false after Close.
 func (s *Scanner) Close() {
 	if s.rec != nil {
 		s.rec.Release()
@@ -294,12 +294,8 @@ func (s *Scanner) Close() {
 		s.builder.Release()
 		s.builder = nil
 	}
-	if s.err == nil {
-		s.err = errClosed
-	}
+	s.closed = true
 }
-
-var errClosed = errors.New("scanner closed")
 
 // cursor reads the values of one column chunk, page by page.
 type cursor struct {

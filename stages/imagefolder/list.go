@@ -124,8 +124,10 @@ func manifestItems(path string) ([]item, []string, error) {
 	maxLabel := int16(-1)
 	for i, e := range entries {
 		rel := filepath.ToSlash(e.Path)
-		if r, err := filepath.Rel(dir, e.Path); err == nil && !strings.HasPrefix(r, "..") {
-			rel = filepath.ToSlash(r)
+		if r, err := filepath.Rel(dir, e.Path); err == nil {
+			if r = filepath.ToSlash(r); r != ".." && !strings.HasPrefix(r, "../") {
+				rel = r
+			}
 		}
 		it := item{
 			path: e.Path, rel: rel, objectID: e.ObjectID,

@@ -253,14 +253,17 @@ func idHash(id string) uint64 {
 }
 
 func (s *Sink) count(labels *array.Int16, names *array.String, i int) {
-	switch {
-	case names.IsValid(i):
-		s.summary.PerClass[names.Value(i)]++
-	case labels.IsValid(i):
-		s.summary.PerClass[strconv.Itoa(int(labels.Value(i)))]++
-	default:
-		s.summary.PerClass[Unlabelled]++
+	var label *int16
+	var name *string
+	if labels.IsValid(i) {
+		v := labels.Value(i)
+		label = &v
 	}
+	if names.IsValid(i) {
+		v := names.Value(i)
+		name = &v
+	}
+	s.summary.PerClass[classKey(label, name)]++
 }
 
 // check returns why c cannot be a row of the cutouts table, or "".
@@ -320,14 +323,19 @@ func (s *Sink) append(c *Cutout) {
 		b.Field(16).AppendNull()
 	}
 	s.buffered += int64(len(c.Pixels) + len(c.Raw) + len(c.ObjectID) + 64)
+	s.summary.PerClass[classKey(c.Label, c.LabelName)]++
+}
+
+// classKey is the Summary.PerClass key of a cutout: its label name, else
+// its label index, else Unlabelled.
+func classKey(label *int16, name *string) string {
 	switch {
-	case c.LabelName != nil:
-		s.summary.PerClass[*c.LabelName]++
-	case c.Label != nil:
-		s.summary.PerClass[strconv.Itoa(int(*c.Label))]++
-	default:
-		s.summary.PerClass[Unlabelled]++
+	case name != nil:
+		return *name
+	case label != nil:
+		return strconv.Itoa(int(*label))
 	}
+	return Unlabelled
 }
 
 func appendFloat(b array.Builder, v *float64) {

@@ -23,7 +23,7 @@ func expf(x float32) float32 {
 	t := x*log2e + 0x1.8p23
 	k := t - 0x1.8p23
 	f := x - k*ln2Hi - k*ln2Lo
-	p := 1 + f*(1+f*(1.0/2+f*(1.0/6+f*(1.0/24+f*(1.0/120))))) // Taylor, error < 2.5e-6
+	p := 1 + f*(1+f*(1.0/2+f*(1.0/6+f*(1.0/24+f*(1.0/120)))))                  // Taylor, error < 2.5e-6
 	return math.Float32frombits(math.Float32bits(p) + math.Float32bits(t)<<23) // p·2^k
 }
 

@@ -50,10 +50,10 @@ func redshiftRange(c Class) (lo, hi float64) {
 type population int
 
 const (
-	old     population = iota // ellipticals and bulges
-	disk                      // the smooth light of disks
-	young                     // spiral arms
-	burst                     // star-forming knots
+	old   population = iota // ellipticals and bulges
+	disk                    // the smooth light of disks
+	young                   // spiral arms
+	burst                   // star-forming knots
 )
 
 // color returns the g, r, z flux ratios of a population: g-r and r-z in AB

@@ -1,0 +1,237 @@
+package artifact
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func manifest(fp string) *Manifest {
+	return &Manifest{Format: TableFormat, Name: "cutouts", Stage: "synth", Kind: "synthetic", Fingerprint: fp,
+		Params: json.RawMessage(`{"n":3}`), Producer: "test", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Rows: 3, Parts: []Part{{File: "part-00000.parquet", Rows: 3, Bytes: 5, SHA256: "ab"}},
+		Metadata: map[string]string{"k": "v"}}
+}
+
+// write commits an artifact holding one file with the given content.
+func write(t *testing.T, dir, content, fp string) {
+	t.Helper()
+	staging, err := Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(staging, "data"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteManifest(staging, manifest(fp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Commit(staging, dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func siblings(t *testing.T, parent string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestStageCommitReplace(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "cutouts")
+
+	staging, err := Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(filepath.Base(staging), ".cutouts.staging-") || filepath.Dir(staging) != parent {
+		t.Errorf("staging folder %s is not a hidden sibling of %s", staging, dir)
+	}
+	if err := Commit(staging, dir); err == nil || !strings.Contains(err.Error(), "has no manifest.json") {
+		t.Errorf("commit without manifest: err = %v", err)
+	}
+	Discard(staging)
+
+	write(t, dir, "one", "fp1")
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := manifest("fp1"); m.Fingerprint != "fp1" || !m.Created.Equal(want.Created) || m.Parts[0] != want.Parts[0] ||
+		string(m.Params) != `{"n":3}` || m.Metadata["k"] != "v" {
+		t.Errorf("manifest read back: %+v", m)
+	}
+	write(t, dir, "two", "fp2")
+	if data, _ := os.ReadFile(filepath.Join(dir, "data")); string(data) != "two" {
+		t.Errorf("data after replace = %q", data)
+	}
+	if m, _ := ReadManifest(dir); m.Fingerprint != "fp2" {
+		t.Errorf("fingerprint after replace = %s", m.Fingerprint)
+	}
+	if names := siblings(t, parent); len(names) != 1 || names[0] != "cutouts" {
+		t.Errorf("left behind: %v", names)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ownerFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("owner file committed: %v", err)
+	}
+}
+
+func TestReadManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, err := ReadManifest(filepath.Join(dir, "nope"))
+	if err == nil || err.Error() != "not a committed artifact (no manifest.json): "+filepath.Join(dir, "nope") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: err = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"format": "astroformer.table/1", "rows": `), 0o644)
+	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "corrupt manifest") {
+		t.Errorf("corrupt: err = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"format": "csv"}`), 0o644)
+	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), `format "csv"`) {
+		t.Errorf("foreign format: err = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"format": "astroformer.table/1", "rows": 5, "parts": [{"file": "../x", "rows": 5}]}`), 0o644)
+	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), `"../x"`) {
+		t.Errorf("escaping part: err = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"format": "astroformer.table/1", "rows": 5, "parts": [{"file": "p", "rows": 4}]}`), 0o644)
+	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "sum of the parts") {
+		t.Errorf("row mismatch: err = %v", err)
+	}
+}
+
+// deadPID returns the id of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func setOwner(t *testing.T, staging string, pid int) {
+	t.Helper()
+	host, _ := os.Hostname()
+	data, _ := json.Marshal(owner{PID: pid, Host: host})
+	if err := os.WriteFile(filepath.Join(staging, ownerFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCrashLeftovers simulates writers killed before Commit: the committed
+// version stays intact, and the staging folders of dead processes are
+// removed by the next Stage while live ones are kept.
+func TestCrashLeftovers(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "cutouts")
+
+	// A first writer dies before its first commit: nothing at dir.
+	dead, err := Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead, "data"), []byte("partial"), 0o644)
+	setOwner(t, dead, deadPID(t))
+	if _, err := ReadManifest(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after a crash before commit, dir has a manifest: %v", err)
+	}
+
+	live, err := Stage(dir) // ours: this process is alive
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Stage(filepath.Join(parent, "other")) // another artifact
+	if err != nil {
+		t.Fatal(err)
+	}
+	setOwner(t, other, deadPID(t))
+	ownerless := filepath.Join(parent, ".cutouts.staging-ownerless")
+	os.Mkdir(ownerless, 0o755)
+	oldOwnerless := filepath.Join(parent, ".cutouts.staging-oldownerless")
+	os.Mkdir(oldOwnerless, 0o755)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(oldOwnerless, old, old)
+
+	write(t, dir, "v1", "fp1") // its Stage cleans up
+	for _, gone := range []string{dead, oldOwnerless} {
+		if _, err := os.Stat(gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("abandoned staging folder %s not removed: %v", gone, err)
+		}
+	}
+	for _, kept := range []string{live, other, ownerless} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("staging folder %s removed: %v", kept, err)
+		}
+	}
+
+	// A second writer dies mid-write: the previous version is intact.
+	crashed, _ := Stage(dir)
+	os.WriteFile(filepath.Join(crashed, "data"), []byte("v2-partial"), 0o644)
+	if data, _ := os.ReadFile(filepath.Join(dir, "data")); string(data) != "v1" {
+		t.Errorf("data = %q, want v1 intact", data)
+	}
+	if m, err := ReadManifest(dir); err != nil || m.Fingerprint != "fp1" {
+		t.Errorf("manifest after crash: %v, %v", m, err)
+	}
+}
+
+func TestStageResumable(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "cutouts")
+	s1, resumed, err := StageResumable(dir, "k1")
+	if err != nil || resumed {
+		t.Fatalf("first: resumed=%v err=%v", resumed, err)
+	}
+	os.WriteFile(filepath.Join(s1, "kept"), []byte("x"), 0o644)
+	setOwner(t, s1, deadPID(t)) // the writer was killed
+
+	s2, resumed, err := StageResumable(dir, "k1")
+	if err != nil || !resumed || s2 != s1 {
+		t.Fatalf("resume: %s resumed=%v err=%v", s2, resumed, err)
+	}
+	if _, err := os.Stat(filepath.Join(s2, "kept")); err != nil {
+		t.Errorf("content lost on resume: %v", err)
+	}
+
+	setOwner(t, s1, os.Getppid()) // a live process owns it
+	if _, _, err := StageResumable(dir, "k1"); err == nil || !strings.Contains(err.Error(), "in use by process") {
+		t.Errorf("live owner: err = %v", err)
+	}
+
+	setOwner(t, s1, deadPID(t))
+	s3, resumed, err := StageResumable(dir, "k2") // inputs changed
+	if err != nil || resumed {
+		t.Fatalf("new key: resumed=%v err=%v", resumed, err)
+	}
+	if _, err := os.Stat(s1); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("staging of the old key not removed: %v", err)
+	}
+	if _, _, err := StageResumable(dir, "bad/key"); err == nil {
+		t.Error("a key with '/' accepted")
+	}
+	Discard(s3)
+	if err := Discard(parent); err == nil {
+		t.Error("Discard removed a folder that is not a staging folder")
+	}
+}
+
+func TestStageRejectsHiddenNames(t *testing.T) {
+	if _, err := Stage(filepath.Join(t.TempDir(), ".hidden")); err == nil {
+		t.Error("Stage accepted an artifact name starting with '.'")
+	}
+}

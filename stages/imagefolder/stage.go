@@ -1,0 +1,317 @@
+// Package imagefolder is the source stage of JPEG and PNG images on disk,
+// found either by walking a folder or by reading a manifest.
+//
+// A folder is read class-per-subfolder by default: every immediate
+// subfolder of path is a class, labelled by its index in sorted (byte-wise)
+// order and named after the folder; its images are found recursively.
+// With labels = "none" every image under path is read, unlabelled. A
+// manifest (a .csv or .parquet path; see stages/internal/manifest for its
+// columns) lists the files with optional object_id, ra, dec, label and
+// label_name; relative paths are relative to the manifest's folder.
+//
+// Every image goes through the same resize policy: the largest centred
+// square is cropped, then resampled to size×size by area averaging (each
+// output pixel is the covered-area-weighted mean of the source pixels).
+// Grayscale images are replicated into three channels and transparency is
+// composited over black. object_id defaults to the file's path relative to
+// the folder or manifest, slash-separated. Files that cannot be read or
+// decoded are rejected with the reason.
+package imagefolder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/imageops"
+	"github.com/astroformer/astroformer/stages/internal/manifest"
+	"github.com/astroformer/astroformer/stages/internal/source"
+)
+
+// Kind is the stage kind of the image folder source.
+const Kind = "imagefolder"
+
+// Defaults of the stage attributes.
+const (
+	DefaultSize  = 64
+	DefaultBands = "rgb"
+	// ChunkRows is the number of images committed at a time: a killed run
+	// resumes after the last complete chunk.
+	ChunkRows = 1024
+)
+
+// MetaClassNames is the table metadata key of the class names, a JSON list
+// in label order, written when every label has a name.
+const MetaClassNames = "astroformer.class_names"
+
+type config struct {
+	Path       string   `hcl:"path"`
+	Output     string   `hcl:"output"`
+	Rejects    *string  `hcl:"rejects,optional"`
+	MaxRejects *int64   `hcl:"max_rejects,optional"`
+	Labels     *string  `hcl:"labels,optional"`
+	Extensions []string `hcl:"extensions,optional"`
+	Size       *int     `hcl:"size,optional"`
+	Split      *string  `hcl:"split,optional"`
+	Bands      *string  `hcl:"bands,optional"`
+	PixelScale *float64 `hcl:"pixel_scale,optional"`
+	Survey     *string  `hcl:"survey,optional"`
+	Release    *string  `hcl:"release,optional"`
+	Workers    *int     `hcl:"workers,optional"`
+}
+
+// params determine the stage's output. Inputs is a digest of the names,
+// sizes and modification times of the input files.
+type params struct {
+	Path       string   `json:"path"`
+	Inputs     string   `json:"inputs"`
+	Output     string   `json:"output"`
+	Rejects    string   `json:"rejects"`
+	MaxRejects int64    `json:"max_rejects"`
+	Labels     string   `json:"labels"`
+	Extensions []string `json:"extensions"`
+	Size       int      `json:"size"`
+	Split      string   `json:"split"`
+	Bands      string   `json:"bands"`
+	PixelScale *float64 `json:"pixel_scale,omitempty"`
+	Survey     *string  `json:"survey,omitempty"`
+	Release    *string  `json:"release,omitempty"`
+}
+
+type stage struct {
+	name    string
+	p       params
+	workers int
+}
+
+// Decode decodes an imagefolder stage block:
+//
+//	stage "imagefolder" "galaxies" {
+//	  path        = "data/galaxies"          # required: a folder, or a manifest (.csv, .parquet)
+//	  output      = "cutouts"                # required: the cutouts table
+//	  rejects     = "cutouts_rejects"        # optional; default "<output>_rejects"
+//	  max_rejects = 0                        # fail after this many rejected images; 0: no limit
+//	  labels      = "folders"                # folder only: "folders" (class per subfolder) or "none"
+//	  extensions  = [".jpg", ".jpeg", ".png"] # folder only: file name endings read, any case
+//	  size        = 64                       # side of the square output images, 8 to 2048
+//	  split       = ""                       # split of every row: "", "train", "val" or "test"
+//	  bands       = "rgb"                    # the bands column, e.g. "grz" for Legacy Survey JPEGs
+//	  pixel_scale = 0.262                    # optional: arcsec per source pixel; scaled by the resize
+//	  survey      = "DECaLS"                 # optional: the survey column
+//	  release     = "DR10"                   # optional: the release column
+//	  workers     = 0                        # decoding goroutines; 0: GOMAXPROCS
+//	}
+//
+// Decoding lists the input files (folder walk or manifest) for the
+// fingerprint.
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	at := attrRanges(body)
+	s := &stage{name: name, p: params{
+		Path:       cfg.Path,
+		Output:     cfg.Output,
+		Rejects:    cfg.Output + "_rejects",
+		Labels:     "folders",
+		Extensions: []string{".jpg", ".jpeg", ".png"},
+		Size:       DefaultSize,
+		Bands:      DefaultBands,
+		PixelScale: cfg.PixelScale,
+		Survey:     cfg.Survey,
+		Release:    cfg.Release,
+	}}
+	setIf(&s.p.Rejects, cfg.Rejects)
+	setIf(&s.p.MaxRejects, cfg.MaxRejects)
+	setIf(&s.p.Labels, cfg.Labels)
+	setIf(&s.p.Size, cfg.Size)
+	setIf(&s.p.Split, cfg.Split)
+	setIf(&s.p.Bands, cfg.Bands)
+	setIf(&s.workers, cfg.Workers)
+	if cfg.Extensions != nil {
+		s.p.Extensions = cfg.Extensions
+	}
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+	if s.p.Path == "" {
+		bad("path", "Empty path", "path names a folder of images, or a manifest (.csv or .parquet) listing them.")
+	}
+	switch {
+	case s.p.Output == "":
+		bad("output", "Empty output", "output names the cutouts table the stage writes.")
+	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
+		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
+	}
+	if s.p.MaxRejects < 0 {
+		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
+	}
+	if s.p.Labels != "folders" && s.p.Labels != "none" {
+		bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", s.p.Labels))
+	}
+	if len(s.p.Extensions) == 0 {
+		bad("extensions", "Invalid extensions", "extensions lists the file name endings to read, e.g. [\".jpg\", \".png\"].")
+	}
+	if s.p.Size < 8 || s.p.Size > 2048 {
+		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", s.p.Size))
+	}
+	switch s.p.Split {
+	case "", schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest:
+	default:
+		bad("split", "Invalid split", fmt.Sprintf("split is %q; expected \"\", \"train\", \"val\" or \"test\".", s.p.Split))
+	}
+	if s.p.Bands == "" {
+		bad("bands", "Empty bands", "bands names the photometric bands of the three channels, e.g. \"grz\", or \"rgb\".")
+	}
+	if ps := s.p.PixelScale; ps != nil && !(*ps > 0 && *ps < 1e6) {
+		bad("pixel_scale", "Invalid pixel_scale", fmt.Sprintf("pixel_scale is %g; expected a positive number of arcsec per pixel.", *ps))
+	}
+	if s.workers < 0 {
+		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	s.p.Inputs = s.digest()
+	return s, diags
+}
+
+// digest summarises the input files: the folder, or the manifest and the
+// files it lists.
+func (s *stage) digest() string {
+	if !manifest.IsManifest(s.p.Path) {
+		return source.Digest(s.p.Path)
+	}
+	paths := []string{s.p.Path}
+	if entries, err := manifest.Read(s.p.Path); err == nil {
+		for _, e := range entries {
+			paths = append(paths, e.Path)
+		}
+	}
+	return source.Digest(paths...)
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// attrRanges returns a function giving the source range of an attribute of
+// body, or of the place it is missing from.
+func attrRanges(body hcl.Body) func(name string) *hcl.Range {
+	attrs, _ := body.JustAttributes()
+	return func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Expr.Range().Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+}
+
+func (s *stage) Name() string      { return s.name }
+func (s *stage) Kind() string      { return Kind }
+func (s *stage) Inputs() []string  { return nil }
+func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
+func (s *stage) Params() any       { return s.p }
+
+// Run lists the images and converts them in that order, ChunkRows at a
+// time; an interrupted run resumes after the last complete chunk.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	start := time.Now()
+	var (
+		items []item
+		names []string
+		err   error
+	)
+	if manifest.IsManifest(s.p.Path) {
+		items, names, err = manifestItems(s.p.Path)
+	} else {
+		items, names, err = folderItems(s.p.Path, s.p.Extensions, s.p.Labels == "folders")
+	}
+	if err != nil {
+		return err
+	}
+	md := map[string]string{}
+	if names != nil {
+		b, err := json.Marshal(names)
+		if err != nil {
+			return err
+		}
+		md[MetaClassNames] = string(b)
+	}
+	sink, err := ingest.NewSink(ingest.SinkOptions{
+		Cutouts:    env.Path(s.p.Output),
+		Rejects:    env.Path(s.p.Rejects),
+		Manifest:   env.Manifest(s.p.Output),
+		Metadata:   md,
+		MaxRejects: s.p.MaxRejects,
+		Resumable:  true,
+	})
+	if err != nil {
+		return err
+	}
+	env.Log.Info("reading", "path", s.p.Path, "images", len(items), "classes", len(names))
+	bar := env.Progress.Bar(s.name, int64(len(items)))
+	defer bar.Done()
+	resumed, err := source.Ingest(ctx, sink, len(items), source.Options{
+		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
+		Key: func(first, last int) string { return fmt.Sprintf("images %d-%d", first, last) },
+	}, func(i int) source.Result { return s.cutout(&items[i]) })
+	if err != nil {
+		return err
+	}
+	sum, err := sink.Commit()
+	if err != nil {
+		return err
+	}
+	if resumed > 0 {
+		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
+	}
+	if sum.Rejects > 0 {
+		env.Log.Warn("images rejected", "rows", sum.Rejects, "table", s.p.Rejects)
+	}
+	env.Summarize("%s: %d cutouts of %d×%d from %s → %s (%d rejected → %s) in %s",
+		s.name, sum.Rows, s.p.Size, s.p.Size, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+	env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
+	return nil
+}
+
+// cutout reads and converts one image.
+func (s *stage) cutout(it *item) source.Result {
+	c := ingest.Cutout{ObjectID: it.objectID, Source: it.rel, Position: it.position}
+	if it.reject != "" {
+		return source.Result{Cutout: c, Reject: it.reject}
+	}
+	img, err := imageops.Load(it.path)
+	if err != nil {
+		return source.Result{Cutout: c, Reject: err.Error()}
+	}
+	pix, side, err := imageops.SquareRGB(img, 0)
+	if err != nil {
+		return source.Result{Cutout: c, Reject: err.Error()}
+	}
+	if side != s.p.Size {
+		pix = imageops.ResizeArea(pix, side, side, 3, s.p.Size, s.p.Size)
+	}
+	c.RA, c.Dec = it.ra, it.dec
+	c.Label, c.LabelName = it.label, it.labelName
+	c.Split = s.p.Split
+	c.Height, c.Width, c.Channels, c.Pixels = int32(s.p.Size), int32(s.p.Size), 3, pix
+	c.Bands = s.p.Bands
+	c.Survey, c.Release = s.p.Survey, s.p.Release
+	if s.p.PixelScale != nil {
+		scale := *s.p.PixelScale * float64(side) / float64(s.p.Size)
+		c.PixelScale = &scale
+	}
+	return source.Result{Cutout: c}
+}
