@@ -79,21 +79,26 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		return nil, diags
 	}
 	attrs, _ := body.JustAttributes()
+	// at returns the range of the value of one attribute, or of all the
+	// named attributes present, or where they are missing from.
 	at := func(names ...string) *hcl.Range {
-		var r *hcl.Range
+		var found []*hcl.Attribute
 		for _, n := range names {
 			if a, ok := attrs[n]; ok {
-				if r == nil {
-					r = a.Range.Ptr()
-				} else {
-					r = hcl.RangeOver(*r, a.Range).Ptr()
-				}
+				found = append(found, a)
 			}
 		}
-		if r == nil {
+		switch len(found) {
+		case 0:
 			return body.MissingItemRange().Ptr()
+		case 1:
+			return found[0].Expr.Range().Ptr()
 		}
-		return r
+		r := found[0].Range
+		for _, a := range found[1:] {
+			r = hcl.RangeOver(r, a.Range)
+		}
+		return &r
 	}
 	f := DefaultFractions()
 	for _, v := range []struct {

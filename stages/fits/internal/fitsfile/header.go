@@ -186,7 +186,8 @@ func ParseCard(b []byte, off int64) (Card, error) {
 	}
 	v, comment, err := parseValue(b[10:], off+10)
 	if err != nil {
-		return Card{}, fmt.Errorf("keyword %s: %w", key, err)
+		err.Msg = "keyword " + key + ": " + err.Msg
+		return Card{}, err
 	}
 	c.Value, c.Comment = v, comment
 	return c, nil
@@ -194,7 +195,7 @@ func ParseCard(b []byte, off int64) (Card, error) {
 
 // parseValue parses a value field (bytes 11-80 of a card) starting at byte
 // off, and its comment.
-func parseValue(b []byte, off int64) (any, string, error) {
+func parseValue(b []byte, off int64) (any, string, *Error) {
 	i := 0
 	for i < len(b) && b[i] == ' ' {
 		i++
@@ -250,7 +251,7 @@ func parseValue(b []byte, off int64) (any, string, error) {
 		i++
 	}
 	if i < len(b) && b[i] != '/' {
-		return nil, "", errorf(off+int64(i), "unexpected %q after the value (a comment starts with '/')", string(b[i:]))
+		return nil, "", errorf(off+int64(i), "unexpected %q after the value (a comment starts with '/')", strings.TrimRight(string(b[i:]), " "))
 	}
 	return v, comment(b[i:]), nil
 }
