@@ -15,6 +15,7 @@ import (
 	"github.com/astroformer/astroformer/stages/split"
 	"github.com/astroformer/astroformer/stages/synthetic"
 	"github.com/astroformer/astroformer/stages/tinyimagenet"
+	"github.com/astroformer/astroformer/stages/train"
 )
 
 // Registry returns the stage kinds by name, for decoding job files.
@@ -26,5 +27,6 @@ func Registry() pipeline.Registry {
 		split.Kind:        split.Decode,
 		synthetic.Kind:    synthetic.Decode,
 		tinyimagenet.Kind: tinyimagenet.Decode,
+		train.Kind:        train.Decode,
 	}
 }

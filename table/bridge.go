@@ -174,8 +174,9 @@ func leafNode(t arrow.DataType) (parquet.Node, int64, error) {
 func (c *column) isBlob() bool { return c.leaf.ID() == arrow.BINARY }
 
 // appendValues appends the Parquet values of arr, a column of c, to dst.
-// columnIndex is the index of c's leaf in the Parquet schema.
-func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex int) ([]parquet.Value, error) {
+// columnIndex is the index of c's leaf in the Parquet schema; firstRow, the
+// table row of arr's first element, for error messages.
+func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex int, firstRow int64) ([]parquet.Value, error) {
 	if !c.list {
 		get, err := valueGetter(arr, c.scale)
 		if err != nil {
@@ -184,7 +185,7 @@ func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex 
 		for i := 0; i < arr.Len(); i++ {
 			if arr.IsNull(i) {
 				if !c.field.Nullable {
-					return dst, fmt.Errorf("column %q: row %d: null in a non-nullable column", c.field.Name, i)
+					return dst, fmt.Errorf("row %d: column %q: null in a non-nullable column", firstRow+int64(i), c.field.Name)
 				}
 				dst = append(dst, parquet.NullValue().Level(0, 0, columnIndex))
 				continue
@@ -206,7 +207,7 @@ func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex 
 	for i := 0; i < list.Len(); i++ {
 		if list.IsNull(i) {
 			if !c.field.Nullable {
-				return dst, fmt.Errorf("column %q: row %d: null in a non-nullable column", c.field.Name, i)
+				return dst, fmt.Errorf("row %d: column %q: null in a non-nullable column", firstRow+int64(i), c.field.Name)
 			}
 			dst = append(dst, parquet.NullValue().Level(0, 0, columnIndex))
 			continue
@@ -223,7 +224,7 @@ func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex 
 			}
 			if elems.IsNull(j) {
 				if !elemNullable {
-					return dst, fmt.Errorf("column %q: row %d: null element in a list of non-nullable elements", c.field.Name, i)
+					return dst, fmt.Errorf("row %d: column %q: null element in a list of non-nullable elements", firstRow+int64(i), c.field.Name)
 				}
 				dst = append(dst, parquet.NullValue().Level(rep, c.listDef+1, columnIndex))
 				continue

@@ -226,3 +226,35 @@ func TestAbortAndCrashKeepPreviousVersion(t *testing.T) {
 		t.Errorf("left behind after the next write: %v", entries)
 	}
 }
+
+func TestResumableAbortKeepsCompletedParts(t *testing.T) {
+	schema := schemas.Rejects()
+	recs := chunks(t, schema, 2, 50)
+	dir := filepath.Join(t.TempDir(), "t")
+	opt := Options{Manifest: testManifest("fp")}
+	w, err := CreateResumable(dir, schema, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(recs[0])
+	if err := w.EndPart("a"); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(recs[1]) // cancelled before EndPart("b")
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	w, err = CreateResumable(dir, schema, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Done("a") || w.Done("b") || w.Rows() != 50 {
+		t.Errorf("after Abort: done(a)=%v done(b)=%v rows=%d", w.Done("a"), w.Done("b"), w.Rows())
+	}
+	w.Write(recs[1])
+	w.EndPart("b")
+	m, err := w.Commit()
+	if err != nil || m.Rows != 100 || len(m.Parts) != 2 {
+		t.Fatalf("commit: %+v, %v", m, err)
+	}
+}

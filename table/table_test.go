@@ -374,7 +374,8 @@ func TestWriteSchemaMismatch(t *testing.T) {
 	// A null in a non-nullable column is an error naming the column.
 	loose := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
 	strict := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.BinaryTypes.String}}, nil)
-	w2, err := Create(filepath.Join(t.TempDir(), "y"), strict, Options{})
+	ydir := filepath.Join(t.TempDir(), "y")
+	w2, err := Create(ydir, strict, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,8 +385,30 @@ func TestWriteSchemaMismatch(t *testing.T) {
 	rec2 := b.NewRecord()
 	b.Release()
 	defer rec2.Release()
-	if err := w2.Write(rec2); err == nil || !strings.Contains(err.Error(), `column "a": row 0: null`) {
+	if err := w2.Write(rec2); err == nil || !strings.Contains(err.Error(), `row 0: column "a": null`) {
 		t.Errorf("err = %v, want a null error naming column a", err)
+	}
+	// The rejected record left nothing behind: valid rows still go in.
+	b = array.NewRecordBuilder(memory.DefaultAllocator, strict)
+	b.Field(0).(*array.StringBuilder).Append("ok")
+	rec3 := b.NewRecord()
+	b.Release()
+	defer rec3.Release()
+	if err := w2.Write(rec3); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w2.Commit()
+	if err != nil || m.Rows != 1 {
+		t.Fatalf("commit after a rejected record: %v, %v", m, err)
+	}
+	tab, err := Open(ydir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, tab, ScanOptions{})
+	defer got.Release()
+	if got.NumRows() != 1 || got.Column(0).ValueStr(0) != "ok" {
+		t.Errorf("read back %v", got)
 	}
 }
 

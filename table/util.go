@@ -5,16 +5,10 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// arraySlice returns rows [lo, hi) of arr; the caller releases it.
-func arraySlice(arr arrow.Array, lo, hi int64) arrow.Array {
-	return array.NewSlice(arr, lo, hi)
 }
 
 // recordBytes estimates the memory held by rec: the sizes of its buffers.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
@@ -38,7 +39,7 @@ type Manifest = artifact.Manifest
 const (
 	DefaultRowsPerPart   = 16384
 	DefaultRowGroupRows  = 1024
-	DefaultRowGroupBytes = 64 << 20
+	DefaultRowGroupBytes = 32 << 20
 )
 
 // Keys of the Parquet key-value metadata written in every part.
@@ -98,8 +99,9 @@ type Writer struct {
 	part       *partWriter
 	groupRows  int64
 	groupBytes int64
-	values     []parquet.Value
+	values     [][]parquet.Value // per column, reused
 	finished   bool
+	err        error // sticky, see fail
 }
 
 // partWriter is the part file being written.
@@ -209,8 +211,8 @@ func (w *Writer) Rows() int64 { return w.rows }
 // Write appends the rows of rec, whose columns must match the writer's schema
 // by position, name and type.
 func (w *Writer) Write(rec arrow.Record) error {
-	if w.finished {
-		return fmt.Errorf("write table %s: writer already committed or aborted", w.dir)
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if err := sameLayout(w.dir, rec.Schema(), w.schema); err != nil {
 		return err
@@ -249,35 +251,61 @@ func (w *Writer) Write(rec arrow.Record) error {
 	return nil
 }
 
-// writeRows writes rows [lo, hi) of rec into the current row group.
+// writeRows writes rows [lo, hi) of rec into the current row group. All
+// columns are converted before any is written, so that an invalid value
+// leaves the row group as it was.
 func (w *Writer) writeRows(rec arrow.Record, lo, hi int64) error {
-	cws := w.part.pw.ColumnWriters()
+	if w.values == nil {
+		w.values = make([][]parquet.Value, len(w.columns))
+	}
 	for i := range w.columns {
 		arr := rec.Column(i)
-		if lo != 0 || hi != int64(arr.Len()) {
-			arr = arraySlice(arr, lo, hi)
-			defer arr.Release()
+		sliced := lo != 0 || hi != int64(arr.Len())
+		if sliced {
+			arr = array.NewSlice(arr, lo, hi) // shares rec's buffers, which stay alive
 		}
 		var err error
-		w.values, err = w.columns[i].appendValues(w.values[:0], arr, i)
-		if err != nil {
-			return fmt.Errorf("write table %s: rows %d to %d: %w", w.dir, w.rows, w.rows+hi-lo, err)
+		w.values[i], err = w.columns[i].appendValues(w.values[i][:0], arr, i, w.rows)
+		if sliced {
+			arr.Release()
 		}
-		if _, err := cws[i].WriteRowValues(w.values); err != nil {
-			return fmt.Errorf("write table %s: column %q: %w", w.dir, w.columns[i].field.Name, err)
+		if err != nil {
+			return fmt.Errorf("write table %s: %w", w.dir, err)
 		}
 	}
-	clear(w.values) // drop references to Arrow buffers
+	cws := w.part.pw.ColumnWriters()
+	for i, values := range w.values {
+		_, err := cws[i].WriteRowValues(values)
+		clear(values) // drop references to Arrow buffers
+		if err != nil {
+			return w.fail(fmt.Errorf("write table %s: %s: column %q: %w", w.dir, w.part.name, w.columns[i].field.Name, err))
+		}
+	}
 	w.groupRows += hi - lo
 	w.part.rows += hi - lo
 	w.rows += hi - lo
 	return nil
 }
 
+// fail makes err the answer to every later call but Abort: after a failed
+// write the part on disk is in an unknown state.
+func (w *Writer) fail(err error) error {
+	w.err = err
+	return err
+}
+
+// usable returns why the writer cannot take more calls, or nil.
+func (w *Writer) usable() error {
+	if w.finished {
+		return fmt.Errorf("table %s: writer already committed or aborted", w.dir)
+	}
+	return w.err
+}
+
 func (w *Writer) flushRowGroup() error {
 	if w.groupRows > 0 {
 		if err := w.part.pw.Flush(); err != nil {
-			return fmt.Errorf("write table %s: %s: %w", w.dir, w.part.name, err)
+			return w.fail(fmt.Errorf("write table %s: %s: %w", w.dir, w.part.name, err))
 		}
 	}
 	w.groupRows, w.groupBytes = 0, 0
@@ -309,7 +337,7 @@ func (w *Writer) closePart() error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write table %s: %s: %w", w.dir, p.name, err)
+		return w.fail(fmt.Errorf("write table %s: %s: %w", w.dir, p.name, err))
 	}
 	w.parts = append(w.parts, artifact.Part{
 		File:   p.name,
@@ -325,8 +353,8 @@ func (w *Writer) closePart() error {
 // for a resumable writer durably, so that Done(key) is true after a restart.
 // Callers call EndPart after writing the rows of one chunk of input.
 func (w *Writer) EndPart(key string) error {
-	if w.finished {
-		return fmt.Errorf("write table %s: writer already committed or aborted", w.dir)
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if w.part != nil {
 		if err := w.closePart(); err != nil {
@@ -357,7 +385,7 @@ func (w *Writer) saveProgress() error {
 		err = artifact.WriteFileSync(filepath.Join(w.staging, progressFile), data)
 	}
 	if err != nil {
-		return fmt.Errorf("write table %s: record progress: %w", w.dir, err)
+		return w.fail(fmt.Errorf("write table %s: record progress: %w", w.dir, err))
 	}
 	return nil
 }
@@ -374,8 +402,8 @@ func (w *Writer) Keys() []string { return slices.Clone(w.keys) }
 // its own are removed, along with any rows written since. Callers use it to
 // bring several resumable writers fed from the same input back in step.
 func (w *Writer) Forget(key string) error {
-	if w.finished {
-		return fmt.Errorf("write table %s: writer already committed or aborted", w.dir)
+	if err := w.usable(); err != nil {
+		return err
 	}
 	if len(w.keys) == 0 || w.keys[len(w.keys)-1] != key {
 		return fmt.Errorf("write table %s: forget %q: not the last completed key", w.dir, key)
@@ -490,8 +518,8 @@ func partsIntact(dir string, parts []artifact.Part) bool {
 // if the table has no rows, so that the schema is always on disk), writes
 // the manifest and moves the folder into place atomically.
 func (w *Writer) Commit() (*Manifest, error) {
-	if w.finished {
-		return nil, fmt.Errorf("commit table %s: writer already committed or aborted", w.dir)
+	if err := w.usable(); err != nil {
+		return nil, err
 	}
 	if w.part == nil && len(w.parts) == 0 {
 		if err := w.openPart(); err != nil {
@@ -532,18 +560,32 @@ func (w *Writer) Commit() (*Manifest, error) {
 	return &m, nil
 }
 
-// Abort discards everything written, including the progress of a resumable
-// writer. It is safe to call after Commit, where it does nothing.
+// Abort stops the writer without committing. A plain writer discards
+// everything written. A resumable writer keeps the parts completed by EndPart
+// for a later CreateResumable with the same fingerprint, so that an
+// interrupted or cancelled stage picks up where it stopped; it drops only
+// the rows written since. Abort is safe to call after Commit, where it does
+// nothing.
 func (w *Writer) Abort() error {
 	if w.finished {
 		return nil
 	}
 	w.finished = true
+	var unfinished string
 	if w.part != nil {
 		w.part.f.Close()
+		unfinished = w.part.name
 		w.part = nil
 	}
-	return artifact.Discard(w.staging)
+	if !w.resumable {
+		return artifact.Discard(w.staging)
+	}
+	if unfinished != "" {
+		if err := os.Remove(filepath.Join(w.staging, unfinished)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("abort table %s: %w", w.dir, err)
+		}
+	}
+	return nil
 }
 
 // sameLayout checks that found has the columns of want, in the same order,

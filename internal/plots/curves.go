@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 
@@ -15,6 +16,7 @@ import (
 type Line struct {
 	Label string
 	X, Y  []float64
+	Color color.Color // nil: Color(i) for the i-th line of its panel
 }
 
 // Panel is one chart of a figure, such as the loss of the train and val
@@ -99,13 +101,17 @@ func curvesPlot(pn Panel) (*plot.Plot, error) {
 		if len(pts) == 0 {
 			continue
 		}
+		col := ln.Color
+		if col == nil {
+			col = Color(i)
+		}
 		var legend []plot.Thumbnailer
 		for _, seg := range segments {
 			l, err := plotter.NewLine(seg)
 			if err != nil {
 				return nil, fmt.Errorf("line %d %q: %w", i, ln.Label, err)
 			}
-			l.Color = lineColor(i)
+			l.Color = col
 			l.Width = vg.Points(1.5)
 			p.Add(l)
 			if legend == nil {
@@ -117,7 +123,7 @@ func curvesPlot(pn Panel) (*plot.Plot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("line %d %q: %w", i, ln.Label, err)
 			}
-			s.GlyphStyle = draw.GlyphStyle{Color: lineColor(i), Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+			s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
 			p.Add(s)
 			legend = append(legend, s)
 		}

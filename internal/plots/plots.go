@@ -22,10 +22,10 @@ import (
 // pixels wide.
 const DPI = 96
 
-// lineColor returns the colour of the i-th line of a panel, from a set
-// that stays distinct for readers with colour-vision deficiencies (Okabe &
-// Ito, 2008).
-func lineColor(i int) color.Color {
+// Color returns the i-th colour of the palette Curves draws lines with: a
+// set that stays distinct for readers with colour-vision deficiencies
+// (Okabe & Ito, 2008), repeating after eight.
+func Color(i int) color.Color {
 	okabeIto := [...]color.RGBA{
 		{0, 114, 178, 255},   // blue
 		{213, 94, 0, 255},    // vermillion

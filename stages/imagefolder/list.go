@@ -120,8 +120,6 @@ func manifestItems(path string) ([]item, []string, error) {
 	dir := filepath.Dir(path)
 	base := filepath.Base(path)
 	items := make([]item, len(entries))
-	byLabel := map[int16]string{}
-	maxLabel := int16(-1)
 	for i, e := range entries {
 		rel := filepath.ToSlash(e.Path)
 		if r, err := filepath.Rel(dir, e.Path); err == nil {
@@ -129,29 +127,14 @@ func manifestItems(path string) ([]item, []string, error) {
 				rel = r
 			}
 		}
-		it := item{
+		items[i] = item{
 			path: e.Path, rel: rel, objectID: e.ObjectID,
 			label: e.Label, labelName: e.LabelName, ra: e.RA, dec: e.Dec,
 			position: base + " " + e.Position,
 		}
-		if it.objectID == "" {
-			it.objectID = rel
+		if items[i].objectID == "" {
+			items[i].objectID = rel
 		}
-		if e.Label != nil {
-			maxLabel = max(maxLabel, *e.Label)
-			if e.LabelName != nil {
-				byLabel[*e.Label] = *e.LabelName
-			}
-		}
-		items[i] = it
 	}
-	var names []string
-	for l := int16(0); l <= maxLabel; l++ {
-		name, ok := byLabel[l]
-		if !ok {
-			return items, nil, nil
-		}
-		names = append(names, name)
-	}
-	return items, names, nil
+	return items, manifest.ClassNames(entries), nil
 }

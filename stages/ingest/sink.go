@@ -445,7 +445,9 @@ func (s *Sink) Commit() (Summary, error) {
 	return s.summary, nil
 }
 
-// Abort discards both tables. It is safe to call after Commit.
+// Abort stops without committing: it discards both tables, except that with
+// SinkOptions.Resumable the chunks completed by EndPart are kept for a later
+// run to resume. It is safe to call after Commit.
 func (s *Sink) Abort() {
 	if s.finished {
 		return

@@ -194,3 +194,28 @@ func fillLabels(file string, entries []Entry, hasLabel, hasName bool) error {
 	}
 	return nil
 }
+
+// ClassNames returns the label names in label order when every label from
+// 0 to the largest in entries has a name, and nil otherwise.
+func ClassNames(entries []Entry) []string {
+	byLabel := map[int16]string{}
+	maxLabel := int16(-1)
+	for _, e := range entries {
+		if e.Label == nil {
+			continue
+		}
+		maxLabel = max(maxLabel, *e.Label)
+		if e.LabelName != nil {
+			byLabel[*e.Label] = *e.LabelName
+		}
+	}
+	var names []string
+	for l := int16(0); l <= maxLabel; l++ {
+		name, ok := byLabel[l]
+		if !ok {
+			return nil
+		}
+		names = append(names, name)
+	}
+	return names
+}

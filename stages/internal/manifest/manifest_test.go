@@ -209,3 +209,22 @@ func show(e Entry) string {
 	return fmt.Sprintf("path=%q id=%q band=%q pos=%q ra=%v dec=%v label=%v name=%v",
 		e.Path, e.ObjectID, e.Band, e.Position, deref(e.RA), deref(e.Dec), deref(e.Label), deref(e.LabelName))
 }
+
+func TestClassNames(t *testing.T) {
+	e := func(l int16, name string) Entry {
+		en := Entry{Label: &l}
+		if name != "" {
+			en.LabelName = &name
+		}
+		return en
+	}
+	if got := ClassNames([]Entry{e(1, "b"), {}, e(0, "a"), e(1, "b")}); fmt.Sprint(got) != "[a b]" {
+		t.Errorf("ClassNames = %q", got)
+	}
+	if got := ClassNames([]Entry{e(2, "c"), e(0, "a")}); got != nil {
+		t.Errorf("with a gap: %q", got)
+	}
+	if got := ClassNames([]Entry{e(0, "")}); got != nil {
+		t.Errorf("without names: %q", got)
+	}
+}

@@ -276,6 +276,9 @@ func readHeader(rd *reader) (*Header, error) {
 				if strings.TrimSpace(c.Comment) != "" || c.Value != nil {
 					return nil, errorf(off, "END card with content after the keyword")
 				}
+				if len(h.Cards) == 0 {
+					return nil, errorf(off, "header without cards before END")
+				}
 				return h, nil
 			}
 			if c.Key == "CONTINUE" && continueString(h, c) {
@@ -390,4 +393,29 @@ func decode(b []byte, bitpix int, scale, zero float64, blank int64, hasBlank boo
 		}
 	}
 	return out
+}
+
+// ParseHeader parses header text: whole 80-byte cards up to an END card or
+// the end of text, with offsets counted from the start of text. It applies
+// the long-string convention like ReadImage but checks no mandatory
+// keywords.
+func ParseHeader(text []byte) (*Header, error) {
+	h := newHeader()
+	for off := 0; off < len(text); off += CardSize {
+		if len(text)-off < CardSize {
+			return nil, errorf(int64(off), "%d bytes left, less than a card", len(text)-off)
+		}
+		c, err := ParseCard(text[off:off+CardSize], int64(off))
+		if err != nil {
+			return nil, err
+		}
+		if c.Key == "END" {
+			break
+		}
+		if c.Key == "CONTINUE" && continueString(h, c) {
+			continue
+		}
+		h.add(c)
+	}
+	return h, nil
 }

@@ -1,0 +1,230 @@
+// Package evaluate is the stage that scores a catalog against the truth: it
+// reads the labelled rows of a catalog table written by the predict stage
+// and writes a metrics table and a report folder.
+//
+// The metrics are top-1 and top-k accuracy with a bootstrap confidence
+// interval for top-1, per-class precision, recall, F1 and support, macro and
+// support-weighted F1, the confusion matrix and the expected calibration
+// error (see metrics.go for the exact definitions). The report holds a
+// confusion matrix heat map, a reliability diagram, training curves when the
+// train stage's metrics table is given, and report.md and report.html; the
+// HTML embeds its images and stands alone.
+//
+// The catalog is streamed: memory holds the confusion matrix, the
+// calibration bins and one batch of rows, whatever the catalog's size.
+package evaluate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+)
+
+// Kind is the stage kind.
+const Kind = "evaluate"
+
+// Defaults of the stage block's optional attributes.
+const (
+	DefaultTopK      = 3
+	DefaultBootstrap = 1000
+	DefaultBins      = 15
+)
+
+// Level is the confidence level of the top-1 interval.
+const Level = 0.95
+
+// Split selections besides the split names.
+const (
+	SplitAuto = "auto" // the test split if the catalog has labelled test rows, else every labelled row
+	SplitAll  = "all"  // every labelled row
+)
+
+// config is the body of a `stage "evaluate" "<name>"` block.
+type config struct {
+	Input         string  `hcl:"input"`
+	Metrics       *string `hcl:"metrics,optional"`
+	Output        string  `hcl:"output"`
+	MetricsOutput *string `hcl:"metrics_output,optional"`
+	Split         *string `hcl:"split,optional"`
+	TopK          *int    `hcl:"top_k,optional"`
+	Bootstrap     *int    `hcl:"bootstrap,optional"`
+	Bins          *int    `hcl:"bins,optional"`
+	Seed          *int64  `hcl:"seed,optional"`
+}
+
+// params determine the outputs; they enter the stage fingerprint.
+type params struct {
+	Input         string `json:"input"`
+	Metrics       string `json:"metrics,omitempty"`
+	Output        string `json:"output"`
+	MetricsOutput string `json:"metrics_output"`
+	Split         string `json:"split"`
+	TopK          int    `json:"top_k"`
+	Bootstrap     int    `json:"bootstrap"`
+	Bins          int    `json:"bins"`
+	Seed          *int64 `json:"seed,omitempty"` // nil: the job seed
+}
+
+type stage struct {
+	name string
+	p    params
+}
+
+// Decode decodes an evaluate stage block:
+//
+//	stage "evaluate" "evaluate" {
+//	  input          = "catalog"        # a catalog table from the predict stage
+//	  metrics        = "train_metrics"  # optional: the train stage's metrics table, for training curves
+//	  output         = "report"         # report folder: report.html, report.md, PNG plots
+//	  metrics_output = "eval_metrics"   # optional; default "<output>_metrics"
+//	  split          = "test"           # "train", "val", "test", "all" or "auto" (default: test if
+//	                                    # the catalog has labelled test rows, else all labelled rows)
+//	  top_k          = 3                # top-k accuracy, k capped at the number of classes
+//	  bootstrap      = 1000             # resamples for the top-1 interval; 0 for none
+//	  bins           = 15               # equal-width confidence bins of ECE and the reliability diagram
+//	  seed           = 7                # optional; default the job seed
+//	}
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attrs, _ := body.JustAttributes()
+	at := func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Range.Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+
+	p := params{
+		Input: cfg.Input, Output: cfg.Output, MetricsOutput: cfg.Output + "_metrics",
+		Split: SplitAuto, TopK: DefaultTopK, Bootstrap: DefaultBootstrap, Bins: DefaultBins, Seed: cfg.Seed,
+	}
+	if cfg.Metrics != nil {
+		p.Metrics = *cfg.Metrics
+		if p.Metrics == "" {
+			bad("metrics", "Empty metrics", "metrics names the train stage's metrics table; leave it out when there is none.")
+		}
+	}
+	if cfg.MetricsOutput != nil {
+		p.MetricsOutput = *cfg.MetricsOutput
+	}
+	if cfg.Split != nil {
+		p.Split = *cfg.Split
+		switch p.Split {
+		case schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto:
+		default:
+			bad("split", "Invalid split", fmt.Sprintf("split is %q; use %q, %q, %q, %q (every labelled row) or %q (test if present, else all).",
+				p.Split, schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto))
+		}
+	}
+	if cfg.TopK != nil {
+		p.TopK = *cfg.TopK
+		if p.TopK < 1 {
+			bad("top_k", "Invalid top_k", fmt.Sprintf("top_k is %d; it counts classes and is at least 1 (default %d).", p.TopK, DefaultTopK))
+		}
+	}
+	if cfg.Bootstrap != nil {
+		p.Bootstrap = *cfg.Bootstrap
+		if p.Bootstrap < 0 || p.Bootstrap > 1_000_000 {
+			bad("bootstrap", "Invalid bootstrap", fmt.Sprintf("bootstrap is %d; give the number of resamples, 0 to 1000000 (0: no interval; default %d).", p.Bootstrap, DefaultBootstrap))
+		}
+	}
+	if cfg.Bins != nil {
+		p.Bins = *cfg.Bins
+		if p.Bins < 1 || p.Bins > 1000 {
+			bad("bins", "Invalid bins", fmt.Sprintf("bins is %d; give 1 to 1000 confidence bins (default %d).", p.Bins, DefaultBins))
+		}
+	}
+	names := map[string]string{}
+	for _, a := range []struct{ attr, value, what string }{
+		{"input", p.Input, "a catalog table"},
+		{"output", p.Output, "the report folder"},
+		{"metrics_output", p.MetricsOutput, "the metrics table to write"},
+		{"metrics", p.Metrics, "the train stage's metrics table"},
+	} {
+		switch {
+		case a.value == "" && a.attr != "metrics":
+			bad(a.attr, "Empty "+a.attr, a.attr+" names "+a.what+".")
+		case a.value == "":
+		case names[a.value] != "":
+			bad(a.attr, "Artifact named twice", fmt.Sprintf("%s and %s are both %q; each names a different artifact.", names[a.value], a.attr, a.value))
+		default:
+			names[a.value] = a.attr
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &stage{name: name, p: p}, diags
+}
+
+func (s *stage) Name() string { return s.name }
+func (s *stage) Kind() string { return Kind }
+func (s *stage) Params() any  { return s.p }
+
+func (s *stage) Inputs() []string {
+	if s.p.Metrics == "" {
+		return []string{s.p.Input}
+	}
+	return []string{s.p.Input, s.p.Metrics}
+}
+
+func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.MetricsOutput} }
+
+// Run scores the catalog, then commits the metrics table and the report.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	seed := env.Seed
+	if s.p.Seed != nil {
+		seed = *s.p.Seed
+	}
+	cat, err := openCatalog(env.Path(s.p.Input))
+	if err != nil {
+		return err
+	}
+	bar := env.Progress.Bar(s.name, cat.table.Rows())
+	sc, err := scanCatalog(ctx, cat, s.p.Split, s.p.TopK, s.p.Bins, bar.IncrBy)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	res := score(cat.classes, sc, s.p.Bootstrap, seed)
+
+	var curves []curveSeries
+	if s.p.Metrics != "" {
+		var truncated bool
+		curves, truncated, err = readCurves(ctx, env.Path(s.p.Metrics))
+		if err != nil {
+			return err
+		}
+		if truncated {
+			env.Log.Warn("training curves truncated", "metrics", s.p.Metrics, "points", maxCurvePoints)
+		}
+	}
+	figs, err := drawFigures(res, curves)
+	if err != nil {
+		return err
+	}
+
+	if err := writeMetrics(env, s.p.MetricsOutput, res, seed); err != nil {
+		return err
+	}
+	m := env.Manifest(s.p.Output)
+	rep := newReport(env, s, seed, m.Created, cat, res, figs)
+	if err := writeReport(env.Path(s.p.Output), m, rep, figs, res); err != nil {
+		return err
+	}
+	env.Summarize("%s", res.summaryLine())
+	env.Summarize("report: %s (report.html, report.md); metrics: %s", s.p.Output, s.p.MetricsOutput)
+	return nil
+}

@@ -1,0 +1,418 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/policy"
+)
+
+// Balance modes: how class imbalance is countered.
+const (
+	BalanceNone    = "none"    // the data as it is
+	BalanceSampler = "sampler" // class-balanced sampling (policy.BalancedSampler)
+	// The loss-weight modes are those of policy.ClassWeights:
+	// "inverse", "sqrt_inverse", "effective_number".
+)
+
+// Normalisation sources.
+const (
+	NormalizePolicy  = "policy"  // the policy's mean and std (ImageNet's unless set)
+	NormalizeDataset = "dataset" // per-channel mean and std of the training images
+)
+
+// Learning-rate scaling rules for lr_base_batch.
+const (
+	ScaleSqrt   = "sqrt"   // timm's rule for adaptive optimisers such as AdamW
+	ScaleLinear = "linear" // Goyal et al.'s rule for SGD
+)
+
+// Settings is everything that determines a training run. Decode fills it
+// from a preset (Preset) and the attributes of the stage block; it is the
+// stage's params, so every field enters the fingerprint, and it is written
+// to policy.json next to the model.
+type Settings struct {
+	Input   string `json:"input"`
+	Output  string `json:"output"`
+	Metrics string `json:"metrics"`
+	Preset  string `json:"preset"`
+	Seed    *int64 `json:"seed,omitempty"` // nil: the job seed
+
+	Variant   string `json:"variant"`
+	ImageSize int    `json:"image_size"`
+
+	Epochs     int `json:"epochs"`
+	BatchSize  int `json:"batch_size"`
+	Accumulate int `json:"accumulate"`
+
+	LR           float64    `json:"lr"`
+	LRBaseBatch  int        `json:"lr_base_batch"`
+	LRScale      string     `json:"lr_scale"`
+	MinLR        float64    `json:"min_lr"`
+	WarmupEpochs int        `json:"warmup_epochs"`
+	WarmupLR     float64    `json:"warmup_lr"`
+	WeightDecay  float64    `json:"weight_decay"`
+	Betas        [2]float64 `json:"betas"`
+	Eps          float64    `json:"eps"`
+
+	ClipGrad      float64 `json:"clip_grad"`
+	AbortGradNorm float64 `json:"abort_grad_norm"`
+	Dropout       float64 `json:"dropout"`
+	DropPath      float64 `json:"drop_path"`
+
+	EMA       bool    `json:"ema"`
+	EMADecay  float64 `json:"ema_decay"`
+	EMAWarmup bool    `json:"ema_warmup"`
+
+	Balance       string `json:"balance"`
+	Patience      int    `json:"patience"`
+	ShuffleWindow int    `json:"shuffle_window"`
+	Normalize     string `json:"normalize"`
+	EvalBatchSize int    `json:"eval_batch_size"`
+
+	Policy policy.Config `json:"policy"`
+}
+
+// PresetNames returns the presets Decode accepts.
+func PresetNames() []string { return []string{"cpu-demo", "galaxy10"} }
+
+// DefaultPreset is the preset of a stage block that names none.
+const DefaultPreset = "cpu-demo"
+
+// Preset returns the settings called name (input and output left empty):
+//
+//   - "galaxy10": the published Astroformer recipe on Galaxy10 DECaLS
+//     (timm train.py with --model astroformer_0 --img-size 256
+//     --batch-size 256 --opt adamw --lr-base 2e-5 --warmup-lr 1e-5
+//     --sched cosine --epochs 300 --warmup-epochs 5 --mixup 0.8
+//     --smoothing 0.1 --drop 0.1): AdamW with timm's defaults (betas 0.9,
+//     0.999, eps 1e-8, weight decay 2e-5), lr 2e-5 at a global batch of 256
+//     scaled by the square root of the batch ratio as timm does for AdamW,
+//     cosine to 0 with 5 linear warmup epochs from 1e-5, no gradient
+//     clipping, no stochastic depth, no EMA, ImageNet normalisation and
+//     policy.Galaxy10Preset. The paper trained on 8 GPUs with 256 images
+//     each, a global batch of 2048 and so an effective lr of 5.7e-5.
+//   - "cpu-demo": astroformer_nano at 64x64 for 8 epochs of batch 32 with
+//     lr 2e-3, 1 warmup epoch from 1e-5, cosine to 1e-5, weight decay 0.05,
+//     gradient clipping at 1, head dropout 0.1, stochastic depth 0.05,
+//     normalisation from the training images and policy.CPUDemoPreset:
+//     what trains a small model from scratch in minutes on two cores.
+func Preset(name string) (Settings, error) {
+	switch name {
+	case "galaxy10":
+		return Settings{
+			Preset: name, Variant: "astroformer_0", ImageSize: 256,
+			Epochs: 300, BatchSize: 256, Accumulate: 1,
+			LR: 2e-5, LRBaseBatch: 256, LRScale: ScaleSqrt, MinLR: 0, WarmupEpochs: 5, WarmupLR: 1e-5,
+			WeightDecay: 2e-5, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
+			ClipGrad: 0, AbortGradNorm: 1e4, Dropout: 0.1, DropPath: 0,
+			EMA: false, EMADecay: 0.9998, EMAWarmup: true,
+			Balance: BalanceNone, Patience: 0, ShuffleWindow: 1024,
+			Normalize: NormalizePolicy, EvalBatchSize: 256,
+			Policy: policy.Galaxy10Preset(),
+		}, nil
+	case "cpu-demo":
+		return Settings{
+			Preset: name, Variant: model.DefaultVariant, ImageSize: 64,
+			Epochs: 8, BatchSize: 32, Accumulate: 1,
+			LR: 2e-3, LRBaseBatch: 0, LRScale: ScaleSqrt, MinLR: 1e-5, WarmupEpochs: 1, WarmupLR: 1e-5,
+			WeightDecay: 0.05, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
+			ClipGrad: 1, AbortGradNorm: 1e4, Dropout: 0.1, DropPath: 0.05,
+			EMA: false, EMADecay: 0.998, EMAWarmup: true,
+			Balance: BalanceNone, Patience: 0, ShuffleWindow: 8192,
+			Normalize: NormalizeDataset, EvalBatchSize: 64,
+			Policy: policy.CPUDemoPreset(),
+		}, nil
+	}
+	return Settings{}, fmt.Errorf("unknown preset %q; known: %s", name, strings.Join(PresetNames(), ", "))
+}
+
+// PeakLR returns the learning rate after warmup: LR, scaled from
+// LRBaseBatch to the global batch BatchSize×Accumulate by LRScale when
+// LRBaseBatch is set.
+func (s *Settings) PeakLR() float64 {
+	if s.LRBaseBatch <= 0 {
+		return s.LR
+	}
+	ratio := float64(s.BatchSize*s.Accumulate) / float64(s.LRBaseBatch)
+	if s.LRScale == ScaleSqrt {
+		ratio = math.Sqrt(ratio)
+	}
+	return s.LR * ratio
+}
+
+// config is the body of a `stage "train" "<name>"` block. Every attribute
+// but input and output is optional and overrides the preset.
+type config struct {
+	Input   string  `hcl:"input"`
+	Output  string  `hcl:"output"`
+	Metrics *string `hcl:"metrics,optional"`
+	Preset  *string `hcl:"preset,optional"`
+	Seed    *int64  `hcl:"seed,optional"`
+
+	Variant   *string `hcl:"variant,optional"`
+	ImageSize *int    `hcl:"image_size,optional"`
+
+	Epochs     *int `hcl:"epochs,optional"`
+	BatchSize  *int `hcl:"batch_size,optional"`
+	Accumulate *int `hcl:"accumulate,optional"`
+
+	LR           *float64  `hcl:"lr,optional"`
+	LRBaseBatch  *int      `hcl:"lr_base_batch,optional"`
+	LRScale      *string   `hcl:"lr_scale,optional"`
+	MinLR        *float64  `hcl:"min_lr,optional"`
+	WarmupEpochs *int      `hcl:"warmup_epochs,optional"`
+	WarmupLR     *float64  `hcl:"warmup_lr,optional"`
+	WeightDecay  *float64  `hcl:"weight_decay,optional"`
+	Betas        []float64 `hcl:"betas,optional"`
+	Eps          *float64  `hcl:"eps,optional"`
+
+	ClipGrad      *float64 `hcl:"clip_grad,optional"`
+	AbortGradNorm *float64 `hcl:"abort_grad_norm,optional"`
+	Dropout       *float64 `hcl:"dropout,optional"`
+	DropPath      *float64 `hcl:"drop_path,optional"`
+
+	EMA       *bool    `hcl:"ema,optional"`
+	EMADecay  *float64 `hcl:"ema_decay,optional"`
+	EMAWarmup *bool    `hcl:"ema_warmup,optional"`
+
+	Balance       *string `hcl:"balance,optional"`
+	Patience      *int    `hcl:"patience,optional"`
+	ShuffleWindow *int    `hcl:"shuffle_window,optional"`
+	Normalize     *string `hcl:"normalize,optional"`
+	EvalBatchSize *int    `hcl:"eval_batch_size,optional"`
+
+	// Execution knobs: they do not change the result, so they are not
+	// part of Settings and do not enter the fingerprint.
+	Workers         *int `hcl:"workers,optional"`
+	Prefetch        *int `hcl:"prefetch,optional"`
+	CheckpointSteps *int `hcl:"checkpoint_steps,optional"`
+
+	Policy *policyBlock `hcl:"policy,block"`
+}
+
+type policyBlock struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+// execution holds the knobs that do not change the result.
+type execution struct {
+	workers         int // loader goroutines
+	prefetch        int // prepared batches waiting for the optimiser
+	checkpointSteps int // extra checkpoints every so many steps (0: only at epoch ends)
+}
+
+// decodeConfig turns a stage body into settings and execution knobs,
+// reporting every problem with the range of the offending attribute.
+func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return Settings{}, execution{}, diags
+	}
+	attrs := attributes(body)
+	at := func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Range.Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+
+	presetName := DefaultPreset
+	if cfg.Preset != nil {
+		presetName = *cfg.Preset
+	}
+	s, err := Preset(presetName)
+	if err != nil {
+		bad("preset", "Unknown preset", err.Error()+".")
+		return Settings{}, execution{}, diags
+	}
+	s.Input, s.Output, s.Seed = cfg.Input, cfg.Output, cfg.Seed
+	s.Metrics = cfg.Output + "_metrics"
+	set(&s.Metrics, cfg.Metrics)
+	set(&s.Variant, cfg.Variant)
+	set(&s.ImageSize, cfg.ImageSize)
+	set(&s.Epochs, cfg.Epochs)
+	set(&s.BatchSize, cfg.BatchSize)
+	set(&s.Accumulate, cfg.Accumulate)
+	set(&s.LR, cfg.LR)
+	set(&s.LRBaseBatch, cfg.LRBaseBatch)
+	set(&s.LRScale, cfg.LRScale)
+	set(&s.MinLR, cfg.MinLR)
+	set(&s.WarmupEpochs, cfg.WarmupEpochs)
+	set(&s.WarmupLR, cfg.WarmupLR)
+	set(&s.WeightDecay, cfg.WeightDecay)
+	set(&s.Eps, cfg.Eps)
+	set(&s.ClipGrad, cfg.ClipGrad)
+	set(&s.AbortGradNorm, cfg.AbortGradNorm)
+	set(&s.Dropout, cfg.Dropout)
+	set(&s.DropPath, cfg.DropPath)
+	set(&s.EMA, cfg.EMA)
+	set(&s.EMADecay, cfg.EMADecay)
+	set(&s.EMAWarmup, cfg.EMAWarmup)
+	set(&s.Balance, cfg.Balance)
+	set(&s.Patience, cfg.Patience)
+	set(&s.ShuffleWindow, cfg.ShuffleWindow)
+	set(&s.Normalize, cfg.Normalize)
+	set(&s.EvalBatchSize, cfg.EvalBatchSize)
+	if cfg.Betas != nil {
+		if len(cfg.Betas) != 2 {
+			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))
+		} else {
+			s.Betas = [2]float64{cfg.Betas[0], cfg.Betas[1]}
+		}
+	}
+	exec := execution{workers: 2, prefetch: 4}
+	set(&exec.workers, cfg.Workers)
+	set(&exec.prefetch, cfg.Prefetch)
+	set(&exec.checkpointSteps, cfg.CheckpointSteps)
+
+	if cfg.Policy != nil {
+		diags = append(diags, decodePolicy(cfg.Policy.Body, ctx, &s.Policy)...)
+	}
+	s.Policy.Height, s.Policy.Width = s.ImageSize, s.ImageSize
+
+	for _, a := range []struct{ name, value string }{{"input", s.Input}, {"output", s.Output}, {"metrics", s.Metrics}} {
+		if a.value == "" {
+			bad(a.name, "Empty "+a.name, a.name+" names an artifact under the workdir.")
+		}
+	}
+	if s.Input != "" && (s.Input == s.Output || s.Input == s.Metrics) {
+		bad("output", "Output overwrites input", fmt.Sprintf("%q is both the input and an output.", s.Input))
+	}
+	if s.Output != "" && s.Output == s.Metrics {
+		bad("metrics", "Outputs collide", fmt.Sprintf("the model and the metrics table are both %q.", s.Output))
+	}
+	if _, err := model.Lookup(s.Variant); err != nil {
+		bad("variant", "Unknown variant", strings.TrimPrefix(err.Error(), "model: ")+".")
+	}
+	if s.ImageSize < 32 || s.ImageSize%32 != 0 {
+		bad("image_size", "Invalid image_size", fmt.Sprintf("image_size is %d; the model takes multiples of 32 (64 for the CPU variants, 256 for the published ones).", s.ImageSize))
+	}
+	positive := func(attr string, v int, what string) {
+		if v < 1 {
+			bad(attr, "Invalid "+attr, fmt.Sprintf("%s is %d; want %s.", attr, v, what))
+		}
+	}
+	positive("epochs", s.Epochs, "at least 1 epoch")
+	positive("batch_size", s.BatchSize, "at least 1 image")
+	positive("accumulate", s.Accumulate, "at least 1 batch per optimiser step")
+	positive("eval_batch_size", s.EvalBatchSize, "at least 1 image")
+	if s.WarmupEpochs < 0 || s.WarmupEpochs >= s.Epochs && s.Epochs > 0 {
+		bad("warmup_epochs", "Invalid warmup_epochs", fmt.Sprintf("warmup_epochs is %d; want 0 to epochs-1 (%d).", s.WarmupEpochs, s.Epochs-1))
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !(s.LR > 0) || !finite(s.LR) {
+		bad("lr", "Invalid lr", fmt.Sprintf("lr is %g; want a positive learning rate.", s.LR))
+	}
+	if !(s.MinLR >= 0) || s.MinLR > s.PeakLR() {
+		bad("min_lr", "Invalid min_lr", fmt.Sprintf("min_lr is %g; want 0 to the peak rate %g.", s.MinLR, s.PeakLR()))
+	}
+	if !(s.WarmupLR >= 0) || !finite(s.WarmupLR) {
+		bad("warmup_lr", "Invalid warmup_lr", fmt.Sprintf("warmup_lr is %g; want a rate >= 0.", s.WarmupLR))
+	}
+	if s.LRBaseBatch < 0 {
+		bad("lr_base_batch", "Invalid lr_base_batch", fmt.Sprintf("lr_base_batch is %d; want 0 (lr is used as is) or the global batch lr was tuned for.", s.LRBaseBatch))
+	}
+	if s.LRScale != ScaleSqrt && s.LRScale != ScaleLinear {
+		bad("lr_scale", "Invalid lr_scale", fmt.Sprintf("lr_scale is %q; want %q or %q.", s.LRScale, ScaleSqrt, ScaleLinear))
+	}
+	if !(s.WeightDecay >= 0) || !finite(s.WeightDecay) {
+		bad("weight_decay", "Invalid weight_decay", fmt.Sprintf("weight_decay is %g; want >= 0.", s.WeightDecay))
+	}
+	if !(s.Betas[0] >= 0 && s.Betas[0] < 1 && s.Betas[1] >= 0 && s.Betas[1] < 1) {
+		bad("betas", "Invalid betas", fmt.Sprintf("betas are %v; want two numbers in [0, 1).", s.Betas))
+	}
+	if !(s.Eps > 0) || !finite(s.Eps) {
+		bad("eps", "Invalid eps", fmt.Sprintf("eps is %g; want a small positive number such as 1e-8.", s.Eps))
+	}
+	if !(s.ClipGrad >= 0) || !finite(s.ClipGrad) {
+		bad("clip_grad", "Invalid clip_grad", fmt.Sprintf("clip_grad is %g; want a norm > 0, or 0 for no clipping.", s.ClipGrad))
+	}
+	if !(s.AbortGradNorm >= 0) || !finite(s.AbortGradNorm) {
+		bad("abort_grad_norm", "Invalid abort_grad_norm", fmt.Sprintf("abort_grad_norm is %g; want a norm > 0, or 0 to stop only on non-finite gradients.", s.AbortGradNorm))
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"dropout", s.Dropout}, {"drop_path", s.DropPath}} {
+		if !(f.v >= 0 && f.v < 1) {
+			bad(f.name, "Invalid "+f.name, fmt.Sprintf("%s is %g; want a rate in [0, 1).", f.name, f.v))
+		}
+	}
+	if !(s.EMADecay > 0 && s.EMADecay < 1) {
+		bad("ema_decay", "Invalid ema_decay", fmt.Sprintf("ema_decay is %g; want a decay in (0, 1), typically 0.998 to 0.9999.", s.EMADecay))
+	}
+	balances := []string{BalanceNone, BalanceSampler, "inverse", "sqrt_inverse", "effective_number"}
+	if !slices.Contains(balances, s.Balance) {
+		bad("balance", "Invalid balance", fmt.Sprintf("balance is %q; want one of %q.", s.Balance, balances))
+	}
+	if s.Patience < 0 {
+		bad("patience", "Invalid patience", fmt.Sprintf("patience is %d; want the epochs without a better val top-1 before stopping, or 0 to never stop early.", s.Patience))
+	}
+	if s.ShuffleWindow < 1 {
+		bad("shuffle_window", "Invalid shuffle_window", fmt.Sprintf("shuffle_window is %d; want at least 1 sample.", s.ShuffleWindow))
+	}
+	if s.Normalize != NormalizePolicy && s.Normalize != NormalizeDataset {
+		bad("normalize", "Invalid normalize", fmt.Sprintf("normalize is %q; want %q (the policy's mean and std) or %q (the training images').", s.Normalize, NormalizePolicy, NormalizeDataset))
+	}
+	if exec.workers < 1 || exec.prefetch < 1 || exec.checkpointSteps < 0 {
+		attr := "workers"
+		switch {
+		case exec.prefetch < 1:
+			attr = "prefetch"
+		case exec.checkpointSteps < 0:
+			attr = "checkpoint_steps"
+		}
+		bad(attr, "Invalid "+attr, fmt.Sprintf("workers %d, prefetch %d, checkpoint_steps %d: want workers and prefetch >= 1 and checkpoint_steps >= 0.",
+			exec.workers, exec.prefetch, exec.checkpointSteps))
+	}
+	if err := s.Policy.Validate(); err != nil {
+		subject := body.MissingItemRange().Ptr()
+		if cfg.Policy != nil {
+			subject = cfg.Policy.Body.MissingItemRange().Ptr()
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid policy", Detail: err.Error(), Subject: subject})
+	}
+	return s, exec, diags
+}
+
+// decodePolicy decodes a policy block over the preset's policy. The image
+// size is the stage's image_size, so the block may not set it.
+func decodePolicy(body hcl.Body, ctx *hcl.EvalContext, cfg *policy.Config) hcl.Diagnostics {
+	attrs := attributes(body)
+	for _, name := range []string{"height", "width"} {
+		if a, ok := attrs[name]; ok {
+			return hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Image size set in the policy",
+				Detail:   "The image size is the model's: set image_size in the stage block, not " + name + " in the policy block.",
+				Subject:  a.Range.Ptr(),
+			}}
+		}
+	}
+	return gohcl.DecodeBody(body, ctx, cfg)
+}
+
+// attributes returns the attributes of body, for diagnostic ranges. The
+// body has a policy block, which JustAttributes complains about but skips.
+func attributes(body hcl.Body) hcl.Attributes {
+	attrs, _ := body.JustAttributes()
+	return attrs
+}
+
+// set overwrites *dst with *v when v is set.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,230 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/internal/plots"
+	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/policy"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// Files of the model folder.
+const (
+	ModelFile    = "model.safetensors"     // final weights
+	BestFile     = "best.safetensors"      // weights of the epoch with the best val top-1
+	ModelEMAFile = "model_ema.safetensors" // final EMA weights, when ema is on
+	BestEMAFile  = "best_ema.safetensors"  // EMA weights of the epoch with the best val_ema top-1
+	CurvesFile   = "curves.png"            // training curves
+	PolicyFile   = "policy.json"           // Record: settings, normalisation, classes, outcome
+)
+
+// Record is the content of policy.json: everything needed to understand or
+// repeat the run and to prepare images for the model.
+type Record struct {
+	Settings   Settings      `json:"settings"`
+	Seed       int64         `json:"seed"`
+	Policy     policy.Config `json:"policy"` // as applied, with the normalisation in use
+	Normalize  string        `json:"normalize"`
+	ClassNames []string      `json:"class_names"`
+	Spec       model.Spec    `json:"spec"`
+	Train      int           `json:"train_rows"`
+	Val        int           `json:"val_rows"`
+	Steps      int           `json:"steps"`
+	Epochs     int           `json:"epochs"`
+	PeakLR     float64       `json:"peak_lr"`
+	Best       *best         `json:"best,omitempty"`
+	BestEMA    *best         `json:"best_ema,omitempty"`
+	StopReason string        `json:"stop_reason"`
+}
+
+// commit writes the metrics table and the model folder.
+func (t *trainer) commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.writeMetrics(); err != nil {
+		return err
+	}
+	return t.writeModel()
+}
+
+// writeMetrics writes the history as a schemas.Metrics table.
+func (t *trainer) writeMetrics() error {
+	schema := schemas.Metrics()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, r := range t.st.History {
+		b.Field(0).(*array.StringBuilder).Append(r.Scope)
+		b.Field(1).(*array.Int32Builder).Append(int32(r.Epoch))
+		b.Field(2).(*array.Int64Builder).Append(int64(r.Step))
+		b.Field(3).(*array.StringBuilder).Append(r.Name)
+		b.Field(4).(*array.StringBuilder).AppendNull()
+		b.Field(5).(*array.Float64Builder).Append(r.Value)
+		b.Field(6).(*array.Float64Builder).AppendNull()
+		b.Field(7).(*array.Float64Builder).AppendNull()
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	w, err := table.Create(t.env.Path(t.p.Metrics), schema, table.Options{
+		Manifest: t.env.Manifest(t.p.Metrics),
+		Metadata: map[string]string{"train.model": t.p.Output, "train.variant": t.spec.Variant},
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Write(rec); err != nil {
+		w.Abort()
+		return err
+	}
+	if _, err := w.Commit(); err != nil {
+		w.Abort()
+		return err
+	}
+	return nil
+}
+
+// writeModel assembles the model folder in a staging folder and commits it.
+func (t *trainer) writeModel() error {
+	dir := t.env.Path(t.p.Output)
+	staging, err := artifact.Stage(dir)
+	if err != nil {
+		return err
+	}
+	if err := t.fillModel(staging); err != nil {
+		artifact.Discard(staging)
+		return fmt.Errorf("train: writing %s: %w", dir, err)
+	}
+	if err := artifact.Commit(staging, dir); err != nil {
+		artifact.Discard(staging)
+		return err
+	}
+	return nil
+}
+
+func (t *trainer) fillModel(staging string) error {
+	meta := t.meta()
+	if err := model.SaveWeights(filepath.Join(staging, ModelFile), t.net.Params(), t.net.Buffers(), meta); err != nil {
+		return err
+	}
+	ckpt := t.checkpointDir()
+	if err := linkOrCopy(filepath.Join(ckpt, bestFile), filepath.Join(staging, BestFile)); err != nil {
+		return fmt.Errorf("best weights: %w", err)
+	}
+	if t.ema != nil {
+		meta.Provenance["weights"] = "ema"
+		if err := model.SaveWeights(filepath.Join(staging, ModelEMAFile), t.emaParams, t.emaBuffers, meta); err != nil {
+			return err
+		}
+		if err := linkOrCopy(filepath.Join(ckpt, bestEMAFile), filepath.Join(staging, BestEMAFile)); err != nil {
+			return fmt.Errorf("best EMA weights: %w", err)
+		}
+	}
+	var png bytes.Buffer
+	if err := plots.Curves(&png, curvePanels(t.st.History)); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(staging, CurvesFile), png.Bytes(), 0o644); err != nil {
+		return err
+	}
+	applied := t.aug.Config()
+	rec := Record{
+		Settings: *t.p, Seed: t.seed, Policy: applied, Normalize: t.p.Normalize,
+		ClassNames: t.ds.ClassNames, Spec: t.spec, Train: t.train.Len(), Val: t.val.Len(),
+		Steps: t.st.Step, Epochs: t.st.Epoch, PeakLR: t.p.PeakLR(),
+		Best: t.st.Best, BestEMA: t.st.BestEMA, StopReason: t.st.StopReason,
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(staging, PolicyFile), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	m := t.env.Manifest(t.p.Output)
+	m.Format = artifact.ModelFormat
+	m.Metadata = map[string]string{
+		"variant":     t.spec.Variant,
+		"image_size":  strconv.Itoa(t.p.ImageSize),
+		"classes":     strconv.Itoa(t.classes),
+		"epochs":      strconv.Itoa(t.st.Epoch),
+		"steps":       strconv.Itoa(t.st.Step),
+		"metrics":     t.p.Metrics,
+		"best_epoch":  strconv.Itoa(t.st.Best.Epoch),
+		"best_top1":   strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64),
+		"stop_reason": t.st.StopReason,
+	}
+	names, _ := json.Marshal(t.ds.ClassNames)
+	m.Metadata["astroformer.class_names"] = string(names)
+	return artifact.WriteManifest(staging, &m)
+}
+
+// curvePanels draws loss, accuracy, learning rate and throughput per epoch.
+func curvePanels(history []metricRow) []plots.Panel {
+	series := map[[2]string]*plots.Line{}
+	line := func(scope, name string) *plots.Line {
+		key := [2]string{scope, name}
+		if series[key] == nil {
+			series[key] = &plots.Line{Label: scope}
+		}
+		return series[key]
+	}
+	for _, r := range history {
+		l := line(r.Scope, r.Name)
+		l.X = append(l.X, float64(r.Epoch))
+		l.Y = append(l.Y, r.Value)
+	}
+	panel := func(title, ylabel string, logY bool, name string, scopes ...string) plots.Panel {
+		p := plots.Panel{Title: title, XLabel: "epoch", YLabel: ylabel, LogY: logY}
+		for _, s := range scopes {
+			if l := series[[2]string{s, name}]; l != nil {
+				p.Lines = append(p.Lines, *l)
+			}
+		}
+		return p
+	}
+	panels := []plots.Panel{
+		panel("Loss", "cross-entropy", false, "loss", "train", "val", "val_ema"),
+		panel("Top-1 accuracy", "fraction", false, "top1", "val", "val_ema"),
+	}
+	if series[[2]string{"val", "top5"}] != nil {
+		panels = append(panels, panel("Top-5 accuracy", "fraction", false, "top5", "val", "val_ema"))
+	}
+	return append(panels,
+		panel("Learning rate", "lr (last step)", true, "lr", "train"),
+		panel("Throughput", "images / s", false, "images_per_sec", "train"),
+		panel("Data wait", "fraction of step time", false, "data_wait_fraction", "train"),
+	)
+}
+
+// summarize records the outcome for the run summary.
+func (t *trainer) summarize(took time.Duration) {
+	env, st := t.env, &t.st
+	line := fmt.Sprintf("%s: %s → %s, %s: %s %dx%d, %d classes, %d train / %d val rows, %d epochs (%d steps of %d×%d)",
+		t.s.name, t.p.Input, t.p.Output, t.p.Preset, t.spec.Variant, t.spec.ImageH, t.spec.ImageW, t.classes,
+		t.train.Len(), t.val.Len(), st.Epoch, st.Step, t.p.BatchSize, t.p.Accumulate)
+	env.Summarize("%s", line)
+	last := map[string]float64{}
+	for _, r := range st.History {
+		last[r.Scope+"/"+r.Name] = r.Value
+	}
+	env.Summarize("  best val top-1 %.2f%% at epoch %d; final val top-1 %.2f%%, val loss %.4f",
+		100*st.Best.Top1, st.Best.Epoch, 100*last["val/top1"], last["val/loss"])
+	if st.BestEMA != nil {
+		env.Summarize("  best EMA val top-1 %.2f%% at epoch %d", 100*st.BestEMA.Top1, st.BestEMA.Epoch)
+	}
+	env.Summarize("  %.1f images/s in the last epoch, %.1f%% of step time waiting for data; %s; took %s",
+		last["train/images_per_sec"], 100*last["train/data_wait_fraction"], st.StopReason, took.Round(time.Second))
+}
