@@ -46,7 +46,7 @@ fuzz:
 # Benchmarks (not tests): writes BENCHMARKS.md. Needs Debian's python3-torch for the reference
 # and python3-h5py for the ingest comparison; `make bench-deps` installs them (root, apt-get).
 bench: build
-	./scripts/bench.sh
+	TAGS='$(TAGS)' ./scripts/bench.sh
 
 bench-deps:
 	apt-get install -y python3-torch python3-h5py libopenblas-dev

@@ -1,8 +1,6 @@
 package model
 
 import (
-	"strings"
-	"time"
 	"fmt"
 	"hash"
 	"hash/fnv"
@@ -98,9 +96,7 @@ func (o *op) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		o.in[i] = d
 	}
-	t0 := time.Now()
 	o.k.forward(o.data, o.in)
-	OpTimes[strings.SplitN(o.name, "#", 2)[0]] += time.Since(t0)
 	clear(o.in)
 	if o.value == nil {
 		return gorgonia.NewF32(o.data[0]), nil
@@ -151,5 +147,3 @@ func (o *op) SymDiff(inputs gorgonia.Nodes, y, dy *gorgonia.Node) (grads gorgoni
 	defer o.b.recover(&err)
 	return d.grads(o.b, inputs, y, dy), nil
 }
-
-var OpTimes = map[string]time.Duration{}

@@ -10,6 +10,7 @@ package stages
 import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/cifar"
+	"github.com/astroformer/astroformer/stages/evaluate"
 	"github.com/astroformer/astroformer/stages/galaxy10"
 	"github.com/astroformer/astroformer/stages/imagefolder"
 	"github.com/astroformer/astroformer/stages/split"
@@ -22,6 +23,7 @@ import (
 func Registry() pipeline.Registry {
 	return pipeline.Registry{
 		cifar.Kind:        cifar.Decode,
+		evaluate.Kind:     evaluate.Decode,
 		galaxy10.Kind:     galaxy10.Decode,
 		imagefolder.Kind:  imagefolder.Decode,
 		split.Kind:        split.Decode,

@@ -92,7 +92,7 @@ func (t *Table) NumParts() int { return len(t.manifest.Parts) }
 
 // ScanOptions select what a Scanner reads.
 type ScanOptions struct {
-	Columns   []string         // columns to read, in this order; nil reads all
+	Columns   []string         // columns to read, in this order; none means all
 	BatchRows int              // rows per record (DefaultBatchRows); a record never spans row groups
 	Parts     []int            // indexes of the parts to read, in this order; nil reads all
 	Allocator memory.Allocator // nil means memory.DefaultAllocator
@@ -135,7 +135,7 @@ func (t *Table) Scan(ctx context.Context, opt ScanOptions) *Scanner {
 }
 
 func (s *Scanner) init() error {
-	if s.opt.Columns == nil {
+	if len(s.opt.Columns) == 0 {
 		for i := range s.t.schema.NumFields() {
 			s.fields = append(s.fields, i)
 		}

@@ -33,8 +33,9 @@ func (s Scale) MarshalJSON() ([]byte, error) {
 // Planes no band maps to stay 0. A single band is drawn in all three
 // planes (grayscale), as the viewer does for single-band layers.
 type Scheme struct {
-	Scales map[string]Scale
-	M, Q   float64
+	Scales map[string]Scale `json:"scales"`
+	M      float64          `json:"m"`
+	Q      float64          `json:"q"`
 }
 
 // LegacyScheme returns the viewer's parameters: g → blue ×6.0, r → green

@@ -158,8 +158,9 @@ func (w *tan) readMatrix(h *fitsfile.Header) (why string, err error) {
 }
 
 // sky returns the right ascension in [0, 360) and the declination, in
-// degrees, of FITS pixel coordinates (x, y).
-func (w *tan) sky(x, y float64) (ra, dec float64) {
+// degrees, of FITS pixel coordinates (x, y); ok is false when they are not
+// finite (extreme header values).
+func (w *tan) sky(x, y float64) (ra, dec float64, ok bool) {
 	const rad = math.Pi / 180
 	dx, dy := x-w.crpix[0], y-w.crpix[1]
 	// Intermediate world coordinates, degrees.
@@ -182,12 +183,15 @@ func (w *tan) sky(x, y float64) (ra, dec float64) {
 	if ra >= 360 { // -tiny + 360 rounds to 360
 		ra = 0
 	}
-	return ra, d / rad
+	dec = d / rad
+	return ra, dec, !math.IsNaN(ra) && !math.IsNaN(dec)
 }
 
-// scale returns the pixel scale in arcsec per pixel: the square root of
-// the absolute determinant of the CD matrix.
-func (w *tan) scale() float64 {
+// scale returns the pixel scale in arcsec per pixel, the square root of
+// the absolute determinant of the CD matrix; ok is false when it is not
+// positive and finite.
+func (w *tan) scale() (arcsec float64, ok bool) {
 	det := w.cd[0][0]*w.cd[1][1] - w.cd[0][1]*w.cd[1][0]
-	return math.Sqrt(math.Abs(det)) * 3600
+	arcsec = math.Sqrt(math.Abs(det)) * 3600
+	return arcsec, arcsec > 0 && !math.IsInf(arcsec, 0)
 }

@@ -121,12 +121,7 @@ func manifestItems(path string) ([]item, []string, error) {
 	base := filepath.Base(path)
 	items := make([]item, len(entries))
 	for i, e := range entries {
-		rel := filepath.ToSlash(e.Path)
-		if r, err := filepath.Rel(dir, e.Path); err == nil {
-			if r = filepath.ToSlash(r); r != ".." && !strings.HasPrefix(r, "../") {
-				rel = r
-			}
-		}
+		rel := manifest.RelPath(dir, e.Path)
 		items[i] = item{
 			path: e.Path, rel: rel, objectID: e.ObjectID,
 			label: e.Label, labelName: e.LabelName, ra: e.RA, dec: e.Dec,

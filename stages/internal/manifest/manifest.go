@@ -219,3 +219,15 @@ func ClassNames(entries []Entry) []string {
 	}
 	return names
 }
+
+// RelPath returns path relative to dir, slash-separated, when path is
+// inside dir, and path itself (slash-separated) otherwise: the default
+// object_id and source of a manifest row.
+func RelPath(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil {
+		if r = filepath.ToSlash(r); r != ".." && !strings.HasPrefix(r, "../") {
+			return r
+		}
+	}
+	return filepath.ToSlash(path)
+}

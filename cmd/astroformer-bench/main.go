@@ -1,0 +1,132 @@
+// Command astroformer-bench times the model the way shared/reference/torch_bench.py times the
+// PyTorch reference, so that `make bench` can put the two side by side. It prints one JSON line
+// with the same fields as torch_bench.py.
+//
+//	astroformer-bench -variant astroformer_nano -image 64 -batch 32 -mode train -threads 2
+//
+// A training step is forward, backward and one AdamW update; an inference step is an eval-mode
+// forward pass. The figure is the median over -iters timed steps after -warmup untimed ones.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/pipeline"
+)
+
+type result struct {
+	Impl         string  `json:"impl"`
+	Mode         string  `json:"mode"`
+	Variant      string  `json:"variant"`
+	Image        int     `json:"image"`
+	Batch        int     `json:"batch"`
+	Threads      int     `json:"threads"`
+	Params       int64   `json:"params"`
+	SecPerStep   float64 `json:"sec_per_step"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+	PeakRSSMiB   float64 `json:"peak_rss_mib"`
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "astroformer-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("astroformer-bench", flag.ContinueOnError)
+	variant := fs.String("variant", model.DefaultVariant, "model variant")
+	image := fs.Int("image", 64, "square input size in pixels")
+	batch := fs.Int("batch", 32, "images per step")
+	classes := fs.Int("classes", 10, "number of classes")
+	mode := fs.String("mode", "train", `"train" (forward+backward+AdamW) or "infer"`)
+	threads := fs.Int("threads", 2, "GOMAXPROCS")
+	warmup := fs.Int("warmup", 2, "untimed steps first")
+	iters := fs.Int("iters", 5, "timed steps")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *mode != "train" && *mode != "infer" {
+		return fmt.Errorf("-mode %q: want train or infer", *mode)
+	}
+	runtime.GOMAXPROCS(*threads)
+
+	cfg, err := model.Lookup(*variant)
+	if err != nil {
+		return err
+	}
+	spec := model.Spec{Variant: cfg.Name, Config: cfg, ImageH: *image, ImageW: *image, InChans: 3, Classes: *classes}
+	net, err := model.New(spec, 1)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, *batch*3**image**image)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	targets := make([]float32, *batch**classes)
+	for i := range *batch {
+		targets[i**classes+rng.IntN(*classes)] = 1
+	}
+	opt := model.NewAdamW(net.Params(), 1e-4, 0.05)
+	step := func() error {
+		if *mode == "infer" {
+			_, err := net.Forward(x, *batch)
+			return err
+		}
+		if _, err := net.TrainStep(x, targets, *batch, rng); err != nil {
+			return err
+		}
+		opt.Update(net.Params())
+		return nil
+	}
+	for range *warmup {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	times := make([]float64, 0, *iters)
+	for range *iters {
+		start := time.Now()
+		if err := step(); err != nil {
+			return err
+		}
+		times = append(times, time.Since(start).Seconds())
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	if len(times)%2 == 0 {
+		med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return json.NewEncoder(os.Stdout).Encode(result{
+		Impl:         "astroformer-" + pipeline.Version() + "+" + model.BLAS,
+		Mode:         *mode,
+		Variant:      cfg.Name,
+		Image:        *image,
+		Batch:        *batch,
+		Threads:      *threads,
+		Params:       model.Count(spec),
+		SecPerStep:   round(med, 4),
+		ImagesPerSec: round(float64(*batch)/med, 2),
+		PeakRSSMiB:   round(float64(ru.Maxrss)/1024, 1),
+	})
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(v*p) / p
+}

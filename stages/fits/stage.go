@@ -1,0 +1,525 @@
+// Package fits is the source stage of FITS image cutouts in the style of the
+// Legacy Surveys cutout service (legacysurvey.org/viewer/fits-cutout): a
+// float32 cube of NAXIS3 bands named by the BANDS or BAND0…BANDn keywords,
+// a single-band 2-D image, or one 2-D file per band grouped by a manifest.
+//
+// Fluxes are read as physical values (BZERO + BSCALE × stored, BLANK as
+// NaN); non-finite values are set to 0 and counted. Images are flipped
+// vertically, so that row 0 of the pixels is the last FITS row and an image
+// with the usual orientation (north up, east left) shows north up, as
+// JPEG cutouts do. With size > 0 the fluxes are cropped to the largest
+// centred square and area-averaged to size×size. The bands are then
+// composited to RGB bytes with the Legacy Surveys viewer colour scheme (see
+// Scheme); a single band gives a grayscale image in three channels.
+//
+// ra and dec come from the manifest when it has them, otherwise from the
+// image's celestial WCS (TAN projection; CD, PC+CDELT or CDELT+CROTA2) at
+// the centre of the output image; pixel_scale from the WCS unless set.
+// With keep_raw the fluxes of the output image (after flip, crop and
+// resize, non-finite values 0) are stored in the raw column as planar
+// little-endian float32.
+//
+// A file that cannot be read, or whose header is malformed, is rejected
+// with its byte offset when there is one, unless path names that single
+// file: then the stage fails with the file and the offset.
+package fits
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/fits/internal/fitsfile"
+	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/imageops"
+	"github.com/astroformer/astroformer/stages/internal/manifest"
+	"github.com/astroformer/astroformer/stages/internal/source"
+)
+
+// Kind is the stage kind of the FITS source.
+const Kind = "fits"
+
+// Limits.
+const (
+	// ChunkRows is the number of cutouts committed at a time: a killed run
+	// resumes after the last complete chunk.
+	ChunkRows = 64
+	// MaxImageBytes bounds the data of the image read from one file.
+	MaxImageBytes = 1 << 30
+)
+
+// Keys of the table metadata written by the stage.
+const (
+	MetaClassNames  = "astroformer.class_names" // JSON list, label order; with a manifest that names every label
+	MetaRGB         = "fits.rgb"                // the colour scheme, in words
+	MetaRGBScales   = "fits.rgb_scales"         // JSON {"g": [plane, factor], …}
+	MetaRGBM        = "fits.rgb_m"
+	MetaRGBQ        = "fits.rgb_q"
+	MetaOrientation = "fits.orientation"
+)
+
+// Orientation is the value of MetaOrientation.
+const Orientation = "row 0 of pixels and raw is the last FITS image row (NAXIS2): north up for the usual orientation"
+
+type config struct {
+	Path       string               `hcl:"path"`
+	Output     string               `hcl:"output"`
+	Rejects    *string              `hcl:"rejects,optional"`
+	MaxRejects *int64               `hcl:"max_rejects,optional"`
+	Bands      *string              `hcl:"bands,optional"`
+	Size       *int                 `hcl:"size,optional"`
+	KeepRaw    *bool                `hcl:"keep_raw,optional"`
+	RGBScales  map[string][]float64 `hcl:"rgb_scales,optional"`
+	RGBM       *float64             `hcl:"rgb_m,optional"`
+	RGBQ       *float64             `hcl:"rgb_q,optional"`
+	Split      *string              `hcl:"split,optional"`
+	PixelScale *float64             `hcl:"pixel_scale,optional"`
+	Survey     *string              `hcl:"survey,optional"`
+	Release    *string              `hcl:"release,optional"`
+	Workers    *int                 `hcl:"workers,optional"`
+}
+
+// params determine the stage's output. Inputs is a digest of the names,
+// sizes and modification times of the input files.
+type params struct {
+	Path       string           `json:"path"`
+	Inputs     string           `json:"inputs"`
+	Output     string           `json:"output"`
+	Rejects    string           `json:"rejects"`
+	MaxRejects int64            `json:"max_rejects"`
+	Bands      string           `json:"bands"`
+	Size       int              `json:"size"`
+	KeepRaw    bool             `json:"keep_raw"`
+	RGBScales  map[string]Scale `json:"rgb_scales"`
+	RGBM       float64          `json:"rgb_m"`
+	RGBQ       float64          `json:"rgb_q"`
+	Split      string           `json:"split"`
+	PixelScale *float64         `json:"pixel_scale,omitempty"`
+	Survey     *string          `json:"survey,omitempty"`
+	Release    *string          `json:"release,omitempty"`
+}
+
+type stage struct {
+	name    string
+	p       params
+	workers int
+}
+
+// Decode decodes a fits stage block:
+//
+//	stage "fits" "legacy" {
+//	  path        = "data/cutouts"     # required: a folder (searched recursively for .fits, .fit, .fts,
+//	                                   # optionally .gz), a glob ("data/*.fits"), a manifest (.csv,
+//	                                   # .parquet), or one file
+//	  output      = "cutouts"          # required: the cutouts table
+//	  rejects     = "cutouts_rejects"  # optional; default "<output>_rejects"
+//	  max_rejects = 0                  # fail after this many rejected files; 0: no limit
+//	  bands       = ""                 # band names of the image planes, e.g. "grz"; default from
+//	                                   # BANDS or BAND0…BANDn (per-band files: the manifest's band column)
+//	  size        = 0                  # centre-crop and area-resize to size×size; 0: keep the image size
+//	  keep_raw    = false              # store the fluxes in the raw column
+//	  rgb_scales  = { g = [2, 6.0] }   # per band [RGB plane (0 red, 1 green, 2 blue), flux factor];
+//	                                   # merged over the defaults u [2, 1.5], g [2, 6.0], r [1, 3.4],
+//	                                   # i [0, 1.0], z [0, 2.2]
+//	  rgb_m       = 0.03               # offset added to the scaled fluxes
+//	  rgb_q       = 20                 # asinh softening
+//	  split       = ""                 # split of every row: "", "train", "val" or "test"
+//	  pixel_scale = 0.262              # optional: arcsec per image pixel, instead of the WCS's
+//	  survey      = "DECaLS"           # optional: the survey column
+//	  release     = "DR10"             # optional: the release column
+//	  workers     = 0                  # reading goroutines; 0: GOMAXPROCS
+//	}
+//
+// Decoding lists the input files for the fingerprint.
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	at := attrRanges(body)
+	scheme := LegacyScheme()
+	s := &stage{name: name, p: params{
+		Path:       cfg.Path,
+		Output:     cfg.Output,
+		Rejects:    cfg.Output + "_rejects",
+		RGBScales:  scheme.Scales,
+		RGBM:       scheme.M,
+		RGBQ:       scheme.Q,
+		PixelScale: cfg.PixelScale,
+		Survey:     cfg.Survey,
+		Release:    cfg.Release,
+	}}
+	setIf(&s.p.Rejects, cfg.Rejects)
+	setIf(&s.p.MaxRejects, cfg.MaxRejects)
+	setIf(&s.p.Bands, cfg.Bands)
+	setIf(&s.p.Size, cfg.Size)
+	setIf(&s.p.KeepRaw, cfg.KeepRaw)
+	setIf(&s.p.RGBM, cfg.RGBM)
+	setIf(&s.p.RGBQ, cfg.RGBQ)
+	setIf(&s.p.Split, cfg.Split)
+	setIf(&s.workers, cfg.Workers)
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+	for band, v := range cfg.RGBScales {
+		if len(v) != 2 || (v[0] != 0 && v[0] != 1 && v[0] != 2) || !(v[1] > 0) || math.IsInf(v[1], 0) {
+			bad("rgb_scales", "Invalid rgb_scales", fmt.Sprintf("rgb_scales.%s is %v; expected [plane, factor] with plane 0 (red), 1 (green) or 2 (blue) and a positive factor.", band, v))
+			continue
+		}
+		s.p.RGBScales[band] = Scale{Plane: int(v[0]), Factor: v[1]}
+	}
+	if s.p.Path == "" {
+		bad("path", "Empty path", "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.")
+	}
+	switch {
+	case s.p.Output == "":
+		bad("output", "Empty output", "output names the cutouts table the stage writes.")
+	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
+		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
+	}
+	if s.p.MaxRejects < 0 {
+		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
+	}
+	if s.p.Size != 0 && (s.p.Size < 8 || s.p.Size > 4096) {
+		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 0 (keep the image size) or 8 to 4096.", s.p.Size))
+	}
+	if !(s.p.RGBM > -1 && s.p.RGBM < 1) {
+		bad("rgb_m", "Invalid rgb_m", fmt.Sprintf("rgb_m is %g; expected a small offset such as 0.03.", s.p.RGBM))
+	}
+	if !(s.p.RGBQ > 0 && s.p.RGBQ < 1e6) {
+		bad("rgb_q", "Invalid rgb_q", fmt.Sprintf("rgb_q is %g; expected a positive softening such as 20.", s.p.RGBQ))
+	}
+	switch s.p.Split {
+	case "", schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest:
+	default:
+		bad("split", "Invalid split", fmt.Sprintf("split is %q; expected \"\", \"train\", \"val\" or \"test\".", s.p.Split))
+	}
+	if ps := s.p.PixelScale; ps != nil && !(*ps > 0 && *ps < 1e6) {
+		bad("pixel_scale", "Invalid pixel_scale", fmt.Sprintf("pixel_scale is %g; expected a positive number of arcsec per pixel.", *ps))
+	}
+	if s.workers < 0 {
+		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	s.p.Inputs = s.digest()
+	return s, diags
+}
+
+// digest summarises the input files.
+func (s *stage) digest() string {
+	paths := []string{s.p.Path}
+	if manifest.IsManifest(s.p.Path) || isGlob(s.p.Path) {
+		if units, _, _, err := listUnits(s.p.Path); err == nil {
+			for _, u := range units {
+				for _, f := range u.files {
+					paths = append(paths, f.path)
+				}
+			}
+		}
+	}
+	return source.Digest(paths...)
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// attrRanges returns a function giving the source range of an attribute of
+// body, or of the place it is missing from.
+func attrRanges(body hcl.Body) func(name string) *hcl.Range {
+	attrs, _ := body.JustAttributes()
+	return func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Expr.Range().Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+}
+
+func (s *stage) Name() string      { return s.name }
+func (s *stage) Kind() string      { return Kind }
+func (s *stage) Inputs() []string  { return nil }
+func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
+func (s *stage) Params() any       { return s.p }
+
+func (s *stage) scheme() Scheme {
+	return Scheme{Scales: s.p.RGBScales, M: s.p.RGBM, Q: s.p.RGBQ}
+}
+
+// Run lists the input files and converts them in that order, ChunkRows
+// cutouts at a time; an interrupted run resumes after the last complete
+// chunk.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	start := time.Now()
+	units, names, single, err := listUnits(s.p.Path)
+	if err != nil {
+		return err
+	}
+	md := s.scheme().Metadata()
+	md[MetaOrientation] = Orientation
+	if names != nil {
+		b, err := json.Marshal(names)
+		if err != nil {
+			return err
+		}
+		md[MetaClassNames] = string(b)
+	}
+	sink, err := ingest.NewSink(ingest.SinkOptions{
+		Cutouts:    env.Path(s.p.Output),
+		Rejects:    env.Path(s.p.Rejects),
+		Manifest:   env.Manifest(s.p.Output),
+		Metadata:   md,
+		MaxRejects: s.p.MaxRejects,
+		Resumable:  true,
+	})
+	if err != nil {
+		return err
+	}
+	env.Log.Info("reading", "path", s.p.Path, "cutouts", len(units))
+	bar := env.Progress.Bar(s.name, int64(len(units)))
+	defer bar.Done()
+	st := &stats{log: env.Log}
+	resumed, err := source.Ingest(ctx, sink, len(units), source.Options{
+		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
+		Key: func(first, last int) string { return fmt.Sprintf("cutouts %d-%d", first, last) },
+	}, func(i int) source.Result {
+		r := s.cutout(&units[i], st)
+		if r.Reject != "" && single {
+			return source.Result{Err: fmt.Errorf("%s: %s", units[i].files[0].path, r.Reject)}
+		}
+		return r
+	})
+	if err != nil {
+		return err
+	}
+	sum, err := sink.Commit()
+	if err != nil {
+		return err
+	}
+	if resumed > 0 {
+		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
+	}
+	if sum.Rejects > 0 {
+		env.Log.Warn("files rejected", "rows", sum.Rejects, "table", s.p.Rejects)
+	}
+	env.Summarize("%s: %d FITS cutouts from %s → %s (%d rejected → %s) in %s",
+		s.name, sum.Rows, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+	if n := st.nonFiniteRows.Load(); n > 0 {
+		env.Log.Info("non-finite fluxes set to 0", "pixels", st.nonFinitePixels.Load(), "cutouts", n)
+		env.Summarize("  %d non-finite flux values set to 0 in %d cutouts", st.nonFinitePixels.Load(), n)
+	}
+	if n := st.noWCS.Load(); n > 0 {
+		env.Log.Warn("cutouts without a usable WCS have null ra and dec", "cutouts", n, "first reason", st.firstNoWCS())
+		env.Summarize("  %d cutouts without ra/dec: %s", n, st.firstNoWCS())
+	}
+	if names != nil {
+		env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
+	}
+	return nil
+}
+
+// stats are counted across the converting goroutines.
+type stats struct {
+	log             hclog.Logger
+	nonFinitePixels atomic.Int64
+	nonFiniteRows   atomic.Int64
+	noWCS           atomic.Int64
+	mu              sync.Mutex
+	noWCSReason     string
+}
+
+func (st *stats) firstNoWCS() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.noWCSReason
+}
+
+func (st *stats) missingWCS(reason string) {
+	st.noWCS.Add(1)
+	st.mu.Lock()
+	if st.noWCSReason == "" {
+		st.noWCSReason = reason
+	}
+	st.mu.Unlock()
+}
+
+// planes is the fluxes of one cutout in output order: one h×w plane per
+// band, row 0 at the top.
+type planes struct {
+	bands []string
+	data  [][]float32
+	h, w  int
+}
+
+// cutout reads and converts one unit. A problem with the input gives a
+// Result with Reject set and the file in Cutout.Source.
+func (s *stage) cutout(u *unit, st *stats) source.Result {
+	c := ingest.Cutout{ObjectID: u.objectID, Source: u.files[0].rel, Position: u.position}
+	reject := func(f bandFile, err error) source.Result {
+		c.Source = f.rel
+		var fe *fitsfile.Error
+		if errors.As(err, &fe) {
+			c.Position = "byte " + strconv.FormatInt(fe.Offset, 10)
+			return source.Result{Cutout: c, Reject: fe.Msg}
+		}
+		return source.Result{Cutout: c, Reject: err.Error()}
+	}
+	var (
+		p    planes
+		wcs  *tan
+		why  string
+		fitH int // FITS NAXIS2, for the WCS of the output centre
+	)
+	for i, f := range u.files {
+		im, err := readFile(f.path)
+		if err != nil {
+			return reject(f, err)
+		}
+		var bands []string
+		if f.band != "" {
+			if im.Planes() != 1 {
+				return reject(f, fmt.Errorf("band %s: %d image planes, expected one per file", f.band, im.Planes()))
+			}
+			bands = []string{f.band}
+		} else if bands, err = bandNames(s.p.Bands, im.Planes(), im.Header, im.Primary); err != nil {
+			return reject(f, err)
+		} else if bands == nil {
+			return reject(f, fmt.Errorf("%d image planes without band names (BANDS, BAND0…); set the bands attribute", im.Planes()))
+		}
+		if i == 0 {
+			p.h, p.w, fitH = im.Height(), im.Width(), im.Height()
+			if wcs, why, err = parseTAN(im.Header); err != nil {
+				return reject(f, err)
+			}
+		} else if im.Height() != p.h || im.Width() != p.w {
+			return reject(f, fmt.Errorf("band %s is %d×%d pixels, band %s %d×%d", f.band, im.Width(), im.Height(), p.bands[0], p.w, p.h))
+		}
+		n := flipInto(&p, im, bands)
+		if n > 0 {
+			st.nonFinitePixels.Add(int64(n))
+			st.nonFiniteRows.Add(1)
+			st.log.Debug("non-finite fluxes set to 0", "object_id", u.objectID, "file", f.rel, "pixels", n)
+		}
+	}
+	scheme := s.scheme()
+	if err := scheme.check(p.bands); err != nil {
+		return reject(u.files[0], err)
+	}
+	// Crop and resize in output coordinates; (cx, cy) is the centre of the
+	// output image in FITS pixel coordinates.
+	cx, cy := float64(p.w+1)/2, float64(p.h+1)/2
+	scale := 1.0
+	if s.p.Size > 0 {
+		sq := imageops.CenterSquare(image.Rect(0, 0, p.w, p.h))
+		side := sq.Dx()
+		cx = float64(sq.Min.X) + float64(side+1)/2
+		cy = float64(fitH-sq.Min.Y) - float64(side-1)/2
+		for k, d := range p.data {
+			p.data[k] = resize(crop(d, p.w, sq.Min.X, sq.Min.Y, side), side, s.p.Size)
+		}
+		scale = float64(side) / float64(s.p.Size)
+		p.h, p.w = s.p.Size, s.p.Size
+	}
+	c.Pixels = scheme.RGB(p.data, p.bands, p.h, p.w)
+	c.Height, c.Width, c.Channels = int32(p.h), int32(p.w), 3
+	c.Bands = joinBands(p.bands)
+	c.Label, c.LabelName, c.Split = u.label, u.labelName, s.p.Split
+	c.Survey, c.Release = s.p.Survey, s.p.Release
+	switch {
+	case u.ra != nil:
+		c.RA, c.Dec = u.ra, u.dec
+	case wcs != nil:
+		if ra, dec, ok := wcs.sky(cx, cy); ok {
+			c.RA, c.Dec = &ra, &dec
+		} else {
+			st.missingWCS("the WCS gives no finite position")
+		}
+	default:
+		st.missingWCS(why)
+	}
+	if s.p.PixelScale != nil {
+		ps := *s.p.PixelScale * scale
+		c.PixelScale = &ps
+	} else if wcs != nil {
+		if ps, ok := wcs.scale(); ok {
+			ps *= scale
+			c.PixelScale = &ps
+		}
+	}
+	if s.p.KeepRaw {
+		c.Raw = rawBytes(p.data)
+	}
+	return source.Result{Cutout: c}
+}
+
+// flipInto appends the planes of im, flipped vertically and with
+// non-finite values set to 0, to p, and returns how many values were not
+// finite.
+func flipInto(p *planes, im *fitsfile.Image, bands []string) int {
+	w, h := im.Width(), im.Height()
+	bad := 0
+	for k := range im.Planes() {
+		src := im.Data[k*w*h : (k+1)*w*h]
+		dst := make([]float32, w*h)
+		for r := range h {
+			row := src[(h-1-r)*w : (h-r)*w]
+			out := dst[r*w : (r+1)*w]
+			for x, v := range row {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					bad++
+					v = 0
+				}
+				out[x] = v
+			}
+		}
+		p.data = append(p.data, dst)
+	}
+	p.bands = append(p.bands, bands...)
+	return bad
+}
+
+// crop returns the side×side square of a w-wide plane at (x0, y0).
+func crop(plane []float32, w, x0, y0, side int) []float32 {
+	out := make([]float32, 0, side*side)
+	for y := y0; y < y0+side; y++ {
+		out = append(out, plane[y*w+x0:y*w+x0+side]...)
+	}
+	return out
+}
+
+func resize(plane []float32, side, size int) []float32 {
+	if side == size {
+		return plane
+	}
+	return imageops.ResizeAreaFloat(plane, side, side, size, size)
+}
+
+// rawBytes encodes planes as consecutive little-endian float32 values.
+func rawBytes(data [][]float32) []byte {
+	out := make([]byte, 0, 4*len(data)*len(data[0]))
+	for _, d := range data {
+		for _, v := range d {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+		}
+	}
+	return out
+}

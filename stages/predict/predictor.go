@@ -1,0 +1,548 @@
+package predict
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/policy"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchSize = 32
+	DefaultCropPct   = 1 // keep the whole cutout when the checkpoint does not say
+	MaxTTA           = 8
+)
+
+// outputRows is how many rows a Sink receives per record, at most.
+const outputRows = 4096
+
+// Options control a Predictor. Zero values take the defaults.
+type Options struct {
+	// TTA is the number of test-time views averaged per cutout, 1..8: the
+	// evaluation view, then its mirror images and rotations in the order of
+	// policy.Dihedral (views 5-8 need a square model input). Default 1.
+	TTA int
+	// BatchSize is the number of cutouts per forward pass (default 32).
+	BatchSize int
+	// Workers is the number of goroutines decoding and preprocessing
+	// cutouts ahead of the model (default GOMAXPROCS).
+	Workers int
+	// ClassNames replace the checkpoint's class names.
+	ClassNames []string
+	// CropPct replaces the checkpoint's evaluation crop fraction (default
+	// Model.CropPct, else DefaultCropPct).
+	CropPct float64
+}
+
+// Predictor turns cutouts into catalog rows with one model. Its Run streams
+// a cutouts table through a bounded pipeline: a reader goroutine, Workers
+// goroutines that decode pixels and build the normalised views of each
+// batch, the model, and a goroutine that builds the output records.
+type Predictor struct {
+	model   *Model
+	opt     Options
+	names   []string
+	aug     *policy.Augmenter
+	norm    policy.Normalizer
+	schema  *arrow.Schema
+	imgSize int // C*H*W of one model input
+}
+
+// NewPredictor checks opt against the model and returns a Predictor.
+func NewPredictor(m *Model, opt Options) (*Predictor, error) {
+	meta := m.Meta
+	if opt.TTA == 0 {
+		opt.TTA = 1
+	}
+	if opt.TTA < 1 || opt.TTA > MaxTTA {
+		return nil, fmt.Errorf("predict: tta %d: want 1 to %d views", opt.TTA, MaxTTA)
+	}
+	if opt.TTA > 4 && meta.ImageH != meta.ImageW {
+		return nil, fmt.Errorf("predict: tta %d: views beyond 4 turn the image a quarter and need a square model input; %s takes %dx%d, use tta 4 or less",
+			opt.TTA, m.Path, meta.ImageH, meta.ImageW)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultBatchSize
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.CropPct == 0 {
+		opt.CropPct = m.CropPct
+	}
+	if opt.CropPct == 0 {
+		opt.CropPct = DefaultCropPct
+	}
+	names := m.ClassNames()
+	if opt.ClassNames != nil {
+		names = opt.ClassNames
+	}
+	if err := checkClassNames(names, meta.Classes); err != nil {
+		return nil, fmt.Errorf("predict: %s: %w", m.Path, err)
+	}
+	norm := policy.Normalizer{Mean: []float64{0}, Std: []float64{1}} // none recorded
+	if len(meta.Normalize.Mean) > 0 || len(meta.Normalize.Std) > 0 {
+		norm = policy.Normalizer{Mean: float64s(meta.Normalize.Mean), Std: float64s(meta.Normalize.Std)}
+	}
+	if err := norm.Validate(); err != nil {
+		return nil, fmt.Errorf("predict: checkpoint %s: %w", m.Path, err)
+	}
+	if n := len(norm.Mean); n != 1 && n != meta.InChans {
+		return nil, fmt.Errorf("predict: checkpoint %s: normalisation for %d channels, the model takes %d", m.Path, n, meta.InChans)
+	}
+	cfg := policy.Defaults()
+	cfg.Height, cfg.Width, cfg.CropPct = meta.ImageH, meta.ImageW, opt.CropPct
+	cfg.Rot90 = false // training-only; it would require a square input
+	cfg.Mean, cfg.Std = norm.Mean, norm.Std
+	aug, err := policy.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("predict: evaluation transform of %s: %w", m.Path, err)
+	}
+	return &Predictor{
+		model:   m,
+		opt:     opt,
+		names:   names,
+		aug:     aug,
+		norm:    norm,
+		schema:  schemas.Catalog(names, opt.TTA > 1),
+		imgSize: meta.InChans * meta.ImageH * meta.ImageW,
+	}, nil
+}
+
+func float64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// Schema returns the schema of the catalog rows: schemas.Catalog with the
+// predictor's class names, with the _std columns when TTA > 1.
+func (p *Predictor) Schema() *arrow.Schema { return p.schema }
+
+// ClassNames returns the class names, in model output order.
+func (p *Predictor) ClassNames() []string { return p.names }
+
+// Options returns the options in effect, defaults filled in.
+func (p *Predictor) Options() Options { return p.opt }
+
+// Metadata returns the key-value metadata describing the model and the
+// preprocessing, for the catalog's Parquet footers and manifest.
+func (p *Predictor) Metadata() map[string]string {
+	meta := p.model.Meta
+	names, _ := json.Marshal(p.names)
+	norm, _ := json.Marshal(map[string][]float64{"mean": p.norm.Mean, "std": p.norm.Std})
+	return map[string]string{
+		catalog.MetaClassNames:       string(names),
+		catalog.MetaModelVariant:     meta.Variant,
+		catalog.MetaCheckpoint:       p.model.Path,
+		catalog.MetaCheckpointSHA256: p.model.SHA256,
+		catalog.MetaImageSize:        fmt.Sprintf("%dx%d", meta.ImageH, meta.ImageW),
+		catalog.MetaInChans:          strconv.Itoa(meta.InChans),
+		catalog.MetaNormalize:        string(norm),
+		catalog.MetaCropPct:          strconv.FormatFloat(p.opt.CropPct, 'g', -1, 64),
+		catalog.MetaTTAViews:         strconv.Itoa(p.opt.TTA),
+	}
+}
+
+// Sink receives catalog records in input order. *table.Writer and
+// *ipc.Writer are sinks.
+type Sink interface {
+	Write(arrow.Record) error
+}
+
+// ResumableSink is a Sink that records durable progress, as a writer made by
+// table.CreateResumable does: Run skips the input chunks whose key is Done
+// and calls EndPart after writing each chunk.
+type ResumableSink interface {
+	Sink
+	Done(key string) bool
+	EndPart(key string) error
+}
+
+// Stats describe a Run.
+type Stats struct {
+	Rows     int64         // cutouts predicted by this run
+	Resumed  int64         // rows kept from an interrupted earlier run
+	Views    int           // test-time views per cutout
+	Elapsed  time.Duration // wall time of the run
+	Forwards int           // forward passes
+}
+
+// CutoutsPerSecond returns the prediction throughput.
+func (s Stats) CutoutsPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Rows) / s.Elapsed.Seconds()
+}
+
+// cutoutColumns returns the columns Run reads, in the order readCutout
+// expects them.
+func cutoutColumns() []string {
+	return []string{"object_id", "ra", "dec", "label", "label_name", "split", "height", "width", "channels", "pixels"}
+}
+
+// cutout is one input row.
+type cutout struct {
+	row       int64 // in the input table
+	id        string
+	ra, dec   float64
+	hasRA     bool
+	hasDec    bool
+	label     int16
+	hasLabel  bool
+	labelName string
+	hasName   bool
+	split     string
+	h, w, c   int
+	pixels    []byte
+}
+
+// batch is the unit of work of the pipeline.
+type batch struct {
+	seq     int
+	rows    []cutout
+	endOf   string      // key of the input chunk this batch completes, or ""
+	resumed int64       // rows of a chunk done by an earlier run, skipped
+	x       [][]float32 // per view: the normalised images, NCHW
+	mean    []float64   // [rows*classes] after inference
+	std     []float64
+}
+
+// chunk is the part of one input part file a run reads.
+type chunk struct {
+	part   int
+	lo, hi int64 // rows within the part
+	first  int64 // row of lo in the table
+}
+
+func (c chunk) key() string { return fmt.Sprintf("part %d rows %d-%d", c.part, c.lo, c.hi) }
+
+// chunks returns the input chunks of shard s: the parts overlapping its
+// rows, cut to them.
+func chunks(in *table.Table, s catalog.Shard) []chunk {
+	lo, hi := s.Rows(in.Rows())
+	var out []chunk
+	var offset int64
+	for i, p := range in.Manifest().Parts {
+		a, b := max(lo, offset), min(hi, offset+p.Rows)
+		if a < b {
+			out = append(out, chunk{part: i, lo: a - offset, hi: b - offset, first: a})
+		}
+		offset += p.Rows
+	}
+	return out
+}
+
+// Run predicts the rows of in that shard s covers (catalog.Shard{Count: 1}
+// for all of them) and writes them to sink in input order. progress, when
+// not nil, is called from one goroutine with the number of rows done (or
+// skipped as resumed) after each batch. The input must have the cutouts schema (table.OpenAs with
+// schemas.Cutouts()). Memory is bounded by about 2·Workers+4 batches of
+// TTA·BatchSize·C·H·W float32 values plus the pixels of those cutouts.
+func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, sink Sink, progress func(rows int)) (Stats, error) {
+	start := time.Now()
+	if err := s.Validate(); err != nil {
+		return Stats{}, err
+	}
+	if progress == nil {
+		progress = func(int) {}
+	}
+	resumable, _ := sink.(ResumableSink)
+	stats := Stats{Views: p.opt.TTA}
+	g, gctx := errgroup.WithContext(ctx)
+	raw := make(chan *batch, p.opt.Workers)
+	ready := make(chan *batch, p.opt.Workers)
+	done := make(chan *batch, 2)
+	send := func(ch chan<- *batch, b *batch) error {
+		select {
+		case ch <- b:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+
+	g.Go(func() error {
+		defer close(raw)
+		return p.read(gctx, in, chunks(in, s), resumable, func(b *batch) error { return send(raw, b) })
+	})
+	var workers sync.WaitGroup
+	for range p.opt.Workers {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for b := range raw {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := p.prepare(b); err != nil {
+					return fmt.Errorf("predict %s: %w", in.Dir(), err)
+				}
+				if err := send(ready, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		workers.Wait()
+		close(ready)
+		return nil
+	})
+	g.Go(func() error {
+		defer close(done)
+		pending := map[int]*batch{}
+		next := 0
+		for b := range ready {
+			pending[b.seq] = b
+			for b := pending[next]; b != nil; b = pending[next] {
+				delete(pending, next)
+				next++
+				if err := p.infer(b); err != nil {
+					return fmt.Errorf("predict %s: %w", in.Dir(), err)
+				}
+				if len(b.rows) > 0 {
+					stats.Forwards += p.opt.TTA
+				}
+				if err := send(done, b); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var err error
+		stats.Rows, stats.Resumed, err = p.write(gctx, done, sink, resumable, progress)
+		return err
+	})
+	err := g.Wait()
+	stats.Elapsed = time.Since(start)
+	return stats, err
+}
+
+// read scans the chunks and emits batches of up to BatchSize cutouts; a
+// batch never spans two chunks, and the last one of a chunk (possibly
+// empty) carries its key. A chunk a resumable sink has done is not read: an
+// empty batch reports its rows as resumed.
+func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, rs ResumableSink, emit func(*batch) error) error {
+	seq := 0
+	for _, ch := range chs {
+		if rs != nil && rs.Done(ch.key()) {
+			if err := emit(&batch{seq: seq, resumed: ch.hi - ch.lo}); err != nil {
+				return err
+			}
+			seq++
+			continue
+		}
+		sc := in.Scan(ctx, table.ScanOptions{Columns: cutoutColumns(), Parts: []int{ch.part}, BatchRows: p.opt.BatchSize})
+		b := &batch{seq: seq}
+		var row int64 // within the part
+		for sc.Next() {
+			rec := sc.Record()
+			n := rec.NumRows()
+			a, z := max(ch.lo-row, 0), min(ch.hi-row, n)
+			for i := a; i < z; i++ {
+				b.rows = append(b.rows, readCutout(rec, int(i), ch.first+row+i-ch.lo))
+				if len(b.rows) == p.opt.BatchSize {
+					if err := emit(b); err != nil {
+						sc.Close()
+						return err
+					}
+					seq++
+					b = &batch{seq: seq}
+				}
+			}
+			row += n
+			if row >= ch.hi {
+				break
+			}
+		}
+		err := sc.Err()
+		sc.Close()
+		if err != nil {
+			return fmt.Errorf("predict: reading %s: %w", in.Dir(), err)
+		}
+		if row < ch.hi {
+			return fmt.Errorf("predict: %s part %d ended after %d rows, before row %d", in.Dir(), ch.part, row, ch.hi)
+		}
+		b.endOf = ch.key()
+		if err := emit(b); err != nil {
+			return err
+		}
+		seq++
+	}
+	return nil
+}
+
+// readCutout copies row i of a record with cutoutColumns.
+func readCutout(rec arrow.Record, i int, row int64) cutout {
+	id := rec.Column(0).(*array.String)
+	ra, dec := rec.Column(1).(*array.Float64), rec.Column(2).(*array.Float64)
+	label, name := rec.Column(3).(*array.Int16), rec.Column(4).(*array.String)
+	split := rec.Column(5).(*array.String)
+	h, w, c := rec.Column(6).(*array.Int32), rec.Column(7).(*array.Int32), rec.Column(8).(*array.Int32)
+	pix := rec.Column(9).(*array.Binary)
+	return cutout{
+		row: row, id: id.Value(i),
+		ra: ra.Value(i), hasRA: ra.IsValid(i),
+		dec: dec.Value(i), hasDec: dec.IsValid(i),
+		label: label.Value(i), hasLabel: label.IsValid(i),
+		labelName: name.Value(i), hasName: name.IsValid(i),
+		split: split.Value(i),
+		h:     int(h.Value(i)), w: int(w.Value(i)), c: int(c.Value(i)),
+		pixels: append([]byte(nil), pix.Value(i)...),
+	}
+}
+
+// prepare decodes the cutouts of b into its normalised views.
+func (p *Predictor) prepare(b *batch) error {
+	meta := p.model.Meta
+	b.x = make([][]float32, p.opt.TTA)
+	for v := range b.x {
+		b.x[v] = make([]float32, len(b.rows)*p.imgSize)
+	}
+	for i := range b.rows {
+		r := &b.rows[i]
+		if r.c != meta.InChans {
+			return fmt.Errorf("object %q (row %d): %d channels, but the model takes %d", r.id, r.row, r.c, meta.InChans)
+		}
+		img, err := policy.FromHWC(r.pixels, r.h, r.w, r.c)
+		if err != nil {
+			return fmt.Errorf("object %q (row %d): %w", r.id, r.row, err)
+		}
+		for v, view := range p.aug.TTAViews(img, p.opt.TTA) {
+			if err := p.norm.Into(b.x[v][i*p.imgSize:(i+1)*p.imgSize], view); err != nil {
+				return fmt.Errorf("object %q (row %d): %w", r.id, r.row, err)
+			}
+		}
+		r.pixels = nil
+	}
+	return nil
+}
+
+// infer runs the model on every view of b and combines the probabilities.
+func (p *Predictor) infer(b *batch) error {
+	n, classes := len(b.rows), p.model.Meta.Classes
+	if n == 0 {
+		return nil
+	}
+	probs := make([]float64, p.opt.TTA*n*classes)
+	for v, x := range b.x {
+		logits, err := p.model.Net.Forward(x, n)
+		if err != nil {
+			return fmt.Errorf("rows %d to %d: %w", b.rows[0].row, b.rows[n-1].row, err)
+		}
+		if len(logits) != n*classes {
+			return fmt.Errorf("rows %d to %d: the model returned %d logits for %d cutouts of %d classes", b.rows[0].row, b.rows[n-1].row, len(logits), n, classes)
+		}
+		for i := range n {
+			softmax(probs[(v*n+i)*classes:(v*n+i+1)*classes], logits[i*classes:(i+1)*classes])
+		}
+	}
+	b.x = nil
+	b.mean, b.std = combineViews(probs, p.opt.TTA, n, classes)
+	return nil
+}
+
+// write builds the catalog records from the inferred batches, in order,
+// and hands them to sink; after the last batch of a chunk it calls EndPart
+// on a resumable sink. It returns the number of rows written and of rows
+// resumed.
+func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs ResumableSink, progress func(int)) (rows, resumed int64, err error) {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, p.schema)
+	defer b.Release()
+	flush := func() error {
+		if b.Field(0).Len() == 0 {
+			return nil
+		}
+		rec := b.NewRecord()
+		defer rec.Release()
+		return sink.Write(rec)
+	}
+	for bt := range done {
+		if err := ctx.Err(); err != nil {
+			return rows, resumed, err
+		}
+		p.appendRows(b, bt)
+		rows += int64(len(bt.rows))
+		resumed += bt.resumed
+		if b.Field(0).Len() >= outputRows || bt.endOf != "" {
+			if err := flush(); err != nil {
+				return rows, resumed, err
+			}
+		}
+		if bt.endOf != "" && rs != nil {
+			if err := rs.EndPart(bt.endOf); err != nil {
+				return rows, resumed, err
+			}
+		}
+		progress(len(bt.rows) + int(bt.resumed))
+	}
+	return rows, resumed, flush()
+}
+
+// appendRows appends the catalog rows of an inferred batch to b.
+func (p *Predictor) appendRows(b *array.RecordBuilder, bt *batch) {
+	classes := len(p.names)
+	f := b.Fields()
+	id, ra, dec := f[0].(*array.StringBuilder), f[1].(*array.Float64Builder), f[2].(*array.Float64Builder)
+	label, labelName, split := f[3].(*array.Int16Builder), f[4].(*array.StringBuilder), f[5].(*array.StringBuilder)
+	predClass, predLabel, conf := f[6].(*array.Int16Builder), f[7].(*array.StringBuilder), f[8].(*array.Float32Builder)
+	ent := f[9+classes].(*array.Float32Builder)
+	for i, r := range bt.rows {
+		mean := bt.mean[i*classes : (i+1)*classes]
+		id.Append(r.id)
+		appendOrNull(ra, r.ra, r.hasRA)
+		appendOrNull(dec, r.dec, r.hasDec)
+		appendOrNull(label, r.label, r.hasLabel)
+		appendOrNull(labelName, r.labelName, r.hasName)
+		split.Append(r.split)
+		k := argmax(mean)
+		predClass.Append(int16(k))
+		predLabel.Append(p.names[k])
+		conf.Append(float32(mean[k]))
+		for c, v := range mean {
+			f[9+c].(*array.Float32Builder).Append(float32(v))
+		}
+		ent.Append(float32(entropy(mean)))
+		if p.opt.TTA > 1 {
+			std := bt.std[i*classes : (i+1)*classes]
+			for c, v := range std {
+				f[10+classes+c].(*array.Float32Builder).Append(float32(v))
+			}
+			f[10+2*classes].(*array.Int16Builder).Append(int16(p.opt.TTA))
+		}
+	}
+}
+
+type appender[T any] interface {
+	Append(T)
+	AppendNull()
+}
+
+func appendOrNull[T any](b appender[T], v T, valid bool) {
+	if valid {
+		b.Append(v)
+	} else {
+		b.AppendNull()
+	}
+}
