@@ -77,12 +77,39 @@ func initParam(p *Param, rng *rand.Rand) {
 func (n *Net) Spec() Spec { return n.spec }
 
 // Params returns the trainable parameters in state_dict order. The tensors
-// are the network's own: writing Data changes the network.
+// are the network's own: writing into Data changes the network.
 func (n *Net) Params() []*Param { return n.params }
 
 // Buffers returns the batch-norm running statistics in state_dict order,
 // the network's own tensors.
 func (n *Net) Buffers() []*Buffer { return n.buffers }
+
+// tensors returns the Data of every parameter and buffer, the slices the
+// compiled graphs read and write.
+func (n *Net) tensors() [][]float32 {
+	d := make([][]float32, 0, len(n.params)+len(n.buffers))
+	for _, p := range n.params {
+		d = append(d, p.Data)
+	}
+	for _, b := range n.buffers {
+		d = append(d, b.Data)
+	}
+	return d
+}
+
+// sameTensors reports whether a and b are the same slices, element for
+// element of the same arrays.
+func sameTensors(a, b [][]float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) || (len(a[i]) > 0 && &a[i][0] != &b[i][0]) {
+			return false
+		}
+	}
+	return true
+}
 
 // Forward runs the network in evaluation mode on x, a batch of NCHW float32
 // images [batch, InChans, ImageH, ImageW], and returns the logits
@@ -134,11 +161,15 @@ func (n *Net) TrainStep(x, targets []float32, batch int, rng *rand.Rand) (float6
 		return 0, err
 	}
 	for i, gn := range g.grads {
+		p := n.params[i]
 		d, err := float32s(gn.Value())
-		if err != nil || len(d) != len(n.params[i].Grad) {
-			return 0, fmt.Errorf("model: TrainStep: gradient of %s: %d values, %v", n.params[i].Name, len(d), err)
+		if err != nil {
+			return 0, fmt.Errorf("model: TrainStep: gradient of %s: %w", p.Name, err)
 		}
-		copy(n.params[i].Grad, d)
+		if len(d) != len(p.Grad) {
+			return 0, fmt.Errorf("model: TrainStep: gradient of %s has %d values, want %d", p.Name, len(d), len(p.Grad))
+		}
+		copy(p.Grad, d)
 	}
 	return float64(opOf(g.loss).data[0]), nil
 }
@@ -178,6 +209,14 @@ func mode(train bool) string {
 // graph returns the compiled graph for (batch, train), building it on
 // first use and evicting the least recently used one beyond maxGraphs.
 func (n *Net) graph(batch int, train bool) (*graph, error) {
+	if len(n.graphs) > 0 && !sameTensors(n.graphs[0].tensors, n.tensors()) {
+		// A caller replaced a Data slice instead of copying into it: the
+		// graphs hold the old ones.
+		for _, g := range n.graphs {
+			g.vm.Close()
+		}
+		n.graphs = nil
+	}
 	for i, g := range n.graphs {
 		if g.batch == batch && g.train == train {
 			n.graphs = append(append(n.graphs[:i:i], n.graphs[i+1:]...), g)
@@ -207,6 +246,7 @@ type graph struct {
 	logits     *gorgonia.Node
 	loss       *gorgonia.Node // training only
 	grads      gorgonia.Nodes // training only, one per parameter
+	tensors    [][]float32    // the parameter and buffer data bound in
 }
 
 // build adds the network's nodes, and in training mode the loss and the
@@ -215,7 +255,7 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	s := n.spec
 	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train}
 	defer b.recover(&err)
-	gr = &graph{batch: batch, train: train, state: &runState{},
+	gr = &graph{batch: batch, train: train, state: &runState{}, tensors: n.tensors(),
 		x: make([]float32, batch*s.InChans*s.ImageH*s.ImageW)}
 	x := b.input("input", gr.x, batch, s.InChans, s.ImageH, s.ImageW)
 

@@ -52,21 +52,21 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 		for c := lo; c < hi; c++ {
 			var mean, invstd float64
 			if k.train {
-				var s float64
+				// One pass, shifted by the first value: float64 sums of
+				// float32 data lose nothing to cancellation.
+				shift := float64(x[c*k.hw])
+				var s, ss float64
 				for n := range k.batch {
 					for _, v := range x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw] {
-						s += float64(v)
-					}
-				}
-				mean = s / float64(count)
-				var ss float64
-				for n := range k.batch {
-					for _, v := range x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw] {
-						d := float64(v) - mean
+						d := float64(v) - shift
+						s += d
 						ss += d * d
 					}
 				}
-				variance := ss / float64(count)
+				m := s / float64(count)
+				mean = shift + m
+				variance := max(0, ss/float64(count)-m*m)
+				ss = variance * float64(count)
 				invstd = 1 / math.Sqrt(variance+bnEps)
 				k.mean[c], k.invstd[c] = float32(mean), float32(invstd)
 				unbiased := variance

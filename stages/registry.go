@@ -13,6 +13,7 @@ import (
 	"github.com/astroformer/astroformer/stages/evaluate"
 	"github.com/astroformer/astroformer/stages/galaxy10"
 	"github.com/astroformer/astroformer/stages/imagefolder"
+	"github.com/astroformer/astroformer/stages/predict"
 	"github.com/astroformer/astroformer/stages/split"
 	"github.com/astroformer/astroformer/stages/synthetic"
 	"github.com/astroformer/astroformer/stages/tinyimagenet"
@@ -26,6 +27,7 @@ func Registry() pipeline.Registry {
 		evaluate.Kind:     evaluate.Decode,
 		galaxy10.Kind:     galaxy10.Decode,
 		imagefolder.Kind:  imagefolder.Decode,
+		predict.Kind:      predict.Decode,
 		split.Kind:        split.Decode,
 		synthetic.Kind:    synthetic.Decode,
 		tinyimagenet.Kind: tinyimagenet.Decode,

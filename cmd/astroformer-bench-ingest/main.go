@@ -12,6 +12,10 @@
 //  2. decodes the images alone with galaxy10.File.Images;
 //  3. times h5py reading the same images one by one, and prints the ratio.
 //
+// Besides wall-clock rates it prints the CPU time per image (user+system,
+// from getrusage), which stays meaningful on a machine shared with other
+// work, where wall-clock rates mostly measure the load.
+//
 // Run from the repository root:
 //
 //	go run ./cmd/astroformer-bench-ingest --rows 2000
@@ -29,6 +33,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -93,37 +98,54 @@ func run() error {
 		path, n, h, w, c, float64(st.Size())/1e6, float64(st.Size())/1e6/pixelMB, layout)
 	fmt.Printf("GOMAXPROCS %d, NumCPU %d, %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
 
+	perImage := func(cpu time.Duration) string {
+		return fmt.Sprintf("%.2f ms CPU/image", cpu.Seconds()*1e3/float64(n))
+	}
+
 	// 1. The stage, end to end.
+	c0 := cpuTime()
 	ingest, err := runStage(path, filepath.Join(tmp, "work"), *workers)
 	if err != nil {
 		return err
 	}
+	ingestCPU := cpuTime() - c0
 	hwm := peakRSS()
-	fmt.Printf("ingest (stage): %s, %.0f images/s, %.1f MB/s of pixels, %.1f MB/s of file, peak RSS %.0f MB\n",
+	fmt.Printf("ingest (stage): %s, %.0f images/s, %.1f MB/s of pixels, %.1f MB/s of file, %s, peak RSS %.0f MB\n",
 		ingest.Round(time.Millisecond), float64(n)/ingest.Seconds(), pixelMB/ingest.Seconds(),
-		float64(st.Size())/1e6/ingest.Seconds(), float64(hwm)/(1<<20))
+		float64(st.Size())/1e6/ingest.Seconds(), perImage(ingestCPU), float64(hwm)/(1<<20))
 
 	// 2. Decoding alone.
-	t0 := time.Now()
+	c0, t0 := cpuTime(), time.Now()
 	err = f.Images(context.Background(), 0, n, max(*workers, runtime.GOMAXPROCS(0)), func(int64, []byte) error { return nil })
-	decode := time.Since(t0)
+	decode, decodeCPU := time.Since(t0), cpuTime()-c0
 	f.Close()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("decode only:    %s, %.0f images/s, %.1f MB/s of pixels\n",
-		decode.Round(time.Millisecond), float64(n)/decode.Seconds(), pixelMB/decode.Seconds())
+	fmt.Printf("decode only:    %s, %.0f images/s, %.1f MB/s of pixels, %s\n",
+		decode.Round(time.Millisecond), float64(n)/decode.Seconds(), pixelMB/decode.Seconds(), perImage(decodeCPU))
 
 	// 3. h5py on the same file.
-	py, err := h5pyRead(*python, path)
+	py, pyCPU, err := h5pyRead(*python, path)
 	if err != nil {
 		fmt.Printf("h5py: not timed: %v\n", err)
 		return nil
 	}
-	fmt.Printf("h5py read:      %s, %.0f images/s (one image per read, one thread)\n",
-		py.Round(time.Millisecond), float64(n)/py.Seconds())
-	fmt.Printf("ratio: ingest %.2f× and decode %.2f× the speed of h5py reading\n", py.Seconds()/ingest.Seconds(), py.Seconds()/decode.Seconds())
+	fmt.Printf("h5py read:      %s, %.0f images/s (one image per read, one thread), %s\n",
+		py.Round(time.Millisecond), float64(n)/py.Seconds(), perImage(pyCPU))
+	fmt.Printf("ratio to h5py reading: wall-clock rate ingest %.2f×, decode %.2f×; CPU per image ingest %.2f×, decode %.2f×\n",
+		py.Seconds()/ingest.Seconds(), py.Seconds()/decode.Seconds(),
+		ingestCPU.Seconds()/pyCPU.Seconds(), decodeCPU.Seconds()/pyCPU.Seconds())
 	return nil
+}
+
+// cpuTime returns the user and system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runStage runs the galaxy10 stage on path into workdir and returns its
@@ -175,25 +197,25 @@ func peakRSS() int64 {
 	return 0
 }
 
-// h5pyRead times h5py reading every image of path one by one; the time is
-// measured inside python, excluding its start-up.
-func h5pyRead(python, path string) (time.Duration, error) {
+// h5pyRead times h5py reading every image of path one by one, in wall
+// clock and CPU time, measured inside python to exclude its start-up.
+func h5pyRead(python, path string) (wall, cpu time.Duration, err error) {
 	const snippet = `
 import sys, time, h5py
 with h5py.File(sys.argv[1], "r") as f:
     d = f["images"]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for i in range(d.shape[0]):
         d[i]
-    print(time.perf_counter() - t)
+    print(time.perf_counter() - t, time.process_time() - c)
 `
 	out, err := exec.Command(python, "-c", snippet, path).Output()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	sec, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		return 0, fmt.Errorf("h5py timing output %q: %w", out, err)
+	var w, c float64
+	if _, err := fmt.Sscan(string(out), &w, &c); err != nil {
+		return 0, 0, fmt.Errorf("h5py timing output %q: %w", out, err)
 	}
-	return time.Duration(sec * float64(time.Second)), nil
+	return time.Duration(w * float64(time.Second)), time.Duration(c * float64(time.Second)), nil
 }

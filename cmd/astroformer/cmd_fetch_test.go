@@ -37,7 +37,7 @@ func TestFetchCommand(t *testing.T) {
 	}
 
 	stderr.Reset()
-	args[len(args)-3] = strings.Repeat("0", 64) // wrong checksum
+	args[len(args)-2] = strings.Repeat("0", 64) // wrong checksum
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}

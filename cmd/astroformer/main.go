@@ -67,6 +67,8 @@ func commands() []command {
 	return []command{
 		runCommand(),
 		inspectCommand(),
+		predictCommand(),
+		catalogCommand(),
 		versionCommand(),
 	}
 }

@@ -8,21 +8,17 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
-
-// MetaClassNames is the catalog metadata key (manifest and Parquet
-// key-value metadata) holding the class names as a JSON list, in class
-// index order. The predict stage writes it.
-const MetaClassNames = "astroformer.class_names"
 
 // confidenceSlack is how far above 1 a float32 probability may round and
 // still count as 1.
 const confidenceSlack = 1e-4
 
-// catalog is an opened catalog table with its class names.
-type catalog struct {
+// catalogTable is an opened catalog table with its class names.
+type catalogTable struct {
 	table   *table.Table
 	classes []string
 	probs   []string // probability column of every class
@@ -31,28 +27,28 @@ type catalog struct {
 
 // openCatalog opens the catalog table in dir, reads its class names from
 // the manifest metadata and checks its schema against schemas.Catalog.
-func openCatalog(dir string) (*catalog, error) {
+func openCatalog(dir string) (*catalogTable, error) {
 	t, err := table.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	raw, ok := t.Manifest().Metadata[MetaClassNames]
+	raw, ok := t.Manifest().Metadata[catalog.MetaClassNames]
 	if !ok {
-		return nil, fmt.Errorf("evaluate: %s: the manifest metadata has no %q (the JSON list of class names the predict stage writes); is it a catalog table?", dir, MetaClassNames)
+		return nil, fmt.Errorf("evaluate: %s: the manifest metadata has no %q (the JSON list of class names the predict stage writes); is it a catalog table?", dir, catalog.MetaClassNames)
 	}
 	var classes []string
 	if err := json.Unmarshal([]byte(raw), &classes); err != nil {
-		return nil, fmt.Errorf("evaluate: %s: metadata %q is not a JSON list of strings: %w", dir, MetaClassNames, err)
+		return nil, fmt.Errorf("evaluate: %s: metadata %q is not a JSON list of strings: %w", dir, catalog.MetaClassNames, err)
 	}
 	probs, err := schemas.ProbColumns(classes)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %s: metadata %q: %w", dir, MetaClassNames, err)
+		return nil, fmt.Errorf("evaluate: %s: metadata %q: %w", dir, catalog.MetaClassNames, err)
 	}
 	tta := t.Schema().HasField("tta_views")
 	if t, err = table.OpenAs(dir, schemas.Catalog(classes, tta)); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	return &catalog{table: t, classes: classes, probs: probs, tta: tta}, nil
+	return &catalogTable{table: t, classes: classes, probs: probs, tta: tta}, nil
 }
 
 // accumulator gathers what the metrics need from the rows of one selection:
@@ -88,7 +84,7 @@ type scanned struct {
 // scanCatalog streams the catalog and accumulates the labelled rows that
 // split selects (a split name, SplitAll or SplitAuto). progress is called
 // with the number of rows of every batch read.
-func scanCatalog(ctx context.Context, cat *catalog, split string, topK, bins int, progress func(int)) (*scanned, error) {
+func scanCatalog(ctx context.Context, cat *catalogTable, split string, topK, bins int, progress func(int)) (*scanned, error) {
 	k := len(cat.classes)
 	topK = min(topK, k)
 	// Under SplitAuto both candidates are kept until the end tells whether

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -112,9 +113,9 @@ func writeMetrics(env *pipeline.Env, name string, r *results, seed int64) error 
 	}
 	w, err := table.Create(env.Path(name), schema, table.Options{
 		Metadata: map[string]string{
-			MetaClassNames: string(classes),
-			MetaSelection:  r.selection,
-			MetaSeed:       strconv.FormatInt(seed, 10),
+			catalog.MetaClassNames: string(classes),
+			MetaSelection:          r.selection,
+			MetaSeed:               strconv.FormatInt(seed, 10),
 		},
 		Manifest: env.Manifest(name),
 	})

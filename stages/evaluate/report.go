@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/pipeline"
 )
 
@@ -25,13 +26,6 @@ const ReportFormat = "astroformer.report/1"
 const (
 	ReportMarkdown = "report.md"
 	ReportHTML     = "report.html"
-)
-
-// Catalog metadata keys shown first in the report's provenance, when the
-// catalog has them.
-const (
-	MetaModelVariant     = "astroformer.model_variant"
-	MetaCheckpointSHA256 = "astroformer.checkpoint_sha256"
 )
 
 // maxMetaValue is the longest catalog metadata value the report shows in
@@ -68,7 +62,7 @@ func pct(v float64) string    { return fmt.Sprintf("%.1f%%", 100*v) }
 func fixed3(v float64) string { return fmt.Sprintf("%.3f", v) }
 
 // newReport gathers the report's content.
-func newReport(env *pipeline.Env, s *stage, seed int64, created time.Time, cat *catalog, r *results, figs []figure) *report {
+func newReport(env *pipeline.Env, s *stage, seed int64, created time.Time, cat *catalogTable, r *results, figs []figure) *report {
 	rep := &report{
 		Title:   fmt.Sprintf("Evaluation of %s", s.p.Input),
 		Summary: r.summaryLine(),
@@ -113,8 +107,8 @@ func newReport(env *pipeline.Env, s *stage, seed int64, created time.Time, cat *
 		{"job", env.Job},
 		{"stage", fmt.Sprintf("%s (%s)", s.name, Kind)},
 		{"catalog", fmt.Sprintf("%s (fingerprint %s)", s.p.Input, cat.table.Manifest().Fingerprint)},
-		{"model variant", orUnknown(md[MetaModelVariant])},
-		{"checkpoint sha256", orUnknown(md[MetaCheckpointSHA256])},
+		{"model variant", orUnknown(md[catalog.MetaModelVariant])},
+		{"checkpoint sha256", orUnknown(md[catalog.MetaCheckpointSHA256])},
 	}
 	if s.p.Metrics != "" {
 		prov = append(prov, keyValue{"training metrics", s.p.Metrics})
@@ -126,9 +120,9 @@ func newReport(env *pipeline.Env, s *stage, seed int64, created time.Time, cat *
 	)
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		switch k {
-		case MetaModelVariant, MetaCheckpointSHA256:
+		case catalog.MetaModelVariant, catalog.MetaCheckpointSHA256:
 			continue
-		case MetaClassNames:
+		case catalog.MetaClassNames:
 			prov = append(prov, keyValue{"catalog " + k, fmt.Sprintf("%d classes (listed above)", len(cat.classes))})
 			continue
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -106,8 +107,14 @@ type row struct {
 	probs []float32
 }
 
-// writeCatalog writes a catalog table whose predictions follow probs.
+// writeCatalog writes a catalog table whose predictions follow probs, in
+// parts of 16 rows.
 func writeCatalog(t *testing.T, dir string, classes []string, tta bool, rows []row, md map[string]string) {
+	t.Helper()
+	writeCatalogParts(t, dir, classes, tta, rows, md, 16)
+}
+
+func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, rows []row, md map[string]string, rowsPerPart int64) {
 	t.Helper()
 	schema := schemas.Catalog(classes, tta)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
@@ -154,13 +161,13 @@ func writeCatalog(t *testing.T, dir string, classes []string, tta bool, rows []r
 	meta := map[string]string{}
 	if classes != nil {
 		names, _ := json.Marshal(classes)
-		meta[MetaClassNames] = string(names)
+		meta[catalog.MetaClassNames] = string(names)
 	}
 	for k, v := range md {
 		meta[k] = v
 	}
 	w, err := table.Create(dir, schema, table.Options{
-		RowsPerPart: 16, // several parts
+		RowsPerPart: rowsPerPart,
 		Metadata:    meta,
 		Manifest:    artifact.Manifest{Name: filepath.Base(dir), Stage: "predict", Kind: "predict", Fingerprint: "catalog-fp"},
 	})
@@ -311,7 +318,7 @@ func readMetrics(t *testing.T, dir string) map[string][3]float64 {
 func TestRun(t *testing.T) {
 	work := t.TempDir()
 	writeCatalog(t, filepath.Join(work, "catalog"), testClasses, true, testRows(), map[string]string{
-		MetaModelVariant: "astroformer_nano", MetaCheckpointSHA256: "0123abcd",
+		catalog.MetaModelVariant: "astroformer_nano", catalog.MetaCheckpointSHA256: "0123abcd",
 	})
 	writeTrainMetrics(t, filepath.Join(work, "train_metrics"))
 	s, diags := decode(t, `input = "catalog"
@@ -493,7 +500,7 @@ bootstrap = 0`)
 func TestRunErrors(t *testing.T) {
 	work := t.TempDir()
 	rows := testRows()
-	writeCatalog(t, filepath.Join(work, "unnamed"), testClasses, false, rows, map[string]string{MetaClassNames: ""})
+	writeCatalog(t, filepath.Join(work, "unnamed"), testClasses, false, rows, map[string]string{catalog.MetaClassNames: ""})
 	bad := append([]row(nil), rows...)
 	bad[4].label = 7
 	writeCatalog(t, filepath.Join(work, "bad_label"), testClasses, false, bad, nil)

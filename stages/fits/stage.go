@@ -301,13 +301,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	resumed, err := source.Ingest(ctx, sink, len(units), source.Options{
 		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
 		Key: func(first, last int) string { return fmt.Sprintf("cutouts %d-%d", first, last) },
-	}, func(i int) source.Result {
-		r := s.cutout(&units[i], st)
-		if r.Reject != "" && single {
-			return source.Result{Err: fmt.Errorf("%s: %s", units[i].files[0].path, r.Reject)}
-		}
-		return r
-	})
+	}, func(i int) source.Result { return s.cutout(&units[i], st, single) })
 	if err != nil {
 		return err
 	}
@@ -371,10 +365,15 @@ type planes struct {
 }
 
 // cutout reads and converts one unit. A problem with the input gives a
-// Result with Reject set and the file in Cutout.Source.
-func (s *stage) cutout(u *unit, st *stats) source.Result {
+// Result with Reject set, the file in Cutout.Source and the byte offset,
+// if known, in Cutout.Position; or, when the unit is the stage's single
+// input file, with Err set.
+func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 	c := ingest.Cutout{ObjectID: u.objectID, Source: u.files[0].rel, Position: u.position}
 	reject := func(f bandFile, err error) source.Result {
+		if single {
+			return source.Result{Err: fmt.Errorf("%s: %w", f.path, err)}
+		}
 		c.Source = f.rel
 		var fe *fitsfile.Error
 		if errors.As(err, &fe) {

@@ -19,7 +19,7 @@ type item struct {
 	label     *int16
 	labelName *string
 	ra, dec   *float64
-	position  string // where the item is listed, for rejects: "manifest.csv line 3"; "" for a folder walk
+	position  string // where the item is listed, for rejects: "manifest.csv line 3"; "file" for a folder walk
 	reject    string // set when the item is rejected before reading
 }
 
@@ -69,7 +69,7 @@ func folderItems(root string, exts []string, classes bool) ([]item, []string, er
 		}
 		items := make([]item, len(rels))
 		for i, rel := range rels {
-			items[i] = item{path: filepath.Join(root, filepath.FromSlash(rel)), rel: rel, objectID: rel}
+			items[i] = item{path: filepath.Join(root, filepath.FromSlash(rel)), rel: rel, objectID: rel, position: "file"}
 		}
 		return items, nil, nil
 	}
@@ -86,7 +86,7 @@ func folderItems(root string, exts []string, classes bool) ([]item, []string, er
 			names = append(names, e.Name())
 		case hasExt(e.Name(), exts):
 			items = append(items, item{
-				path: filepath.Join(root, e.Name()), rel: e.Name(), objectID: e.Name(),
+				path: filepath.Join(root, e.Name()), rel: e.Name(), objectID: e.Name(), position: "file",
 				reject: "image is not inside a class folder",
 			})
 		}
@@ -102,7 +102,7 @@ func folderItems(root string, exts []string, classes bool) ([]item, []string, er
 		label, labelName := int16(l), name
 		for _, rel := range rels {
 			items = append(items, item{
-				path: filepath.Join(root, filepath.FromSlash(rel)), rel: rel, objectID: rel,
+				path: filepath.Join(root, filepath.FromSlash(rel)), rel: rel, objectID: rel, position: "file",
 				label: &label, labelName: &labelName,
 			})
 		}

@@ -1,6 +1,7 @@
 package predict
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -82,9 +83,10 @@ func CheckpointFile(ref, name string) (string, error) {
 }
 
 // LoadModel loads the checkpoint file path (see model.Load) and hashes it.
-// The evaluation crop comes from the policy.json the train stage writes next
-// to its checkpoints (key "crop_pct"), else from the checkpoint provenance
-// (key "crop_pct"); it stays 0 (unknown) otherwise.
+// The evaluation crop comes from the checkpoint's provenance (key
+// "crop_pct", which the train stage records), else from the policy.json
+// next to the checkpoint (key "policy.crop_pct" or "crop_pct"); it stays 0
+// (unknown) otherwise.
 func LoadModel(path string) (*Model, error) {
 	sum, err := fileSHA256(path)
 	if err != nil {
@@ -115,23 +117,6 @@ func fileSHA256(path string) (string, error) {
 }
 
 func cropPct(checkpoint string, meta model.Meta) (float64, error) {
-	path := filepath.Join(filepath.Dir(checkpoint), policyFile)
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return 0, err
-	default:
-		var p struct {
-			CropPct *float64 `json:"crop_pct"`
-		}
-		if err := json.Unmarshal(data, &p); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
-		}
-		if p.CropPct != nil {
-			return *p.CropPct, nil
-		}
-	}
 	if v, ok := meta.Provenance["crop_pct"]; ok {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -139,7 +124,24 @@ func cropPct(checkpoint string, meta model.Meta) (float64, error) {
 		}
 		return f, nil
 	}
-	return 0, nil
+	path := filepath.Join(filepath.Dir(checkpoint), policyFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var rec struct {
+		Policy struct {
+			CropPct float64 `json:"crop_pct"`
+		} `json:"policy"`
+		CropPct float64 `json:"crop_pct"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return cmp.Or(rec.Policy.CropPct, rec.CropPct), nil
 }
 
 // ClassNames returns the checkpoint's class names, or "class_0",

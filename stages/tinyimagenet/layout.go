@@ -25,7 +25,7 @@ type item struct {
 	path     string // image file, relative to the data set folder (slash-separated)
 	label    int    // index in wnids; -1 for a rejected annotation
 	split    string
-	position string // "line N" of val_annotations.txt for val images
+	position string // "val_annotations.txt line N" for val images, "file" for train images
 	reject   string // why the annotation cannot be used
 }
 
@@ -136,7 +136,7 @@ func trainItems(root string, wnids []string, split string) ([]item, error) {
 			}
 			items = append(items, item{
 				path:  TrainDir + "/" + id + "/images/" + e.Name(),
-				label: label, split: split,
+				label: label, split: split, position: "file",
 			})
 		}
 	}

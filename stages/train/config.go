@@ -223,14 +223,17 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 		}
 		return body.MissingItemRange().Ptr()
 	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-
 	presetName := DefaultPreset
 	if cfg.Preset != nil {
 		presetName = *cfg.Preset
 	}
+	bad := func(attr, summary, detail string) {
+		if _, ok := attrs[attr]; !ok && attr != "preset" && attr != "input" && attr != "output" {
+			detail += fmt.Sprintf(" %s is not set in this block: preset %q gives the value.", attr, presetName)
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+
 	s, err := Preset(presetName)
 	if err != nil {
 		bad("preset", "Unknown preset", err.Error()+".")

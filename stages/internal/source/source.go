@@ -98,7 +98,8 @@ func Ingest(ctx context.Context, sink *ingest.Sink, n int, opt Options, convert 
 }
 
 // convertChunk fills out[i] = convert(first+i) on workers goroutines and
-// returns the first error in item order, or ctx's error.
+// returns ctx's error if it was cancelled, or else the first conversion
+// error in item order.
 func convertChunk(ctx context.Context, out []Result, first, workers int, convert func(int) Result) error {
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -109,19 +110,22 @@ func convertChunk(ctx context.Context, out []Result, first, workers int, convert
 			}
 		})
 	}
-	var err error
 feed:
 	for i := range out {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
-			err = ctx.Err()
 			break feed
 		}
 	}
 	close(next)
 	wg.Wait()
-	if err != nil {
+	// A chunk during which ctx was cancelled is not complete, even if every
+	// item was converted.
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for i := range out {

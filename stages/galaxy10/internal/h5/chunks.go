@@ -12,8 +12,8 @@ import (
 )
 
 // maxChunks bounds the chunk grid of a dataset (its index lives in memory,
-// 24 bytes a chunk).
-const maxChunks = 1 << 26
+// 24 bytes a chunk, so at most 96 MiB).
+const maxChunks = 1 << 22
 
 // indexChunks locates every stored chunk of a chunked dataset.
 func (d *Dataset) indexChunks() error {
@@ -51,6 +51,9 @@ func (d *Dataset) indexChunks() error {
 			return d.f.errorf(d.name, -1, "implicit chunk index with filters: invalid")
 		}
 		grid := d.maxGrid()
+		if product(grid) > maxChunks {
+			return d.f.errorf(d.name, -1, "more than %d chunks over the maximum shape %s", maxChunks, fmtDims(d.maxShape))
+		}
 		for k := range product(grid) {
 			if err := d.setChunk(unravel(k, grid), chunkRef{addr: d.index.addr + k*uint64(d.chunkBytes), size: uint64(d.chunkBytes)}); err != nil {
 				return err
@@ -169,6 +172,9 @@ func (d *Dataset) readFixedArrayIndex() error {
 	pageBits := dec.u8()
 	count := dec.length()
 	block := dec.addr()
+	if count > maxChunks {
+		return f.errorf(what, int64(f.base+d.index.addr), "%d entries: more than %d chunks", count, maxChunks)
+	}
 	filtered := client == 1
 	if (filtered && entrySize <= f.offSize+4) || (!filtered && entrySize != f.offSize) || pageBits > 32 {
 		return f.errorf(what, int64(f.base+d.index.addr), "entries of %d bytes (client %d, page bits %d)", entrySize, client, pageBits)
@@ -271,12 +277,19 @@ func (d *Dataset) readChunk(k uint64, dst []byte, start, n uint64) error {
 		origin[i] *= d.chunk[i]
 		edge = edge || origin[i]+d.chunk[i] > d.shape[i]
 	}
-	what := fmt.Sprintf("%s chunk at %s", d.name, fmtDims(origin))
+	what := func() string { return fmt.Sprintf("%s chunk at %s", d.name, fmtDims(origin)) }
 	if ref.addr == undefined {
-		return d.f.errorf(what, -1, "never written (no stored chunk for rows %d to %d)", origin[0], min(origin[0]+d.chunk[0], d.shape[0])-1)
+		return d.f.errorf(what(), -1, "never written (no stored chunk for rows %d to %d)", origin[0], min(origin[0]+d.chunk[0], d.shape[0])-1)
 	}
-	if ref.size > 1<<31 {
-		return d.f.errorf(what, int64(d.f.base+ref.addr), "stored size %d bytes: implausible", ref.size)
+	if ref.size > uint64(d.f.size) || d.f.base+ref.addr > uint64(d.f.size)-ref.size {
+		return d.f.errorf(what(), int64(d.f.base+ref.addr), "%d bytes stored, but the file ends at byte %d (truncated?)", ref.size, d.f.size)
+	}
+	mask := ref.mask
+	if edge && d.keepEdges {
+		mask = ^uint32(0)
+	}
+	if err := d.plausible(ref.size, mask); err != nil {
+		return d.f.errorf(what(), int64(d.f.base+ref.addr), "%v", err)
 	}
 	rb := uint64(d.rowBytes)
 	var out []byte
@@ -290,18 +303,43 @@ func (d *Dataset) readChunk(k uint64, dst []byte, start, n uint64) error {
 	}
 	raw := d.buffer(int(ref.size))
 	defer d.buffers.Put(raw)
-	if err := d.f.readAt(*raw, ref.addr, what); err != nil {
+	if err := d.f.readAt(*raw, ref.addr, d.name); err != nil {
 		return err
 	}
-	mask := ref.mask
-	if edge && d.keepEdges {
-		mask = ^uint32(0)
-	}
 	if err := d.decode(*raw, out, mask); err != nil {
-		return d.f.errorf(what, int64(d.f.base+ref.addr), "%v", err)
+		return d.f.errorf(what(), int64(d.f.base+ref.addr), "%v", err)
 	}
 	if !direct {
 		d.copyChunk(dst, start, n, out, origin)
+	}
+	return nil
+}
+
+// maxInflation is the largest factor by which deflate can expand data.
+const maxInflation = 1032
+
+// plausible checks, before any buffer is allocated, that stored bytes
+// filtered with mask can decode to a chunk: exactly its size when nothing
+// compresses it, at most maxInflation times the stored size otherwise.
+func (d *Dataset) plausible(stored uint64, mask uint32) error {
+	want := uint64(d.chunkBytes)
+	deflated := false
+	for i, fl := range d.filters {
+		if i < 32 && mask&(1<<i) != 0 {
+			continue
+		}
+		switch fl.id {
+		case filterDeflate:
+			deflated = true
+		case filterFletcher32:
+			want += 4
+		}
+	}
+	if deflated && want > stored*maxInflation+64 {
+		return fmt.Errorf("%d compressed bytes cannot hold a chunk of %d bytes", stored, d.chunkBytes)
+	}
+	if !deflated && stored != want {
+		return fmt.Errorf("%d bytes stored for an uncompressed chunk of %d bytes", stored, want)
 	}
 	return nil
 }

@@ -108,6 +108,9 @@ func (f *File) openDataset(name string, addr uint64) (*Dataset, error) {
 	}
 	d.rowBytes = d.dtype.Size
 	for _, n := range d.shape[1:] {
+		if n > maxRowBytes || uint64(d.rowBytes)*n > maxRowBytes {
+			return nil, f.errorf(name, -1, "shape %s: rows of more than %d bytes", fmtDims(d.shape), maxRowBytes)
+		}
 		d.rowBytes *= int(n)
 	}
 	switch d.layout {
@@ -126,6 +129,12 @@ func (f *File) openDataset(name string, addr uint64) (*Dataset, error) {
 	}
 	return d, nil
 }
+
+// maxRowBytes bounds the size of one index of the first dimension.
+const maxRowBytes = 1 << 30
+
+// maxChunkBytes bounds the size of one decoded chunk.
+const maxChunkBytes = 256 << 20
 
 // Name returns the dataset's name.
 func (d *Dataset) Name() string { return d.name }
@@ -341,8 +350,8 @@ func (d *Dataset) parseChunkedLayout(dec *decoder, version uint8, at int64) erro
 			return d.f.errorf(d.name, at, "chunk dimensions %s", fmtDims(d.chunk))
 		}
 		d.chunkBytes *= int(c)
-		if d.chunkBytes > 1<<30 {
-			return d.f.errorf(d.name, at, "chunks of more than 1 GiB: not supported")
+		if d.chunkBytes > maxChunkBytes {
+			return d.f.errorf(d.name, at, "chunks %s of more than %d MiB: not supported", fmtDims(dims), maxChunkBytes>>20)
 		}
 	}
 	d.index = idx
@@ -540,7 +549,7 @@ func (d *Dataset) readAll1D() ([]byte, error) {
 	if len(d.shape) != 1 {
 		return nil, d.f.errorf(d.name, -1, "shape %s: expected one dimension", fmtDims(d.shape))
 	}
-	if d.shape[0] > 1<<28 {
+	if d.shape[0] > 1<<27/uint64(d.rowBytes) {
 		return nil, d.f.errorf(d.name, -1, "%d elements: too many to read whole", d.shape[0])
 	}
 	raw := make([]byte, d.shape[0]*uint64(d.rowBytes))

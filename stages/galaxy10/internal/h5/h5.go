@@ -64,7 +64,8 @@ var signature = []byte("\x89HDF\r\n\x1a\n")
 // for concurrent use.
 type File struct {
 	name    string
-	r       *os.File
+	r       io.ReaderAt
+	closer  io.Closer
 	size    int64  // bytes in the file
 	base    uint64 // absolute offset that addresses are relative to
 	eof     uint64 // end-of-file address recorded in the superblock
@@ -84,20 +85,36 @@ func Open(path string) (*File, error) {
 		r.Close()
 		return nil, err
 	}
-	f := &File{name: path, r: r, size: st.Size()}
-	root, err := f.readSuperblock()
-	if err == nil {
-		f.members, err = f.readGroup(root)
-	}
+	f, err := NewFile(path, r, st.Size())
 	if err != nil {
 		r.Close()
+		return nil, err
+	}
+	f.closer = r
+	return f, nil
+}
+
+// NewFile reads the HDF5 file of size bytes in r; name is used in errors.
+// Closing the File does not close r.
+func NewFile(name string, r io.ReaderAt, size int64) (*File, error) {
+	f := &File{name: name, r: r, size: size}
+	root, err := f.readSuperblock()
+	if err != nil {
+		return nil, err
+	}
+	if f.members, err = f.readGroup(root); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// Close closes the file.
-func (f *File) Close() error { return f.r.Close() }
+// Close closes the file if Open opened it.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	return f.closer.Close()
+}
 
 // Name returns the path the file was opened with.
 func (f *File) Name() string { return f.name }
@@ -138,8 +155,13 @@ func (f *File) readAt(p []byte, addr uint64, object string) error {
 	return nil
 }
 
-// read returns n bytes at addr.
+// read returns n bytes at addr. The range is checked against the file size
+// before anything is allocated, so a corrupt length cannot exhaust memory.
 func (f *File) read(addr uint64, n int, object string) ([]byte, error) {
+	if addr != undefined && (n < 0 || f.base+addr+uint64(n) > uint64(f.size) || f.base+addr+uint64(n) < f.base+addr) {
+		return nil, f.errorf(object, int64(f.base+addr),
+			"%d bytes needed, but the file ends at byte %d (truncated?)", n, f.size)
+	}
 	p := make([]byte, n)
 	if err := f.readAt(p, addr, object); err != nil {
 		return nil, err

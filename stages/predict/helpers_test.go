@@ -1,0 +1,237 @@
+package predict
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// testClasses are the class names of the test models.
+func testClasses() []string {
+	return []string{"Round Smooth Galaxies", "Barred Spiral Galaxies", "Edge-on Galaxies with Bulge"}
+}
+
+// writeCutouts writes a cutouts table of n random size×size RGB cutouts to
+// dir. Every 7th row has no position, every 5th no label.
+func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(n), 9))
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
+	defer b.Release()
+	names := testClasses()
+	for i := range n {
+		f := b.Fields()
+		f[0].(*array.StringBuilder).Append(fmt.Sprintf("obj-%05d", i))
+		if i%7 == 3 {
+			f[1].AppendNull()
+			f[2].AppendNull()
+		} else {
+			f[1].(*array.Float64Builder).Append(360 * rng.Float64())
+			f[2].(*array.Float64Builder).Append(180*rng.Float64() - 90)
+		}
+		if i%5 == 4 {
+			f[3].AppendNull()
+			f[4].AppendNull()
+		} else {
+			l := i % len(names)
+			f[3].(*array.Int16Builder).Append(int16(l))
+			f[4].(*array.StringBuilder).Append(names[l])
+		}
+		f[5].(*array.StringBuilder).Append([]string{"train", "val", "test", ""}[i%4])
+		f[6].(*array.Int32Builder).Append(int32(size))
+		f[7].(*array.Int32Builder).Append(int32(size))
+		f[8].(*array.Int32Builder).Append(3)
+		pix := make([]byte, size*size*3)
+		for j := range pix {
+			pix[j] = byte(rng.IntN(256))
+		}
+		f[9].(*array.BinaryBuilder).Append(pix)
+		f[10].(*array.Float64Builder).Append(0.262)
+		f[11].(*array.StringBuilder).Append("grz")
+		f[12].(*array.StringBuilder).Append("test")
+		f[13].AppendNull()
+		f[14].AppendNull()
+		f[15].AppendNull()
+		f[16].AppendNull()
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	m := artifact.Manifest{Name: filepath.Base(dir), Stage: "test", Kind: "test", Fingerprint: "cutouts-fp", Producer: "test"}
+	w, err := table.Create(dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeCheckpoint saves a freshly initialised golden_tiny model for 32×32
+// RGB cutouts and the test classes, with normalisation, into the model
+// folder dir (with a manifest, as the train stage writes it) and returns
+// the checkpoint path.
+func writeCheckpoint(t testing.TB, dir string, name string, seed int64) string {
+	t.Helper()
+	cfg, err := model.Lookup("golden_tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := model.New(model.Spec{Variant: cfg.Name, Config: cfg, ImageH: 32, ImageW: 32, InChans: 3, Classes: len(testClasses())}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging, err := artifact.Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(staging, name)
+	meta := model.Meta{ClassNames: testClasses(), Normalize: model.Normalize{Mean: []float32{0.5, 0.4, 0.3}, Std: []float32{0.25, 0.2, 0.3}}}
+	if err := model.Save(path, net, meta); err != nil {
+		t.Fatal(err)
+	}
+	m := artifact.Manifest{Format: artifact.ModelFormat, Name: filepath.Base(dir), Stage: "train", Kind: "train",
+		Fingerprint: fmt.Sprintf("model-fp-%d", seed), Producer: "test"}
+	if err := artifact.WriteManifest(staging, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := artifact.Commit(staging, dir); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, name)
+}
+
+// stubNet is a Classifier whose logits are fixed linear functions of the
+// pixels, so that every test-time view of a cutout scores differently.
+type stubNet struct {
+	classes, size int
+	weights       []float32 // [classes][size]
+	calls         int
+	onForward     func(calls int)
+}
+
+func newStubNet(classes, c, h, w int) *stubNet {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := &stubNet{classes: classes, size: c * h * w, weights: make([]float32, classes*c*h*w)}
+	for i := range s.weights {
+		s.weights[i] = float32(rng.NormFloat64() * 0.05)
+	}
+	return s
+}
+
+func (s *stubNet) logits(x []float32) []float32 {
+	out := make([]float32, s.classes)
+	for k := range s.classes {
+		var sum float32
+		for i, v := range x {
+			sum += v * s.weights[k*s.size+i]
+		}
+		out[k] = sum
+	}
+	return out
+}
+
+func (s *stubNet) Forward(x []float32, batch int) ([]float32, error) {
+	if len(x) != batch*s.size {
+		return nil, fmt.Errorf("stub: %d values for batch %d", len(x), batch)
+	}
+	s.calls++
+	if s.onForward != nil {
+		s.onForward(s.calls)
+	}
+	var out []float32
+	for i := range batch {
+		out = append(out, s.logits(x[i*s.size:(i+1)*s.size])...)
+	}
+	return out, nil
+}
+
+// stubModel wraps a stubNet for size×size RGB cutouts.
+func stubModel(size int, sha string) (*Model, *stubNet) {
+	net := newStubNet(len(testClasses()), 3, size, size)
+	return &Model{
+		Net: net,
+		Meta: model.Meta{Variant: "stub", ImageH: size, ImageW: size, InChans: 3, Classes: len(testClasses()),
+			ClassNames: testClasses(), Normalize: model.Normalize{Mean: []float32{0.5}, Std: []float32{0.25}}},
+		Path:   "stub.safetensors",
+		SHA256: sha,
+	}, net
+}
+
+// readAll reads every row of the table in dir as one record.
+func readAll(t testing.TB, dir string) arrow.Record {
+	t.Helper()
+	tb, err := table.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tb.Scan(context.Background(), table.ScanOptions{})
+	defer sc.Close()
+	var recs []arrow.Record
+	for sc.Next() {
+		r := sc.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return concat(t, tb.Schema(), recs)
+}
+
+func concat(t testing.TB, schema *arrow.Schema, recs []arrow.Record) arrow.Record {
+	t.Helper()
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	for c := range cols {
+		var parts []arrow.Array
+		for _, r := range recs {
+			parts = append(parts, r.Column(c))
+		}
+		if len(parts) == 0 {
+			cols[c] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(c).Type, 0)
+			continue
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[c] = a
+	}
+	for _, r := range recs {
+		r.Release()
+	}
+	return array.NewRecord(schema, cols, rows)
+}
+
+// testEnv returns an Env for stage s working in dir.
+func testEnv(t testing.TB, dir string, s pipeline.Stage) *pipeline.Env {
+	t.Helper()
+	p, err := pipeline.CanonicalJSON(s.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Env{
+		Log: hclog.NewNullLogger(), Workdir: dir, Job: "test", Seed: 1,
+		Fingerprint: pipeline.Fingerprint(s.Kind(), s.Name(), p, 1, nil, "test"),
+		Stage:       s.Name(), Kind: s.Kind(), Params: p, Producer: "test",
+	}
+}

@@ -1,0 +1,294 @@
+// Package predict is the stage that runs a trained Astroformer checkpoint
+// over a cutouts table and writes the catalog: for every cutout its
+// identity and truth (when labelled), the predicted class and its
+// confidence, the probability of every class, the entropy, and with
+// test-time augmentation the spread of each probability over the views.
+//
+// The Predictor does the work for the stage and for the predict command:
+// one goroutine reads the input in batches, Workers goroutines decode and
+// preprocess them (policy's evaluation transform and the checkpoint's
+// normalisation, then the dihedral views), the model runs them in input
+// order, and one goroutine builds the output records. WriteTable writes
+// them as a resumable table; with catalog.Shard a run predicts one of n
+// disjoint row ranges, to be merged by catalog.Merge.
+package predict
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// Kind is the stage kind.
+const Kind = "predict"
+
+// config is the body of a `stage "predict" "<name>"` block.
+type config struct {
+	Input          string   `hcl:"input"`
+	Output         string   `hcl:"output"`
+	Model          *string  `hcl:"model,optional"`
+	Checkpoint     *string  `hcl:"checkpoint,optional"`
+	CheckpointFile *string  `hcl:"checkpoint_file,optional"`
+	TTA            *int     `hcl:"tta,optional"`
+	BatchSize      *int     `hcl:"batch_size,optional"`
+	Workers        *int     `hcl:"workers,optional"`
+	CropPct        *float64 `hcl:"crop_pct,optional"`
+	ClassNames     []string `hcl:"class_names,optional"`
+	HEALPixOrder   *int     `hcl:"healpix_order,optional"`
+	HATS           *string  `hcl:"hats,optional"`
+	RowsPerPart    *int64   `hcl:"rows_per_part,optional"`
+}
+
+// Params are what determine a prediction's output: they enter the stage
+// fingerprint and every manifest. BatchSize and Workers only change the
+// speed, so they are not among them.
+type Params struct {
+	Input  string `json:"input"`
+	Output string `json:"output"`
+	// Model is the model artifact (a train stage output), or "" when
+	// CheckpointFile names a file outside the workdir.
+	Model            string   `json:"model,omitempty"`
+	Checkpoint       string   `json:"checkpoint,omitempty"` // file in Model; "" picks best, else model
+	CheckpointFile   string   `json:"checkpoint_file,omitempty"`
+	CheckpointSHA256 string   `json:"checkpoint_sha256,omitempty"` // of CheckpointFile, so that a changed file reruns
+	TTA              int      `json:"tta"`
+	CropPct          float64  `json:"crop_pct,omitempty"` // 0: the checkpoint's
+	ClassNames       []string `json:"class_names,omitempty"`
+	HEALPixOrder     *int     `json:"healpix_order,omitempty"`
+	HATS             string   `json:"hats,omitempty"`
+	RowsPerPart      int64    `json:"rows_per_part,omitempty"`
+}
+
+type stage struct {
+	name      string
+	p         Params
+	batchSize int
+	workers   int
+}
+
+// Decode decodes a predict stage block:
+//
+//	stage "predict" "predict" {
+//	  input      = "cutouts_split"   # a cutouts table, labelled or not
+//	  output     = "catalog"         # the catalog table written
+//	  model      = "model"           # a train stage's output folder ...
+//	  checkpoint = "best"            # ... and which checkpoint in it: best (default, else model), model, best_ema
+//	  # checkpoint_file = "/data/astroformer_0.safetensors"  # instead of model: a checkpoint file
+//	  tta        = 8                 # test-time views averaged, 1..8 (default 1: none)
+//	  batch_size = 32                # cutouts per forward pass (default 32)
+//	  workers    = 2                 # preprocessing goroutines (default: the number of CPUs)
+//	  crop_pct   = 1                 # evaluation centre crop (default: the checkpoint's, else 1)
+//	  class_names = ["a", "b"]       # override the checkpoint's class names
+//	  healpix_order = 5              # also write a HATS layout partitioned at this order ...
+//	  hats       = "catalog_hats"    # ... into this folder (default <output>_hats)
+//	  rows_per_part = 16384          # rows per output part file
+//	}
+func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	var cfg config
+	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attrs, _ := body.JustAttributes()
+	at := func(name string) *hcl.Range {
+		if a, ok := attrs[name]; ok {
+			return a.Range.Ptr()
+		}
+		return body.MissingItemRange().Ptr()
+	}
+	bad := func(attr, summary, detail string) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	}
+	s := &stage{name: name, batchSize: DefaultBatchSize, workers: runtime.NumCPU()}
+	p := &s.p
+	p.Input, p.Output, p.TTA = cfg.Input, cfg.Output, 1
+	for _, a := range []struct{ name, value string }{{"input", cfg.Input}, {"output", cfg.Output}} {
+		if a.value == "" {
+			bad(a.name, "Empty "+a.name, a.name+" names a table folder in the workdir.")
+		}
+	}
+	if cfg.Input != "" && cfg.Input == cfg.Output {
+		bad("output", "Output overwrites input", fmt.Sprintf("input and output are both %q.", cfg.Input))
+	}
+	switch {
+	case cfg.Model != nil && cfg.CheckpointFile != nil:
+		bad("checkpoint_file", "Two models", "Set model (a train stage's output folder) or checkpoint_file (a .safetensors file), not both.")
+	case cfg.Model == nil && cfg.CheckpointFile == nil:
+		bad("model", "No model", `Set model = "<train output>" or checkpoint_file = "<path>.safetensors".`)
+	case cfg.Model != nil:
+		p.Model = *cfg.Model
+		if cfg.Checkpoint != nil {
+			p.Checkpoint = strings.TrimSuffix(*cfg.Checkpoint, ".safetensors")
+			if p.Checkpoint == "" || strings.ContainsAny(p.Checkpoint, `/\`) {
+				bad("checkpoint", "Invalid checkpoint", fmt.Sprintf("checkpoint %q names a file in the model folder, such as \"best\" or \"model\".", *cfg.Checkpoint))
+			}
+		}
+	default:
+		if cfg.Checkpoint != nil {
+			bad("checkpoint", "Checkpoint without a model folder", "checkpoint picks a file in a model folder; with checkpoint_file the file is given whole.")
+		}
+		p.CheckpointFile = *cfg.CheckpointFile
+		sum, err := fileSHA256(p.CheckpointFile)
+		if err != nil {
+			bad("checkpoint_file", "Unreadable checkpoint", err.Error())
+		}
+		p.CheckpointSHA256 = sum
+	}
+	if cfg.TTA != nil {
+		p.TTA = *cfg.TTA
+		if p.TTA < 1 || p.TTA > MaxTTA {
+			bad("tta", "Invalid tta", fmt.Sprintf("tta is %d; it counts the dihedral views averaged, 1 (none) to %d.", p.TTA, MaxTTA))
+		}
+	}
+	if cfg.BatchSize != nil {
+		if s.batchSize = *cfg.BatchSize; s.batchSize < 1 {
+			bad("batch_size", "Invalid batch_size", fmt.Sprintf("batch_size is %d; want at least 1.", s.batchSize))
+		}
+	}
+	if cfg.Workers != nil {
+		if s.workers = *cfg.Workers; s.workers < 1 {
+			bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; want at least 1.", s.workers))
+		}
+	}
+	if cfg.CropPct != nil {
+		if p.CropPct = *cfg.CropPct; !(p.CropPct > 0 && p.CropPct <= 1) {
+			bad("crop_pct", "Invalid crop_pct", fmt.Sprintf("crop_pct is %g; the centre crop keeps a fraction in (0, 1].", p.CropPct))
+		}
+	}
+	if cfg.ClassNames != nil {
+		p.ClassNames = cfg.ClassNames
+		if _, err := schemas.ProbColumns(p.ClassNames); err != nil {
+			bad("class_names", "Invalid class_names", err.Error())
+		}
+	}
+	if cfg.HEALPixOrder != nil {
+		p.HEALPixOrder = cfg.HEALPixOrder
+		if k := *p.HEALPixOrder; k < 0 || k > catalog.MaxOrder {
+			bad("healpix_order", "Invalid healpix_order", fmt.Sprintf("healpix_order is %d; HEALPix orders run from 0 to %d.", k, catalog.MaxOrder))
+		}
+		p.HATS = p.Output + "_hats"
+		if cfg.HATS != nil {
+			p.HATS = *cfg.HATS
+		}
+		if p.HATS == "" || p.HATS == p.Output || p.HATS == p.Input || p.HATS == p.Model {
+			bad("hats", "Invalid hats", fmt.Sprintf("hats is %q; it names a new folder for the HATS layout.", p.HATS))
+		}
+	} else if cfg.HATS != nil {
+		bad("hats", "hats without healpix_order", "hats names the folder of the HEALPix-partitioned copy; set healpix_order too.")
+	}
+	if cfg.RowsPerPart != nil {
+		if p.RowsPerPart = *cfg.RowsPerPart; p.RowsPerPart < 1 {
+			bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
+}
+
+func (s *stage) Name() string { return s.name }
+func (s *stage) Kind() string { return Kind }
+func (s *stage) Params() any  { return s.p }
+
+func (s *stage) Inputs() []string {
+	if s.p.Model != "" {
+		return []string{s.p.Input, s.p.Model}
+	}
+	return []string{s.p.Input}
+}
+
+func (s *stage) Outputs() []string {
+	if s.p.HEALPixOrder != nil {
+		return []string{s.p.Output, s.p.HATS}
+	}
+	return []string{s.p.Output}
+}
+
+// Run predicts every row of the input, commits the catalog and, with
+// healpix_order, its HATS layout.
+func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
+	in, err := table.OpenAs(env.Path(s.p.Input), schemas.Cutouts())
+	if err != nil {
+		return err
+	}
+	path := s.p.CheckpointFile
+	if s.p.Model != "" {
+		if path, err = CheckpointFile(env.Path(s.p.Model), s.p.Checkpoint); err != nil {
+			return err
+		}
+	}
+	m, err := LoadModel(path)
+	if err != nil {
+		return err
+	}
+	if s.p.CheckpointSHA256 != "" && m.SHA256 != s.p.CheckpointSHA256 {
+		return fmt.Errorf("checkpoint %s changed since the job was loaded (SHA-256 %s, was %s)", path, m.SHA256, s.p.CheckpointSHA256)
+	}
+	pred, err := NewPredictor(m, Options{TTA: s.p.TTA, BatchSize: s.batchSize, Workers: s.workers, ClassNames: s.p.ClassNames, CropPct: s.p.CropPct})
+	if err != nil {
+		return err
+	}
+	extra := map[string]string{
+		catalog.MetaJob:     env.Job,
+		catalog.MetaCreated: time.Now().UTC().Format(time.RFC3339),
+	}
+	if s.p.HEALPixOrder != nil {
+		extra[catalog.MetaHEALPixOrder] = strconv.Itoa(*s.p.HEALPixOrder)
+	}
+	bar := env.Progress.Bar(s.name, in.Rows())
+	defer bar.Done()
+	env.Log.Info("predicting", "input", s.p.Input, "rows", in.Rows(), "checkpoint", path, "variant", m.Meta.Variant,
+		"tta", pred.Options().TTA, "batch_size", pred.Options().BatchSize, "workers", pred.Options().Workers)
+	out := Output{Dir: env.Path(s.p.Output), Manifest: env.Manifest(s.p.Output), Metadata: extra, RowsPerPart: s.p.RowsPerPart}
+	_, stats, err := WriteTable(ctx, pred, in, catalog.Shard{Count: 1}, out, bar.IncrBy)
+	if err != nil {
+		return err
+	}
+	summarize(env, s.name, s.p.Output, m, pred, stats)
+	if s.p.HEALPixOrder == nil {
+		return nil
+	}
+	cat, err := table.Open(env.Path(s.p.Output))
+	if err != nil {
+		return err
+	}
+	res, err := catalog.WriteHATS(ctx, cat, env.Path(s.p.HATS), catalog.HATSOptions{
+		Order: *s.p.HEALPixOrder, Name: s.p.Output, Manifest: env.Manifest(s.p.HATS),
+	})
+	if err != nil {
+		return err
+	}
+	env.Summarize("  HATS layout %s: %d rows in %d partitions at order %d, %d without a position",
+		s.p.HATS, res.Rows, res.Partitions, *s.p.HEALPixOrder, res.Unpositioned)
+	return nil
+}
+
+// summarize reports what was predicted, how and how fast.
+func summarize(env *pipeline.Env, name, output string, m *Model, pred *Predictor, st Stats) {
+	opt := pred.Options()
+	sum := m.SHA256
+	if len(sum) > 12 {
+		sum = sum[:12]
+	}
+	env.Summarize("%s: %d cutouts → %s with %s %dx%d (%s, sha256 %s…), %d test-time view(s)",
+		name, st.Rows+st.Resumed, output, m.Meta.Variant, m.Meta.ImageH, m.Meta.ImageW, filepath.Base(m.Path), sum, opt.TTA)
+	line := fmt.Sprintf("  %.1f cutouts/s (%.1f images/s) over %s, batch %d, %d workers",
+		st.CutoutsPerSecond(), st.CutoutsPerSecond()*float64(opt.TTA), st.Elapsed.Round(time.Millisecond), opt.BatchSize, opt.Workers)
+	if st.Resumed > 0 {
+		line += fmt.Sprintf("; %d rows kept from an interrupted run", st.Resumed)
+	}
+	env.Summarize("%s", line)
+}
