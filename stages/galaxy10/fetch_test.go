@@ -279,11 +279,16 @@ func TestFetchCancelledKeepsPart(t *testing.T) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(res.body)))
 		w.Write(res.body[:100_000])
 		w.(http.Flusher).Flush()
-		cancel()
 		<-r.Context().Done()
 	})
 	dir := t.TempDir()
-	_, err := Fetch(ctx, fetchOptions(s, dir, res))
+	opt := fetchOptions(s, dir, res)
+	opt.Progress = func(done, _ int64) {
+		if done > 0 {
+			cancel() // once bytes have reached the partial file
+		}
+	}
+	_, err := Fetch(ctx, opt)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
