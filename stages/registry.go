@@ -11,6 +11,7 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/cifar"
 	"github.com/astroformer/astroformer/stages/evaluate"
+	"github.com/astroformer/astroformer/stages/fits"
 	"github.com/astroformer/astroformer/stages/galaxy10"
 	"github.com/astroformer/astroformer/stages/imagefolder"
 	"github.com/astroformer/astroformer/stages/predict"
@@ -25,6 +26,7 @@ func Registry() pipeline.Registry {
 	return pipeline.Registry{
 		cifar.Kind:        cifar.Decode,
 		evaluate.Kind:     evaluate.Decode,
+		fits.Kind:         fits.Decode,
 		galaxy10.Kind:     galaxy10.Decode,
 		imagefolder.Kind:  imagefolder.Decode,
 		predict.Kind:      predict.Decode,

@@ -198,7 +198,7 @@ func TestLegacyScheme(t *testing.T) {
 	s := LegacyScheme()
 	bands := []string{"g", "r", "z"}
 	planes := [][]float32{{0.1, 0, -1}, {0.2, 0, 0.01}, {0.3, 0, 5}}
-	if err := s.check(bands); err != nil {
+	if err := s.Check(bands); err != nil {
 		t.Fatal(err)
 	}
 	got := s.RGB(planes, bands, 1, 3)
@@ -210,10 +210,10 @@ func TestLegacyScheme(t *testing.T) {
 	if want := []byte{119, 119, 119, 0, 0, 0}; string(got) != string(want) {
 		t.Errorf("single band %v, want %v", got, want)
 	}
-	if err := s.check([]string{"g", "u"}); err == nil || !strings.Contains(err.Error(), "both drawn in RGB plane 2") {
+	if err := s.Check([]string{"g", "u"}); err == nil || !strings.Contains(err.Error(), "both drawn in RGB plane 2") {
 		t.Errorf("g and u: %v", err)
 	}
-	if err := s.check([]string{"y"}); err == nil || !strings.Contains(err.Error(), `band "y" has no colour scale`) {
+	if err := s.Check([]string{"y"}); err == nil || !strings.Contains(err.Error(), `band "y" has no colour scale`) {
 		t.Errorf("y: %v", err)
 	}
 	md := s.Metadata()

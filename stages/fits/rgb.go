@@ -55,9 +55,9 @@ func LegacyScheme() Scheme {
 	}
 }
 
-// check reports whether bands can be composited: each has a scale, and no
+// Check reports whether bands can be composited: each has a scale, and no
 // two share a plane.
-func (s Scheme) check(bands []string) error {
+func (s Scheme) Check(bands []string) error {
 	used := map[int]string{}
 	for _, b := range bands {
 		sc, ok := s.Scales[b]
@@ -94,8 +94,8 @@ func (s Scheme) Metadata() map[string]string {
 }
 
 // RGB composites planes (one per band, each h×w row-major in output
-// order) into HWC RGB bytes. The bands must pass check. Fluxes must be
-// finite.
+// order) into HWC RGB bytes. The bands must pass Check and the fluxes
+// must be finite.
 func (s Scheme) RGB(planes [][]float32, bands []string, h, w int) []byte {
 	out := make([]byte, 3*h*w)
 	factor := make([]float64, len(bands))

@@ -420,7 +420,7 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 		}
 	}
 	scheme := s.scheme()
-	if err := scheme.check(p.bands); err != nil {
+	if err := scheme.Check(p.bands); err != nil {
 		return reject(u.files[0], err)
 	}
 	// Crop and resize in output coordinates; (cx, cy) is the centre of the

@@ -255,6 +255,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"path = \"p\"\noutput = \"c\"\nsize = 0", "Invalid size"},
 		{"path = \"p\"\noutput = \"c\"\nsplit = \"dev\"", "Invalid split"},
 		{"path = \"p\"\noutput = \"c\"\nextensions = []", "Invalid extensions"},
+		{"path = \"p\"\noutput = \"c\"\nextensions = [\"png\"]", "Invalid extensions"},
 		{"path = \"p\"\noutput = \"c\"\npixel_scale = -1", "Invalid pixel_scale"},
 		{"path = \"p\"\noutput = \"c\"\nbands = \"\"", "Empty bands"},
 	} {

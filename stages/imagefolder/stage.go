@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -158,8 +159,8 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if s.p.Labels != "folders" && s.p.Labels != "none" {
 		bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", s.p.Labels))
 	}
-	if len(s.p.Extensions) == 0 {
-		bad("extensions", "Invalid extensions", "extensions lists the file name endings to read, e.g. [\".jpg\", \".png\"].")
+	if len(s.p.Extensions) == 0 || slices.ContainsFunc(s.p.Extensions, func(e string) bool { return len(e) < 2 || e[0] != '.' }) {
+		bad("extensions", "Invalid extensions", fmt.Sprintf("extensions is %q; expected file name endings with their dot, e.g. [\".jpg\", \".png\"].", s.p.Extensions))
 	}
 	if s.p.Size < 8 || s.p.Size > 2048 {
 		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", s.p.Size))

@@ -123,6 +123,14 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	}, nil
 }
 
+func float32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
 func float64s(v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
@@ -146,7 +154,7 @@ func (p *Predictor) Options() Options { return p.opt }
 func (p *Predictor) Metadata() map[string]string {
 	meta := p.model.Meta
 	names, _ := json.Marshal(p.names)
-	norm, _ := json.Marshal(map[string][]float64{"mean": p.norm.Mean, "std": p.norm.Std})
+	norm, _ := json.Marshal(map[string][]float32{"mean": float32s(p.norm.Mean), "std": float32s(p.norm.Std)})
 	return map[string]string{
 		catalog.MetaClassNames:       string(names),
 		catalog.MetaModelVariant:     meta.Variant,

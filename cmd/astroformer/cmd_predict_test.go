@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table"
+)
+
+// predictFixture renders 24 synthetic 32×32 cutouts with the run command
+// and saves an untrained golden_tiny checkpoint for them; it returns the
+// workdir and the checkpoint path.
+func predictFixture(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	job := writeJob(t, `job "p" {
+  workdir = "`+dir+`"
+  stage "synthetic" "survey" {
+    output = "cutouts"
+    count  = 24
+    size   = 32
+  }
+}
+`)
+	var stdout, stderr bytes.Buffer
+	if status := run([]string{"run", job}, &stdout, &stderr); status != exitOK {
+		t.Fatalf("rendering cutouts: status %d\n%s", status, stderr.String())
+	}
+	cfg, err := model.Lookup("golden_tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := model.New(model.Spec{Variant: cfg.Name, Config: cfg, ImageH: 32, ImageW: 32, InChans: 3, Classes: 10}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "tiny.safetensors")
+	if err := model.Save(ckpt, net, model.Meta{ClassNames: schemas.Galaxy10Classes()}); err != nil {
+		t.Fatal(err)
+	}
+	return dir, ckpt
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	status := run(args, &stdout, &stderr)
+	return status, stdout.String(), stderr.String()
+}
+
+func readTable(t *testing.T, dir string) arrow.Table {
+	t.Helper()
+	tb, err := table.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tb.Scan(context.Background(), table.ScanOptions{})
+	defer sc.Close()
+	var recs []arrow.Record
+	for sc.Next() {
+		r := sc.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return array.NewTableFromRecords(tb.Schema(), recs)
+}
+
+func sameTables(t *testing.T, what string, a, b arrow.Table) {
+	t.Helper()
+	if a.NumRows() != b.NumRows() || a.NumCols() != b.NumCols() {
+		t.Fatalf("%s: %d×%d vs %d×%d", what, a.NumRows(), a.NumCols(), b.NumRows(), b.NumCols())
+	}
+	for c := range int(a.NumCols()) {
+		x, err := array.Concatenate(a.Column(c).Data().Chunks(), memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := array.Concatenate(b.Column(c).Data().Chunks(), memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !array.Equal(x, y) {
+			t.Errorf("%s: column %s differs", what, a.Schema().Field(c).Name)
+		}
+	}
+}
+
+func TestPredictCommand(t *testing.T) {
+	dir, ckpt := predictFixture(t)
+	cutouts, out := filepath.Join(dir, "cutouts"), filepath.Join(dir, "catalog")
+	status, stdout, stderr := runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", out,
+		"--tta", "2", "--batch", "5", "--healpix-order", "2", "--shard", "off")
+	if status != exitOK {
+		t.Fatalf("predict: status %d\n%s", status, stderr)
+	}
+	if !strings.Contains(stdout, "predicted 24 cutouts into "+out) || !strings.Contains(stdout, "HATS layout "+out+"_hats: 24 rows") {
+		t.Errorf("predict report:\n%s", stdout)
+	}
+	tb, err := table.OpenAs(out, schemas.Catalog(schemas.Galaxy10Classes(), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := tb.Manifest().Metadata; md[catalog.MetaJob] != "cli" || md[catalog.MetaTTAViews] != "2" || md[catalog.MetaModelVariant] != "golden_tiny" {
+		t.Errorf("catalog metadata %v", md)
+	}
+	if _, err := os.Stat(filepath.Join(out+"_hats", "properties")); err != nil {
+		t.Error(err)
+	}
+	whole := readTable(t, out)
+	defer whole.Release()
+
+	// The same catalog as an Arrow IPC stream on standard output.
+	status, stdout, stderr = runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--format", "arrow", "--tta", "2", "--shard", "off")
+	if status != exitOK {
+		t.Fatalf("predict --format arrow: status %d\n%s", status, stderr)
+	}
+	r, err := ipc.NewReader(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	if v, ok := r.Schema().Metadata().GetValue(catalog.MetaClassNames); !ok || json.Unmarshal([]byte(v), &names) != nil || !slices.Equal(names, schemas.Galaxy10Classes()) {
+		t.Errorf("IPC schema metadata %s = %q", catalog.MetaClassNames, v)
+	}
+	var recs []arrow.Record
+	for r.Next() {
+		rec := r.Record()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	streamed := array.NewTableFromRecords(r.Schema(), recs)
+	defer streamed.Release()
+	sameTables(t, "Arrow stream vs table", streamed, whole)
+	r.Release()
+
+	// Two shards, one from --shard and one from the Kubernetes variables,
+	// merged: the same rows as the unsharded run, and its HATS layout.
+	sharded := filepath.Join(dir, "sharded")
+	if status, _, stderr := runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--shard", "0/2"); status != exitOK {
+		t.Fatalf("shard 0/2: status %d\n%s", status, stderr)
+	}
+	if status, stdout, _ := runCLI(t, "catalog", "merge", sharded); status != exitFailure {
+		t.Errorf("merge with a shard missing: status %d, stdout %s", status, stdout)
+	}
+	t.Setenv(catalog.EnvK8sIndex, "1")
+	t.Setenv(catalog.EnvShards, "2")
+	status, stdout, stderr = runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--batch", "7")
+	if status != exitOK || !strings.Contains(stdout, "shard 1/2 done") {
+		t.Fatalf("shard from JOB_COMPLETION_INDEX: status %d\n%s%s", status, stdout, stderr)
+	}
+	status, stdout, stderr = runCLI(t, "catalog", "merge", sharded)
+	if status != exitOK || !strings.Contains(stdout, "merged 2 shards into "+sharded+": 24 rows") || !strings.Contains(stdout, "HATS layout "+sharded+"_hats") {
+		t.Fatalf("merge: status %d\n%s%s", status, stdout, stderr)
+	}
+	merged := readTable(t, sharded)
+	defer merged.Release()
+	sameTables(t, "merged shards vs unsharded run", merged, whole)
+}
+
+func TestPredictUsageErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"predict", "--input", "c", "--output", "o"}, exitUsage, "--model is required"},
+		{[]string{"predict", "--model", "m", "--output", "o"}, exitUsage, "--input is required"},
+		{[]string{"predict", "--model", "m", "--input", "c"}, exitUsage, "--output is required"},
+		{[]string{"predict", "--model", "m", "--input", "c", "--format", "arrow", "--output", "o"}, exitUsage, "drop --output"},
+		{[]string{"predict", "--model", "m", "--input", "c", "--output", "o", "--tta", "9"}, exitUsage, "--tta 9"},
+		{[]string{"predict", "--model", "m", "--input", "c", "--output", "o", "--shard", "8/8"}, exitUsage, "shard 8/8"},
+		{[]string{"predict", "--model", "m", "--input", "c", "--output", "o", "--shards", "4"}, exitUsage, "without a shard index"},
+		{[]string{"predict", "--model", "m", "--input", "c", "--output", "o", "extra"}, exitUsage, "takes no arguments"},
+		{[]string{"predict", "--model", "m", "--input", "absent", "--output", "o", "--shard", "off"}, exitFailure, "absent"},
+		{[]string{"catalog"}, exitUsage, "missing subcommand"},
+		{[]string{"catalog", "split"}, exitUsage, `unknown subcommand "split"`},
+		{[]string{"catalog", "merge"}, exitUsage, "want one catalog folder"},
+		{[]string{"catalog", "merge", filepath.Join(t.TempDir(), "none")}, exitFailure, "no shards folder"},
+	} {
+		status, _, stderr := runCLI(t, tt.args...)
+		if status != tt.status || !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("%q: status %d, stderr:\n%s\nwant status %d and %q", tt.args, status, stderr, tt.status, tt.stderr)
+		}
+	}
+}
