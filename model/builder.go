@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // builder adds the nodes of one network graph (one batch size, one mode).
@@ -69,4 +70,11 @@ func (b *builder) dims4(n *gorgonia.Node) (batch, c, h, w int) {
 		b.failf("node %v has shape %v, want 4 dimensions", n, s)
 	}
 	return s[0], s[1], s[2], s[3]
+}
+
+// input adds an input node whose value is a tensor over data.
+func (b *builder) input(name string, data []float32, shape ...int) *gorgonia.Node {
+	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+	return gorgonia.NewTensor(b.g, tensor.Float32, len(shape), gorgonia.WithShape(shape...),
+		gorgonia.WithName(name), gorgonia.WithValue(v))
 }

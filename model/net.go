@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // maxGraphs bounds the compiled graphs a Net keeps: typically one training
@@ -292,6 +291,8 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	for st := range 4 {
 		for i := range s.Depths[st] {
 			prefix := fmt.Sprintf("stages.%d.blocks.%d", st, i)
+			// Stochastic depth grows linearly from 0 at the first block to
+			// DropPath at the last, as in timm.
 			dpr := 0.0
 			if total > 1 {
 				dpr = s.DropPath * float64(block) / float64(total-1)
@@ -322,11 +323,4 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	}
 	gr.vm = gorgonia.NewTapeMachine(b.g, gorgonia.WithPrecompiled(prog, locs))
 	return gr, nil
-}
-
-// input adds an input node whose value is a tensor over data.
-func (b *builder) input(name string, data []float32, shape ...int) *gorgonia.Node {
-	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
-	return gorgonia.NewTensor(b.g, tensor.Float32, len(shape), gorgonia.WithShape(shape...),
-		gorgonia.WithName(name), gorgonia.WithValue(v))
 }

@@ -2,31 +2,6 @@ package model
 
 import "gorgonia.org/gorgonia"
 
-// scratch returns n buffers of size elements each, reusing bufs when they
-// are big enough. Buffers are not cleared.
-func scratch(bufs [][]float32, n, size int) [][]float32 {
-	if len(bufs) < n {
-		bufs = append(bufs, make([][]float32, n-len(bufs))...)
-	}
-	for i := range bufs[:n] {
-		if len(bufs[i]) < size {
-			bufs[i] = make([]float32, size)
-		}
-	}
-	return bufs
-}
-
-// sumInto sets dst to the sum of the first size elements of parts.
-func sumInto(dst []float32, parts [][]float32) {
-	copy(dst, parts[0][:len(dst)])
-	for _, p := range parts[1:] {
-		p = p[:len(dst)]
-		for i, v := range p {
-			dst[i] += v
-		}
-	}
-}
-
 // conv1x1 is a 1x1 convolution (stride 1) of NCHW input x [B,Cin,H,W] with
 // weight [Cout,Cin,1,1] and an optional bias [Cout], computed without
 // im2col: one matrix product per sample on large maps, and on small maps
@@ -76,14 +51,6 @@ func scatter(x, g []float32, batch, c, hw int) {
 			copy(x[(n*c+ch)*hw:(n*c+ch+1)*hw], g[(ch*batch+n)*hw:(ch*batch+n+1)*hw])
 		}
 	}
-}
-
-// grow returns buf resized to n elements, reallocated only when too small.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
 }
 
 func (k *conv1x1) forward(y []float32, in [][]float32) {
@@ -144,7 +111,7 @@ func (k *conv1x1) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gor
 	return g
 }
 
-// conv1x1DX computes dx = Wᵀ·dy per sample from (dy, w).
+// conv1x1DX computes dx = Wᵀ·dy from (dy, w).
 type conv1x1DX struct {
 	*conv1x1
 	dys, dxs []float32

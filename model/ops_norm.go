@@ -159,7 +159,8 @@ func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 // as timm's LayerNorm2d and the head's LayerNorm.
 type layerNorm struct {
 	batch, c, hw int
-	mean, rstd   []float32 // per sample and position, from the last run
+	mean, rstd   []float32   // per sample and position, from the last run
+	acc          [][]float64 // per worker
 
 	dgamma, dbeta []float32 // set by layerNormBack
 }
@@ -182,8 +183,9 @@ func (b *builder) layerNorm(name string, x, gamma, beta *gorgonia.Node) *gorgoni
 
 func (k *layerNorm) forward(y []float32, in [][]float32) {
 	x, gamma, beta := in[0], in[1], in[2]
-	parallelFor(k.batch, func(_, lo, hi int) {
-		acc := make([]float64, k.hw)
+	k.acc = scratch(k.acc, workers(k.batch), k.hw)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		acc := k.acc[wk][:k.hw]
 		for n := lo; n < hi; n++ {
 			xs := x[n*k.c*k.hw : (n+1)*k.c*k.hw]
 			ys := y[n*k.c*k.hw : (n+1)*k.c*k.hw]
@@ -230,18 +232,19 @@ func (k *layerNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) g
 // gradients into layerNorm.dgamma and dbeta.
 type layerNormBack struct {
 	*layerNorm
-	parts [][]float32 // per worker: dgamma, dbeta
+	parts [][]float32 // per worker: dgamma, dbeta, then two means per position
 }
 
 func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 	dy, x, gamma := in[0], in[1], in[2]
 	nw := workers(k.batch)
-	k.parts = scratch(k.parts, nw, 2*k.c)
+	k.parts = scratch(k.parts, nw, 2*k.c+2*k.hw)
 	parallelFor(k.batch, func(wk, lo, hi int) {
-		part := k.parts[wk][:2*k.c]
-		clear(part)
-		dg, db := part[:k.c], part[k.c:]
-		m1, m2 := make([]float32, k.hw), make([]float32, k.hw)
+		part := k.parts[wk]
+		dg, db := part[:k.c], part[k.c:2*k.c]
+		m1, m2 := part[2*k.c:2*k.c+k.hw], part[2*k.c+k.hw:2*k.c+2*k.hw]
+		clear(dg)
+		clear(db)
 		for n := lo; n < hi; n++ {
 			off := n * k.c * k.hw
 			mean, rstd := k.mean[n*k.hw:(n+1)*k.hw], k.rstd[n*k.hw:(n+1)*k.hw]

@@ -12,6 +12,7 @@ import (
 type squeezeExcite struct {
 	batch, c, rd, hw int
 	s, h, g          []float32 // squeezed input, fc1 output and gate, per sample
+	a                []float32 // scratch: SiLU of fc1's output for one sample
 
 	dw1, db1, dw2, db2 []float32 // set by squeezeExciteBack
 }
@@ -23,7 +24,7 @@ func (b *builder) squeezeExcite(name string, x, w1, b1, w2, b2 *gorgonia.Node) *
 		b.failf("%s: parameters %v %v %v %v do not fit %d channels", name, w1.Shape(), b1.Shape(), w2.Shape(), b2.Shape(), c)
 	}
 	k := &squeezeExcite{batch: batch, c: c, rd: rd, hw: h * w,
-		s: make([]float32, batch*c), h: make([]float32, batch*rd), g: make([]float32, batch*c)}
+		s: make([]float32, batch*c), h: make([]float32, batch*rd), g: make([]float32, batch*c), a: make([]float32, rd)}
 	return b.apply(name, x.Shape(), k, x, w1, b1, w2, b2)
 }
 
@@ -41,7 +42,7 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 			k.s[p] = float32(s / float64(k.hw))
 		}
 	})
-	a := make([]float32, k.rd)
+	a := k.a
 	for n := range k.batch {
 		s := k.s[n*k.c : (n+1)*k.c]
 		h := k.h[n*k.rd : (n+1)*k.rd]
@@ -88,14 +89,14 @@ func (k *squeezeExcite) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Nod
 // parameter gradients into squeezeExcite's dw1, db1, dw2 and db2.
 type squeezeExciteBack struct {
 	*squeezeExcite
-	dz, ds []float32
+	dz, ds, dh []float32
 }
 
 func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 	dy, x, w1, w2 := in[0], in[1], in[2], in[3]
 	planes := k.batch * k.c
 	if k.dz == nil {
-		k.dz, k.ds = make([]float32, planes), make([]float32, planes)
+		k.dz, k.ds, k.dh = make([]float32, planes), make([]float32, planes), make([]float32, k.rd)
 	}
 	// dz = (Σ dy·x)·σ'(z), the gradient at the gate's logit.
 	parallelFor(planes, func(_, lo, hi int) {
@@ -113,8 +114,7 @@ func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 	clear(k.db1)
 	clear(k.dw2)
 	clear(k.db2)
-	a := make([]float32, k.rd)
-	dh := make([]float32, k.rd)
+	a, dh := k.a, k.dh
 	for n := range k.batch {
 		h := k.h[n*k.rd : (n+1)*k.rd]
 		for r, v := range h {

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -254,4 +255,20 @@ func TestSoftCrossEntropyGrad(t *testing.T) {
 		func(b *builder, _ *runState, in []*gorgonia.Node) *gorgonia.Node {
 			return b.softCrossEntropy("loss", in[0], in[1])
 		})
+}
+
+// TestBuildErrors checks that a shape that does not fit is reported as an
+// error naming the layer, not a panic.
+func TestBuildErrors(t *testing.T) {
+	b := &builder{g: gorgonia.NewGraph(), gemm: newGEMM()}
+	x := b.input("x", make([]float32, 2*3*4*4), 2, 3, 4, 4)
+	w := b.input("w", make([]float32, 5*4), 5, 4, 1, 1)
+	var err error
+	func() {
+		defer b.recover(&err)
+		b.conv1x1("stages.0.conv", x, w, nil, true)
+	}()
+	if err == nil || !strings.Contains(err.Error(), "stages.0.conv") || !strings.Contains(err.Error(), "(5, 4, 1, 1)") {
+		t.Errorf("conv1x1 with a weight of 4 input channels on 3: error %v", err)
+	}
 }

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -32,6 +31,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
+	"github.com/astroformer/astroformer/stages/internal/source"
 )
 
 // Kind is the stage kind of the Galaxy10 DECals source.
@@ -75,12 +75,11 @@ type config struct {
 }
 
 // params determine the stage's output: the fingerprint changes when one
-// does. The file's size and modification time stand for its contents, so
-// replacing the file makes the stage run again.
+// does. Inputs is a digest of the file's name, size and modification time,
+// so replacing or touching the file makes the stage run again.
 type params struct {
 	Path       string `json:"path"`
-	FileBytes  int64  `json:"file_bytes,omitempty"`
-	FileMTime  string `json:"file_mtime,omitempty"`
+	Inputs     string `json:"inputs"`
 	Output     string `json:"output"`
 	Rejects    string `json:"rejects"`
 	MaxRejects int64  `json:"max_rejects"`
@@ -160,10 +159,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if st, err := os.Stat(s.p.Path); err == nil {
-		s.p.FileBytes = st.Size()
-		s.p.FileMTime = st.ModTime().UTC().Format(time.RFC3339Nano)
-	}
+	s.p.Inputs = source.Digest(s.p.Path)
 	return s, diags
 }
 
@@ -291,7 +287,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	elapsed := time.Since(start)
 	env.Summarize("%s: %d Galaxy10 DECals cutouts of %d×%d from %s → %s (%d rejected → %s) in %s",
 		s.name, sum.Rows, outH, outW, filepath.Base(s.p.Path), s.p.Output, sum.Rejects, s.p.Rejects, elapsed.Round(time.Millisecond))
-	env.Summarize("  %s", perClass(sum.PerClass, names))
+	env.Summarize("  %s", source.PerClass(sum.PerClass, names))
 	return nil
 }
 
@@ -342,15 +338,4 @@ func (v *converter) cutout(row int64, pixels []byte) (ingest.Cutout, string) {
 		c.Pixels = imageops.ResizeArea(pixels, v.h, v.w, v.c, v.outH, v.outW)
 	}
 	return c, ""
-}
-
-// perClass formats rows per class in label order.
-func perClass(counts map[string]int64, names []string) string {
-	var parts []string
-	for _, name := range names {
-		if n, ok := counts[name]; ok {
-			parts = append(parts, fmt.Sprintf("%s %d", name, n))
-		}
-	}
-	return strings.Join(parts, " · ")
 }

@@ -1,25 +1,24 @@
 package galaxy10
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
-	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
 // expected mirrors testdata/expected.json, written by make_fixtures.py.
@@ -52,20 +51,17 @@ func loadExpected(t *testing.T) expected {
 
 func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
 	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return Decode("g10", f.Body, nil)
+	return sourcetest.Decode(t, Decode, src)
 }
 
 func mustDecode(t *testing.T, src string) *stage {
 	t.Helper()
-	s, diags := decode(t, src)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return s.(*stage)
+	return sourcetest.MustDecode(t, Decode, src).(*stage)
+}
+
+func newEnv(t *testing.T, dir string, s *stage) *pipeline.Env {
+	t.Helper()
+	return sourcetest.Env(t, dir, s, nil)
 }
 
 func TestDecodeDefaults(t *testing.T) {
@@ -75,14 +71,14 @@ output = "cutouts"
 `)
 	want := params{Path: "testdata/g10_default.h5", Output: "cutouts", Rejects: "cutouts_rejects"}
 	got := s.p
-	if got.FileBytes <= 0 || got.FileMTime == "" {
-		t.Errorf("file identity not recorded: %+v", got)
+	if got.Inputs == "" {
+		t.Error("input file digest not recorded")
 	}
-	got.FileBytes, got.FileMTime = 0, ""
+	got.Inputs = ""
 	if got != want {
 		t.Errorf("params %+v, want %+v", got, want)
 	}
-	if s.Kind() != Kind || s.Name() != "g10" || len(s.Inputs()) != 0 ||
+	if s.Kind() != Kind || s.Name() != "src" || len(s.Inputs()) != 0 ||
 		strings.Join(s.Outputs(), ",") != "cutouts,cutouts_rejects" {
 		t.Errorf("stage %s %s %v %v", s.Kind(), s.Name(), s.Inputs(), s.Outputs())
 	}
@@ -106,97 +102,6 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-func newEnv(t *testing.T, workdir string) *pipeline.Env {
-	return &pipeline.Env{
-		Log:         hclog.NewNullLogger(),
-		Workdir:     workdir,
-		Fingerprint: "test-fingerprint",
-		Stage:       "g10",
-		Kind:        Kind,
-		Producer:    "test",
-	}
-}
-
-// row is what a test reads back from a cutouts table.
-type row struct {
-	objectID, labelName, bands, source, survey, release string
-	label                                               int16
-	ra, dec, redshift, pixelScale                       *float64
-	h, w, c                                             int32
-	pixels                                              []byte
-}
-
-func readCutouts(t *testing.T, dir string) []row {
-	t.Helper()
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tab.Scan(context.Background(), table.ScanOptions{})
-	defer sc.Close()
-	var rows []row
-	f64 := func(a *array.Float64, i int) *float64 {
-		if a.IsNull(i) {
-			return nil
-		}
-		v := a.Value(i)
-		return &v
-	}
-	for sc.Next() {
-		rec := sc.Record()
-		col := func(name string) int {
-			idx := rec.Schema().FieldIndices(name)
-			if len(idx) != 1 {
-				t.Fatalf("no column %s", name)
-			}
-			return idx[0]
-		}
-		str := func(name string, i int) string { return rec.Column(col(name)).(*array.String).Value(i) }
-		flt := func(name string, i int) *float64 { return f64(rec.Column(col(name)).(*array.Float64), i) }
-		i32 := func(name string, i int) int32 { return rec.Column(col(name)).(*array.Int32).Value(i) }
-		for i := range int(rec.NumRows()) {
-			rows = append(rows, row{
-				objectID: str("object_id", i), labelName: str("label_name", i),
-				bands: str("bands", i), source: str("source", i),
-				survey: str("survey", i), release: str("release", i),
-				label: rec.Column(col("label")).(*array.Int16).Value(i),
-				ra:    flt("ra", i), dec: flt("dec", i), redshift: flt("redshift", i), pixelScale: flt("pixel_scale", i),
-				h: i32("height", i), w: i32("width", i), c: i32("channels", i),
-				pixels: append([]byte(nil), rec.Column(col("pixels")).(*array.Binary).Value(i)...),
-			})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-// rejects returns object_id -> reason of a rejects table.
-func readRejects(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	tab, err := table.OpenAs(dir, schemas.Rejects())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tab.Scan(context.Background(), table.ScanOptions{Columns: []string{"object_id", "reason", "position"}})
-	defer sc.Close()
-	out := map[string]string{}
-	for sc.Next() {
-		rec := sc.Record()
-		ids := rec.Column(0).(*array.String)
-		reasons := rec.Column(1).(*array.String)
-		positions := rec.Column(2).(*array.String)
-		for i := range ids.Len() {
-			out[ids.Value(i)] = positions.Value(i) + ": " + reasons.Value(i)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func sameFloat(got, want *float64) bool {
 	if got == nil || want == nil {
 		return got == nil && want == nil
@@ -213,18 +118,23 @@ func TestRunFixtures(t *testing.T) {
 			s := mustDecode(t, `path = "testdata/`+file+`"
 output = "cutouts"
 workers = 3`)
-			env := newEnv(t, work)
+			env := newEnv(t, work, s)
 			if err := s.Run(context.Background(), env); err != nil {
 				t.Fatal(err)
 			}
-			rows := readCutouts(t, filepath.Join(work, "cutouts"))
-			rejects := readRejects(t, filepath.Join(work, "cutouts_rejects"))
+			rows, meta := sourcetest.Cutouts(t, filepath.Join(work, "cutouts"))
+			rejects := map[string]sourcetest.Reject{}
+			for _, r := range sourcetest.Rejects(t, filepath.Join(work, "cutouts_rejects")) {
+				rejects[r.ObjectID] = r
+			}
 			next := 0
 			for _, r := range e.Rows {
 				id := ObjectID(r.Index)
 				if r.Reject != nil {
-					if reason, ok := rejects[id]; !ok || !strings.Contains(reason, *r.Reject) {
-						t.Errorf("%s: rejects say %q, want a reason about %s", id, reason, *r.Reject)
+					rej, ok := rejects[id]
+					if !ok || !strings.Contains(rej.Reason, *r.Reject) || rej.Source != file ||
+						rej.Position != fmt.Sprintf("row %d", r.Index) {
+						t.Errorf("%s: reject %+v, want one about %s", id, rej, *r.Reject)
 					}
 					continue
 				}
@@ -233,27 +143,33 @@ workers = 3`)
 				}
 				got := rows[next]
 				next++
-				sum := sha256.Sum256(got.pixels)
 				scale := r.Pxscale
 				switch {
-				case got.objectID != id:
-					t.Errorf("row %d: object_id %s, want %s", next-1, got.objectID, id)
-				case got.label != int16(r.Label) || got.labelName != names[r.Label]:
-					t.Errorf("%s: label %d %q, want %d %q", id, got.label, got.labelName, r.Label, names[r.Label])
-				case !sameFloat(got.ra, r.RA) || !sameFloat(got.dec, r.Dec) || !sameFloat(got.redshift, r.Redshift):
-					t.Errorf("%s: ra %v dec %v redshift %v, want %v %v %v", id, got.ra, got.dec, got.redshift, r.RA, r.Dec, r.Redshift)
-				case !sameFloat(got.pixelScale, &scale):
-					t.Errorf("%s: pixel_scale %v, want %v", id, got.pixelScale, scale)
-				case hex.EncodeToString(sum[:]) != r.PixelsSHA256:
+				case got.ObjectID != id:
+					t.Errorf("row %d: object_id %s, want %s", next-1, got.ObjectID, id)
+				case got.Label == nil || int64(*got.Label) != r.Label || got.LabelName == nil || *got.LabelName != names[r.Label]:
+					t.Errorf("%s: label %v %v, want %d %q", id, got.Label, got.LabelName, r.Label, names[r.Label])
+				case !sameFloat(got.RA, r.RA) || !sameFloat(got.Dec, r.Dec) || !sameFloat(got.Redshift, r.Redshift):
+					t.Errorf("%s: ra %v dec %v redshift %v, want %v %v %v", id, got.RA, got.Dec, got.Redshift, r.RA, r.Dec, r.Redshift)
+				case !sameFloat(got.PixelScale, &scale):
+					t.Errorf("%s: pixel_scale %v, want %v", id, got.PixelScale, scale)
+				case sourcetest.SHA256(got.Pixels) != r.PixelsSHA256:
 					t.Errorf("%s: pixels differ", id)
-				case got.h != int32(e.Height) || got.w != int32(e.Width) || got.c != 3:
-					t.Errorf("%s: %d×%d×%d", id, got.h, got.w, got.c)
-				case got.bands != Bands || got.survey != Survey || got.release != Release || got.source != file:
-					t.Errorf("%s: bands %q survey %q release %q source %q", id, got.bands, got.survey, got.release, got.source)
+				case got.Height != int32(e.Height) || got.Width != int32(e.Width) || got.Channels != 3:
+					t.Errorf("%s: %d×%d×%d", id, got.Height, got.Width, got.Channels)
+				case got.Bands != Bands || *got.Survey != Survey || *got.Release != Release || got.Source != file || got.Split != "":
+					t.Errorf("%s: bands %q survey %q release %q source %q split %q", id, got.Bands, *got.Survey, *got.Release, got.Source, got.Split)
 				}
 			}
 			if next != len(rows) || len(rejects) != 2 {
 				t.Errorf("%d cutouts and %d rejects, want %d and 2", len(rows), len(rejects), next)
+			}
+			var classes []string
+			if err := json.Unmarshal([]byte(meta[MetaClassNames]), &classes); err != nil || !slices.Equal(classes, names) {
+				t.Errorf("class names metadata %q (%v)", meta[MetaClassNames], err)
+			}
+			if meta[MetaFile] != file {
+				t.Errorf("file metadata %q", meta[MetaFile])
 			}
 			if len(env.Summary()) == 0 {
 				t.Error("no summary")
@@ -268,10 +184,10 @@ func TestRunLimitAndSize(t *testing.T) {
 output = "small"
 limit = 4
 size = 8`)
-	if err := s.Run(context.Background(), newEnv(t, work)); err != nil {
+	if err := s.Run(context.Background(), newEnv(t, work, s)); err != nil {
 		t.Fatal(err)
 	}
-	rows := readCutouts(t, filepath.Join(work, "small"))
+	rows, _ := sourcetest.Cutouts(t, filepath.Join(work, "small"))
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want 4", len(rows))
 	}
@@ -284,11 +200,11 @@ size = 8`)
 	err = f.Images(context.Background(), 0, 4, 1, func(i int64, pix []byte) error {
 		want := imageops.ResizeArea(pix, h, w, c, 8, 8)
 		got := rows[i]
-		if string(got.pixels) != string(want) || got.h != 8 || got.w != 8 {
+		if !bytes.Equal(got.Pixels, want) || got.Height != 8 || got.Width != 8 {
 			t.Errorf("row %d: resized pixels differ", i)
 		}
-		if scale := f.Row(i).PixelScale * float64(h) / 8; *got.pixelScale != scale {
-			t.Errorf("row %d: pixel_scale %v, want %v", i, *got.pixelScale, scale)
+		if scale := f.Row(i).PixelScale * float64(h) / 8; *got.PixelScale != scale {
+			t.Errorf("row %d: pixel_scale %v, want %v", i, *got.PixelScale, scale)
 		}
 		return nil
 	})
@@ -302,7 +218,7 @@ func TestRunMaxRejects(t *testing.T) {
 output = "c"
 max_rejects = 1`)
 	work := t.TempDir()
-	err := s.Run(context.Background(), newEnv(t, work))
+	err := s.Run(context.Background(), newEnv(t, work, s))
 	if err == nil || !strings.Contains(err.Error(), "max_rejects") {
 		t.Fatalf("err = %v, want max_rejects exceeded", err)
 	}
@@ -330,7 +246,7 @@ func TestRunTruncatedFile(t *testing.T) {
 	path := copyFixture(t, dir, "g10_default.h5", func(b []byte) []byte { return b[:len(b)*2/3] })
 	s := mustDecode(t, `path = "`+path+`"
 output = "c"`)
-	err := s.Run(context.Background(), newEnv(t, dir))
+	err := s.Run(context.Background(), newEnv(t, dir, s))
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("err = %v, want one naming %s as truncated", err, path)
 	}
@@ -363,7 +279,7 @@ func TestRunCorruptChunk(t *testing.T) {
 	path := corruptChunk(t, dir, 6)
 	s := mustDecode(t, `path = "`+path+`"
 output = "c"`)
-	err := s.Run(context.Background(), newEnv(t, dir))
+	err := s.Run(context.Background(), newEnv(t, dir, s))
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "images chunk at (6, 0, 0, 0)") {
 		t.Fatalf("err = %v, want one naming %s and the chunk of row 6", err, path)
 	}
@@ -375,35 +291,31 @@ func TestRunResumesAfterFailure(t *testing.T) {
 	path := corruptChunk(t, dir, 6)
 	s := mustDecode(t, `path = "`+path+`"
 output = "c"`)
-	env := newEnv(t, dir)
+	env := newEnv(t, dir, s)
 	if err := runChunks(s, env, 4); err == nil {
 		t.Fatal("corrupt file read")
 	}
 	// Rows 0-3 were committed as a part; mend the file and run again.
 	copyFixture(t, dir, "g10_default.h5", func(b []byte) []byte { return b })
 	var logs strings.Builder
-	env = newEnv(t, dir)
-	env.Log = hclog.New(&hclog.LoggerOptions{Output: &logs})
+	env = sourcetest.Env(t, dir, s, hclog.New(&hclog.LoggerOptions{Output: &logs}))
 	if err := runChunks(s, env, 4); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logs.String(), "resumed") {
 		t.Errorf("no resumption logged: %s", logs.String())
 	}
-	rows := readCutouts(t, filepath.Join(dir, "c"))
+	rows, _ := sourcetest.Cutouts(t, filepath.Join(dir, "c"))
 	if len(rows) != 10 {
 		t.Fatalf("%d rows after resuming, want 10", len(rows))
 	}
 	for _, r := range rows {
 		var i int64
-		for i = range int64(len(e.Rows)) {
-			if ObjectID(i) == r.objectID {
-				break
-			}
+		if _, err := fmt.Sscanf(r.ObjectID, "G10-%d", &i); err != nil || i >= int64(len(e.Rows)) {
+			t.Fatalf("object_id %q", r.ObjectID)
 		}
-		sum := sha256.Sum256(r.pixels)
-		if hex.EncodeToString(sum[:]) != e.Rows[i].PixelsSHA256 {
-			t.Errorf("%s: pixels differ after resuming", r.objectID)
+		if sourcetest.SHA256(r.Pixels) != e.Rows[i].PixelsSHA256 {
+			t.Errorf("%s: pixels differ after resuming", r.ObjectID)
 		}
 	}
 }
@@ -421,7 +333,7 @@ func TestRunCancelled(t *testing.T) {
 	s := mustDecode(t, `path = "testdata/g10_default.h5"
 output = "c"`)
 	dir := t.TempDir()
-	if err := s.Run(ctx, newEnv(t, dir)); !errors.Is(err, context.Canceled) {
+	if err := s.Run(ctx, newEnv(t, dir, s)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c", "manifest.json")); err == nil {
@@ -440,8 +352,7 @@ func TestImagesOrderAndStop(t *testing.T) {
 	var seen []int64
 	err = f.Images(context.Background(), 2, 9, 4, func(i int64, pix []byte) error {
 		seen = append(seen, i)
-		sum := sha256.Sum256(pix)
-		if hex.EncodeToString(sum[:]) != e.Rows[i].PixelsSHA256 {
+		if sourcetest.SHA256(pix) != e.Rows[i].PixelsSHA256 {
 			t.Errorf("row %d: pixels differ", i)
 		}
 		if i == 8 {

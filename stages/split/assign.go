@@ -55,7 +55,7 @@ func Key(seed int64, objectID string) uint64 {
 // A Planner computes an exactly stratified split. Observe every labelled
 // row once (8 bytes of memory each), then Plan: within each class, the
 // objects ordered by Key go to train, val and test in the proportions of the
-// fractions, rounded to whole objects.
+// fractions, rounded to whole objects; a split whose fraction is 0 gets none.
 type Planner struct {
 	f    Fractions
 	seed int64
@@ -78,8 +78,15 @@ func (p *Planner) Plan() *Plan {
 	for label, keys := range p.keys {
 		slices.Sort(keys)
 		n := len(keys)
-		train := int(math.Round(p.f.Train * float64(n)))
-		val := min(n, int(math.Round((p.f.Train+p.f.Val)*float64(n))))
+		// A zero fraction gets no objects, even when the others sum to
+		// slightly less than 1.
+		train, val := n, n
+		if p.f.Val+p.f.Test > 0 {
+			train = int(math.Round(p.f.Train * float64(n)))
+		}
+		if p.f.Test > 0 {
+			val = min(n, int(math.Round((p.f.Train+p.f.Val)*float64(n))))
+		}
 		c := cuts{counts: [3]int64{int64(train), int64(val - train), int64(n - val)}}
 		c.train, c.trainAll = bound(keys, train)
 		c.val, c.valAll = bound(keys, val)

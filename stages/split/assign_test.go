@@ -11,6 +11,7 @@ import (
 type object struct {
 	id    string
 	label int16
+	split string // the input split; "" for none
 }
 
 // objects returns n[c] objects of each class c.
@@ -18,7 +19,7 @@ func objects(n ...int) []object {
 	var objs []object
 	for c, k := range n {
 		for i := range k {
-			objs = append(objs, object{fmt.Sprintf("OBJ-%d-%05d", c, i), int16(c)})
+			objs = append(objs, object{id: fmt.Sprintf("OBJ-%d-%05d", c, i), label: int16(c)})
 		}
 	}
 	return objs
@@ -93,7 +94,7 @@ func TestStableUnderReordering(t *testing.T) {
 		}
 	}
 	// Adding objects moves few of the old ones.
-	more := append(objs, object{"NEW-1", 0}, object{"NEW-2", 1}, object{"NEW-3", 0})
+	more := append(objs, object{id: "NEW-1", label: 0}, object{id: "NEW-2", label: 1}, object{id: "NEW-3", label: 0})
 	got = assign(DefaultFractions(), 7, more)
 	moved := 0
 	for id, split := range want {
@@ -130,6 +131,34 @@ func TestFractionsCheck(t *testing.T) {
 	for _, f := range []Fractions{{0.8, 0.1, 0.2}, {1.1, -0.1, 0}, {0.5, 0.5, 0.5}} {
 		if err := f.Check(); err == nil {
 			t.Errorf("%+v: no error", f)
+		}
+	}
+}
+
+func TestZeroFractions(t *testing.T) {
+	sizes := []int{37, 5, 1}
+	objs := objects(sizes...)
+	for _, f := range []Fractions{{0.9, 0.1, 0}, {1, 0, 0}, {0, 0, 1}, {0.5, 0, 0.5}, {0, 1, 0}, {0.9999995, 0, 0}} {
+		got := assign(f, 3, objs)
+		counts := map[int16][3]int64{}
+		for _, o := range objs {
+			j, ok := splitIndex(got[o.id])
+			if !ok {
+				t.Fatalf("%+v: %s assigned %q", f, o.id, got[o.id])
+			}
+			n := counts[o.label]
+			n[j]++
+			counts[o.label] = n
+		}
+		for c, n := range sizes {
+			for j, x := range []float64{f.Train, f.Val, f.Test} {
+				if x == 0 && counts[int16(c)][j] != 0 {
+					t.Errorf("%+v: class %d (%d objects): %d in a split of fraction 0", f, c, n, counts[int16(c)][j])
+				}
+			}
+		}
+		if f == (Fractions{0.9, 0.1, 0}) && counts[0] != [3]int64{33, 4, 0} {
+			t.Errorf("%+v: class 0 split %v, want [33 4 0]", f, counts[0])
 		}
 	}
 }

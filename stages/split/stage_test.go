@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -36,7 +37,7 @@ func TestDecode(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if p := s.Params().(params); p.Train != 0.8 || p.Val != 0.1 || p.Test != 0.1 || p.Seed != nil {
+	if p := s.Params().(params); p.Train != 0.8 || p.Val != 0.1 || p.Test != 0.1 || p.Seed != nil || !p.KeepExisting {
 		t.Errorf("defaults %+v", p)
 	}
 	if s.Kind() != Kind || s.Inputs()[0] != "a" || s.Outputs()[0] != "b" {
@@ -44,6 +45,10 @@ func TestDecode(t *testing.T) {
 	}
 	s, diags = decode(t, "input = \"a\"\noutput = \"b\"\ntrain = 0.6\nval = 0.2\ntest = 0.2\nseed = 5")
 	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.6 || p.Val != 0.2 || *p.Seed != 5 {
+		t.Errorf("decoded %+v, %s", p, diags)
+	}
+	s, diags = decode(t, "input = \"a\"\noutput = \"b\"\ntrain = 0.9\nval = 0.1\ntest = 0\nkeep_existing = false")
+	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.9 || p.Val != 0.1 || p.Test != 0 || p.KeepExisting {
 		t.Errorf("decoded %+v, %s", p, diags)
 	}
 	for _, tc := range []struct {
@@ -56,6 +61,7 @@ func TestDecode(t *testing.T) {
 		{"input = \"a\"\noutput = \"a\"", "Output overwrites input", 2},
 		{"input = \"a\"", "Missing required argument", 1},
 		{"input = \"a\"\noutput = \"b\"\ntrain = \"most\"", "Unsuitable value type", 3},
+		{"input = \"a\"\noutput = \"b\"\nkeep_existing = \"yes\"", "Unsuitable value type", 3},
 	} {
 		_, diags := decode(t, tc.src)
 		if !diags.HasErrors() {
@@ -70,7 +76,7 @@ func TestDecode(t *testing.T) {
 }
 
 // writeCutouts writes a cutouts table of tiny images in the given order.
-// Objects with label < 0 are unlabelled.
+// Objects with label < 0 are unlabelled; o.split is the input split.
 func writeCutouts(t *testing.T, dir string, objs []object, rowsPerPart int64) {
 	t.Helper()
 	sink, err := ingest.NewSink(ingest.SinkOptions{
@@ -84,7 +90,7 @@ func writeCutouts(t *testing.T, dir string, objs []object, rowsPerPart int64) {
 	}
 	for _, o := range objs {
 		c := ingest.Cutout{
-			ObjectID: o.id, Split: schemas.SplitTest, Height: 1, Width: 1, Channels: 3,
+			ObjectID: o.id, Split: o.split, Height: 1, Width: 1, Channels: 3,
 			Pixels: []byte(o.id[len(o.id)-3:]), Bands: "grz", Source: "test",
 		}
 		if o.label >= 0 {
@@ -149,9 +155,15 @@ func readSplits(t *testing.T, dir string) (map[string]string, map[string][]byte)
 // workdir with the job seed.
 func run(t *testing.T, objs []object, rowsPerPart int64, seed int64) (map[string]string, *pipeline.Env) {
 	t.Helper()
+	return runWith(t, "", objs, rowsPerPart, seed)
+}
+
+// runWith is run with more attributes of the stage block.
+func runWith(t *testing.T, attrs string, objs []object, rowsPerPart int64, seed int64) (map[string]string, *pipeline.Env) {
+	t.Helper()
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), objs, rowsPerPart)
-	s, diags := decode(t, "input = \"cutouts\"\noutput = \"cutouts_split\"")
+	s, diags := decode(t, "input = \"cutouts\"\noutput = \"cutouts_split\"\n"+attrs)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -172,7 +184,7 @@ func run(t *testing.T, objs []object, rowsPerPart int64, seed int64) (map[string
 }
 
 func TestStageRun(t *testing.T) {
-	objs := append(objects(200, 120, 9), object{"NOLABEL-001", -1}, object{"NOLABEL-002", -1})
+	objs := append(objects(200, 120, 9), object{id: "NOLABEL-001", label: -1}, object{id: "NOLABEL-002", label: -1})
 	splits, env := run(t, objs, 64, 42)
 
 	counts := map[int16]map[string]int{}
@@ -267,5 +279,182 @@ func TestStageResume(t *testing.T) {
 		if got[id] != split {
 			t.Fatalf("%s: %q after resuming, want %q", id, got[id], split)
 		}
+	}
+}
+
+// presplit returns objects(100, 50) followed by objects that come with a
+// split: 20 "test" rows of class 0, 10 of class 1, one "train" row of class
+// 1, and two unlabelled rows, one of them "test".
+func presplit() []object {
+	objs := objects(100, 50)
+	for c, n := range []int{20, 10} {
+		for i := range n {
+			objs = append(objs, object{id: fmt.Sprintf("TEST-%d-%05d", c, i), label: int16(c), split: schemas.SplitTest})
+		}
+	}
+	return append(objs,
+		object{id: "TRAIN-1-00000", label: 1, split: schemas.SplitTrain},
+		object{id: "NOLABEL-001", label: -1, split: schemas.SplitTest},
+		object{id: "NOLABEL-002", label: -1})
+}
+
+// summaryRow returns the numbers of the summary line that starts with name.
+func summaryRow(summary []string, name string) string {
+	for _, line := range summary {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			return strings.Join(strings.Fields(rest), " ")
+		}
+	}
+	return ""
+}
+
+func TestStageKeepExisting(t *testing.T) {
+	objs := presplit()
+	f := Fractions{Train: 0.9, Val: 0.1, Test: 0}
+	got, env := runWith(t, "train = 0.9\nval = 0.1\ntest = 0", objs, 40, 42)
+
+	// Rows with a split keep it; the others are split as if they were the
+	// whole table.
+	var rest []object
+	for _, o := range objs {
+		switch {
+		case o.split != "":
+			if got[o.id] != o.split {
+				t.Errorf("%s: %q, want its input split %q", o.id, got[o.id], o.split)
+			}
+		case o.label >= 0:
+			rest = append(rest, o)
+		}
+	}
+	want := assign(f, 42, rest)
+	counts := map[int16]map[string]int{}
+	for _, o := range rest {
+		if got[o.id] != want[o.id] {
+			t.Errorf("%s: %q, want %q", o.id, got[o.id], want[o.id])
+		}
+		if counts[o.label] == nil {
+			counts[o.label] = map[string]int{}
+		}
+		counts[o.label][got[o.id]]++
+	}
+	for c, w := range map[int16][2]int{0: {90, 10}, 1: {45, 5}} {
+		if n := counts[c]; n["train"] != w[0] || n["val"] != w[1] || n["test"] != 0 {
+			t.Errorf("class %d rows without a split: %v, want train/val/test %d/%d/0", c, n, w[0], w[1])
+		}
+	}
+	if got["NOLABEL-002"] != "" {
+		t.Errorf("unlabelled row without a split assigned %q", got["NOLABEL-002"])
+	}
+
+	summary := env.Summary()
+	for name, want := range map[string]string{
+		"class A": "90 10 20", "class B": "46 5 10", "(unlabelled)": "0 0 1", "total": "136 15 31",
+	} {
+		if row := summaryRow(summary, name); row != want {
+			t.Errorf("summary row %q: %q, want %q:\n%s", name, row, want, strings.Join(summary, "\n"))
+		}
+	}
+	text := strings.Join(summary, "\n")
+	for _, want := range []string{"32 rows kept their input split", "1 unlabelled rows left unassigned"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+	tab, err := table.Open(env.Path("cutouts_split"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := tab.Manifest().Metadata; md[MetaKeepExisting] != "true" || md[MetaFractions] != "train=0.9 val=0.1 test=0" {
+		t.Errorf("metadata %v", md)
+	}
+}
+
+func TestStageReassign(t *testing.T) {
+	objs := presplit()
+	got, env := runWith(t, "keep_existing = false", objs, 40, 42)
+
+	var labelled []object
+	for _, o := range objs {
+		if o.label >= 0 {
+			labelled = append(labelled, o)
+		} else if got[o.id] != "" {
+			t.Errorf("unlabelled %s assigned %q, want \"\"", o.id, got[o.id])
+		}
+	}
+	want := assign(DefaultFractions(), 42, labelled)
+	moved := 0
+	for _, o := range labelled {
+		if got[o.id] != want[o.id] {
+			t.Errorf("%s: %q, want %q", o.id, got[o.id], want[o.id])
+		}
+		if o.split != "" && got[o.id] != o.split {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Error("no row with an input split was reassigned")
+	}
+	summary := env.Summary()
+	// 120 objects of class 0 and 61 of class 1, split 80/10/10.
+	for name, want := range map[string]string{"class A": "96 12 12", "class B": "49 6 6", "total": "145 18 18"} {
+		if row := summaryRow(summary, name); row != want {
+			t.Errorf("summary row %q: %q, want %q:\n%s", name, row, want, strings.Join(summary, "\n"))
+		}
+	}
+	if text := strings.Join(summary, "\n"); strings.Contains(text, "kept") || !strings.Contains(text, "2 unlabelled rows left unassigned") {
+		t.Errorf("summary:\n%s", text)
+	}
+}
+
+// TestStageInvalidInputSplit checks that a split other than train, val,
+// test or "" fails the stage with the row and the object_id.
+func TestStageInvalidInputSplit(t *testing.T) {
+	dir := t.TempDir()
+	w, err := table.Create(filepath.Join(dir, "cutouts"), schemas.Cutouts(), table.Options{
+		Manifest: artifact.Manifest{Name: "cutouts", Fingerprint: "input-cutouts"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
+	defer b.Release()
+	for i, split := range []string{"", "test", "holdout"} {
+		for j, f := range b.Schema().Fields() {
+			switch fb := b.Field(j).(type) {
+			case *array.StringBuilder:
+				switch f.Name {
+				case "object_id":
+					fb.Append(fmt.Sprintf("OBJ-%d", i))
+				case "split":
+					fb.Append(split)
+				default:
+					fb.Append("x")
+				}
+			case *array.Int16Builder:
+				fb.Append(0)
+			case *array.Int32Builder:
+				fb.Append(1)
+			case *array.BinaryBuilder:
+				fb.Append([]byte{1, 2, 3})
+			default:
+				fb.AppendNull()
+			}
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s, diags := decode(t, "input = \"cutouts\"\noutput = \"out\"")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	err = s.Run(context.Background(), newEnv(t, dir, s, 42))
+	if err == nil || !strings.Contains(err.Error(), `row 2 (object_id "OBJ-2"): split is "holdout"`) {
+		t.Errorf("error %v, want one naming row 2, OBJ-2 and \"holdout\"", err)
 	}
 }

@@ -150,8 +150,8 @@ func (t *trainer) meta() model.Meta {
 // of the previous checkpoint are carried over (hard-linked).
 func (t *trainer) save(improved, improvedEMA bool) error {
 	if name, ok := nonFinite(t.net.Params()); !ok {
-		return fmt.Errorf("train: after step %d the weights of %s are not finite; not checkpointing them. The last good checkpoint (step %d) is kept in %s. Lower lr (peak %g) or set clip_grad",
-			t.st.Step, name, t.savedStep, t.dir, t.p.PeakLR())
+		return fmt.Errorf("train: after step %d (epoch %d) the weights of %s are not finite, so they were not checkpointed; %s. Lower lr (peak %g) or set clip_grad",
+			t.st.Step, t.st.Epoch+1, name, kept(t.savedStep, t.dir), t.p.PeakLR())
 	}
 	dir := t.checkpointDir()
 	staging, err := artifact.Stage(dir)

@@ -115,7 +115,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := t.restore(); err != nil {
+	if err := t.restore(ctx); err != nil {
 		return err
 	}
 	if err := t.run(ctx); err != nil {

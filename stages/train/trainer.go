@@ -115,7 +115,7 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 // restore loads the checkpoint of an interrupted run, or starts afresh:
 // new weights from the seed and, with normalize = "dataset", the channel
 // statistics of the training images.
-func (t *trainer) restore() error {
+func (t *trainer) restore(ctx context.Context) error {
 	net, err := model.New(t.spec, t.seed)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -144,7 +144,7 @@ func (t *trainer) restore() error {
 		t.st = state{Version: stateVersion, Fingerprint: t.env.Fingerprint}
 		t.st.Mean, t.st.Std = t.p.Policy.Mean, t.p.Policy.Std
 		if t.p.Normalize == NormalizeDataset {
-			if t.st.Mean, t.st.Std, err = t.datasetStats(context.Background()); err != nil {
+			if t.st.Mean, t.st.Std, err = t.datasetStats(ctx); err != nil {
 				return err
 			}
 		}
@@ -230,14 +230,12 @@ func (t *trainer) run(ctx context.Context) error {
 	t.bar = t.env.Progress.Bar(t.s.name, int64(t.totalSteps))
 	defer t.bar.Done()
 	t.bar.IncrBy(t.st.Step)
-	if t.st.Done {
-		t.bar.SetTotal(int64(t.st.Step))
-	}
 	for !t.st.Done {
 		if err := t.epoch(ctx); err != nil {
 			return err
 		}
 	}
+	t.bar.SetTotal(int64(t.st.Step)) // complete, also after stopping early
 	return nil
 }
 
@@ -251,12 +249,16 @@ type stepError struct {
 }
 
 func (e *stepError) Error() string {
-	kept := "no checkpoint was written yet"
-	if e.savedStep >= 0 {
-		kept = fmt.Sprintf("the last good checkpoint (step %d) is kept in %s and a rerun resumes from it", e.savedStep, e.dir)
-	}
 	return fmt.Sprintf("train: step %d (epoch %d, batch %d): %s; training stopped without updating the weights, %s. Lower lr (peak %g) or set clip_grad",
-		e.step, e.epoch, e.batch, e.problem, kept, e.peakLR)
+		e.step, e.epoch, e.batch, e.problem, kept(e.savedStep, e.dir), e.peakLR)
+}
+
+// kept describes the checkpoint a failed run leaves.
+func kept(savedStep int, dir string) string {
+	if savedStep < 0 {
+		return "no checkpoint was written yet"
+	}
+	return fmt.Sprintf("the last good checkpoint (step %d) is kept in %s and a rerun resumes from it", savedStep, dir)
 }
 
 func (t *trainer) stepFailed(batch int, format string, args ...any) error {
