@@ -230,7 +230,7 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 		return nil
 	}
 
-	header, err := predictManifest(f, in, m, pred, path)
+	header, err := predictManifest(f, in, m)
 	if err != nil {
 		return err
 	}
@@ -254,18 +254,19 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 	return nil
 }
 
-// predictManifest returns the manifest header of the catalog: its
-// fingerprint depends on the input, the checkpoint and every flag that
-// changes the output, never on the shard, so that all shards share it.
-func predictManifest(f *predictFlags, in *table.Table, m *predict.Model, pred *predict.Predictor, path string) (artifact.Manifest, error) {
+// predictManifest returns the manifest header of the catalog. Its
+// fingerprint depends on the input's fingerprint, the checkpoint's SHA-256
+// and every flag that changes the output, but neither on the shard nor on
+// how the paths are spelt, so that all the shards of a run share it.
+func predictManifest(f *predictFlags, in *table.Table, m *predict.Model) (artifact.Manifest, error) {
+	output := filepath.Base(filepath.Clean(f.output))
 	p := predict.Params{
-		Input: filepath.Clean(f.input), Output: filepath.Clean(f.output),
-		CheckpointFile: filepath.Clean(path), CheckpointSHA256: m.SHA256,
+		Input: filepath.Base(in.Dir()), Output: output, CheckpointSHA256: m.SHA256,
 		TTA: f.tta, CropPct: f.cropPct, RowsPerPart: f.rowsPerPart,
 	}
 	if f.healpixOrder >= 0 {
 		p.HEALPixOrder = &f.healpixOrder
-		p.HATS = filepath.Clean(f.output) + "_hats"
+		p.HATS = output + "_hats"
 	}
 	params, err := pipeline.CanonicalJSON(p)
 	if err != nil {
@@ -274,7 +275,7 @@ func predictManifest(f *predictFlags, in *table.Table, m *predict.Model, pred *p
 	producer := pipeline.Version()
 	inputs := []pipeline.Input{{Name: filepath.Base(in.Dir()), Fingerprint: in.Manifest().Fingerprint}}
 	return artifact.Manifest{
-		Name:        filepath.Base(filepath.Clean(f.output)),
+		Name:        output,
 		Stage:       "predict",
 		Kind:        predict.Kind,
 		Fingerprint: pipeline.Fingerprint(predict.Kind, "predict", params, 0, inputs, producer),

@@ -59,6 +59,7 @@ type Predictor struct {
 	aug     *policy.Augmenter
 	norm    policy.Normalizer
 	schema  *arrow.Schema
+	layout  layout
 	imgSize int // C*H*W of one model input
 }
 
@@ -112,13 +113,15 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: evaluation transform of %s: %w", m.Path, err)
 	}
+	schema := schemas.Catalog(names, opt.TTA > 1)
 	return &Predictor{
 		model:   m,
 		opt:     opt,
 		names:   names,
 		aug:     aug,
 		norm:    norm,
-		schema:  schemas.Catalog(names, opt.TTA > 1),
+		schema:  schema,
+		layout:  newLayout(schema, names),
 		imgSize: meta.InChans * meta.ImageH * meta.ImageW,
 	}, nil
 }
@@ -262,8 +265,8 @@ func chunks(in *table.Table, s catalog.Shard) []chunk {
 // for all of them) and writes them to sink in input order. progress, when
 // not nil, is called from one goroutine with the number of rows done (or
 // skipped as resumed) after each batch. The input must have the cutouts schema (table.OpenAs with
-// schemas.Cutouts()). Memory is bounded by about 2·Workers+4 batches of
-// TTA·BatchSize·C·H·W float32 values plus the pixels of those cutouts.
+// schemas.Cutouts()). At most 2·Workers+6 batches are in flight, each of
+// TTA·BatchSize·C·H·W float32 values plus the pixels of its cutouts.
 func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, sink Sink, progress func(rows int)) (Stats, error) {
 	start := time.Now()
 	if err := s.Validate(); err != nil {
@@ -278,6 +281,9 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 	raw := make(chan *batch, p.opt.Workers)
 	ready := make(chan *batch, p.opt.Workers)
 	done := make(chan *batch, 2)
+	// window holds a token for every batch between the reader and the
+	// writer, so that a slow batch cannot let the others pile up.
+	window := make(chan struct{}, p.window())
 	send := func(ch chan<- *batch, b *batch) error {
 		select {
 		case ch <- b:
@@ -289,7 +295,14 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 
 	g.Go(func() error {
 		defer close(raw)
-		return p.read(gctx, in, chunks(in, s), resumable, func(b *batch) error { return send(raw, b) })
+		return p.read(gctx, in, chunks(in, s), resumable, func(b *batch) error {
+			select {
+			case window <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			return send(raw, b)
+		})
 	})
 	var workers sync.WaitGroup
 	for range p.opt.Workers {
@@ -339,13 +352,21 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 	})
 	g.Go(func() error {
 		var err error
-		stats.Rows, stats.Resumed, err = p.write(gctx, done, sink, resumable, progress)
+		stats.Rows, stats.Resumed, err = p.write(gctx, done, sink, resumable, func(n int) {
+			<-window
+			progress(n)
+		})
 		return err
 	})
 	err := g.Wait()
 	stats.Elapsed = time.Since(start)
 	return stats, err
 }
+
+// window returns the most batches in flight at once: one being read, two
+// per worker (waiting and being prepared), two waiting for and one in the
+// model, two waiting for and one in the writer.
+func (p *Predictor) window() int { return 2*p.opt.Workers + 6 }
 
 // read scans the chunks and emits batches of up to BatchSize cutouts; a
 // batch never spans two chunks, and the last one of a chunk (possibly
@@ -508,36 +529,57 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 	return rows, resumed, flush()
 }
 
+// layout holds the positions of the catalog columns in the schema.
+type layout struct {
+	id, ra, dec, label, labelName, split           int
+	predClass, predLabel, confidence, entropy, tta int // tta is -1 without TTA
+	probs, stds                                    []int
+}
+
+func newLayout(schema *arrow.Schema, names []string) layout {
+	at := func(name string) int {
+		if idx := schema.FieldIndices(name); len(idx) == 1 {
+			return idx[0]
+		}
+		return -1
+	}
+	l := layout{
+		id: at("object_id"), ra: at("ra"), dec: at("dec"), label: at("label"), labelName: at("label_name"), split: at("split"),
+		predClass: at("predicted_class"), predLabel: at("predicted_label"), confidence: at("confidence"),
+		entropy: at("entropy"), tta: at("tta_views"),
+	}
+	for _, name := range names {
+		l.probs = append(l.probs, at(schemas.ProbColumn(name)))
+		l.stds = append(l.stds, at(schemas.ProbStdColumn(name)))
+	}
+	return l
+}
+
 // appendRows appends the catalog rows of an inferred batch to b.
 func (p *Predictor) appendRows(b *array.RecordBuilder, bt *batch) {
-	classes := len(p.names)
+	l, classes := p.layout, len(p.names)
 	f := b.Fields()
-	id, ra, dec := f[0].(*array.StringBuilder), f[1].(*array.Float64Builder), f[2].(*array.Float64Builder)
-	label, labelName, split := f[3].(*array.Int16Builder), f[4].(*array.StringBuilder), f[5].(*array.StringBuilder)
-	predClass, predLabel, conf := f[6].(*array.Int16Builder), f[7].(*array.StringBuilder), f[8].(*array.Float32Builder)
-	ent := f[9+classes].(*array.Float32Builder)
 	for i, r := range bt.rows {
 		mean := bt.mean[i*classes : (i+1)*classes]
-		id.Append(r.id)
-		appendOrNull(ra, r.ra, r.hasRA)
-		appendOrNull(dec, r.dec, r.hasDec)
-		appendOrNull(label, r.label, r.hasLabel)
-		appendOrNull(labelName, r.labelName, r.hasName)
-		split.Append(r.split)
+		f[l.id].(*array.StringBuilder).Append(r.id)
+		appendOrNull(f[l.ra].(*array.Float64Builder), r.ra, r.hasRA)
+		appendOrNull(f[l.dec].(*array.Float64Builder), r.dec, r.hasDec)
+		appendOrNull(f[l.label].(*array.Int16Builder), r.label, r.hasLabel)
+		appendOrNull(f[l.labelName].(*array.StringBuilder), r.labelName, r.hasName)
+		f[l.split].(*array.StringBuilder).Append(r.split)
 		k := argmax(mean)
-		predClass.Append(int16(k))
-		predLabel.Append(p.names[k])
-		conf.Append(float32(mean[k]))
+		f[l.predClass].(*array.Int16Builder).Append(int16(k))
+		f[l.predLabel].(*array.StringBuilder).Append(p.names[k])
+		f[l.confidence].(*array.Float32Builder).Append(float32(mean[k]))
 		for c, v := range mean {
-			f[9+c].(*array.Float32Builder).Append(float32(v))
+			f[l.probs[c]].(*array.Float32Builder).Append(float32(v))
 		}
-		ent.Append(float32(entropy(mean)))
-		if p.opt.TTA > 1 {
-			std := bt.std[i*classes : (i+1)*classes]
-			for c, v := range std {
-				f[10+classes+c].(*array.Float32Builder).Append(float32(v))
+		f[l.entropy].(*array.Float32Builder).Append(float32(entropy(mean)))
+		if l.tta >= 0 {
+			for c, v := range bt.std[i*classes : (i+1)*classes] {
+				f[l.stds[c]].(*array.Float32Builder).Append(float32(v))
 			}
-			f[10+2*classes].(*array.Int16Builder).Append(int16(p.opt.TTA))
+			f[l.tta].(*array.Int16Builder).Append(int16(p.opt.TTA))
 		}
 	}
 }

@@ -307,9 +307,10 @@ func (t *trainer) epoch(ctx context.Context) error {
 		for a := range p.Accumulate {
 			b, ok := ld.Next()
 			if !ok {
-				if err := ld.Err(); errors.Is(err, ctx.Err()) {
+				if ctx.Err() != nil {
 					return t.interrupted(ctx)
-				} else if err != nil {
+				}
+				if err := ld.Err(); err != nil {
 					return fmt.Errorf("train: epoch %d: %w", e+1, err)
 				}
 				return fmt.Errorf("train: epoch %d: the loader ended after %d of %d batches", e+1, t.st.Batch+a, perEpoch)

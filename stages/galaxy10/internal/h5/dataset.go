@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 )
 
@@ -410,7 +411,7 @@ func (d *Dataset) parseFilters(m *message) error {
 			name := dec.bytes(padded)
 			if len(name) >= nameLen {
 				fl.name = string(name[:nameLen])
-				if i := indexByte(fl.name, 0); i >= 0 {
+				if i := strings.IndexByte(fl.name, 0); i >= 0 {
 					fl.name = fl.name[:i]
 				}
 			}
@@ -436,15 +437,6 @@ func (d *Dataset) parseFilters(m *message) error {
 		d.filters = append(d.filters, fl)
 	}
 	return nil
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // ReadRows reads rows [start, start+n) of the first dimension into dst,
