@@ -112,10 +112,9 @@ func (k *attentionBack) forward(dqkv []float32, in [][]float32) {
 	tasks := k.batch * k.heads
 	nw := workers(tasks)
 	k.dp = scratch(k.dp, nw, n*n)
-	k.parts = scratch(k.parts, nw, len(k.dtable))
+	k.parts = zeroed(k.parts, nw, len(k.dtable))
 	parallelFor(tasks, func(wk, lo, hi int) {
 		dp, part := k.dp[wk][:n*n], k.parts[wk][:len(k.dtable)]
-		clear(part)
 		for task := lo; task < hi; task++ {
 			head := task % k.heads
 			q, kk, v := k.qkv(qkv, task)

@@ -154,10 +154,9 @@ func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
 	nw := workers(k.batch)
-	k.parts = scratch(k.parts, nw, len(dw))
+	k.parts = zeroed(k.parts, nw, len(dw))
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		part := k.parts[wk][:len(dw)]
-		clear(part)
 		for n := lo; n < hi; n++ {
 			k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, k.hw, 1, dy[n*ys:(n+1)*ys], k.hw, x[n*xs:(n+1)*xs], k.hw, 1, part, k.cin)
 		}
@@ -317,11 +316,10 @@ func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
 	dy, x := in[0], in[1]
 	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
 	nw := workers(k.batch)
-	k.parts = scratch(k.parts, nw, len(dw))
+	k.parts = zeroed(k.parts, nw, len(dw))
 	k.cols = scratch(k.cols, nw, kk*k.ho*k.wo)
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		part, col := k.parts[wk][:len(dw)], k.cols[wk]
-		clear(part)
 		for n := lo; n < hi; n++ {
 			k.im2col(col, x[n*xs:(n+1)*xs])
 			k.gemm.Sgemm(noTrans, trans, k.cout, kk, k.ho*k.wo, 1, dy[n*ys:(n+1)*ys], k.ho*k.wo, col, k.ho*k.wo, 1, part, kk)

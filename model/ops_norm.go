@@ -238,13 +238,11 @@ type layerNormBack struct {
 func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 	dy, x, gamma := in[0], in[1], in[2]
 	nw := workers(k.batch)
-	k.parts = scratch(k.parts, nw, 2*k.c+2*k.hw)
+	k.parts = zeroed(k.parts, nw, 2*k.c+2*k.hw)
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		part := k.parts[wk]
 		dg, db := part[:k.c], part[k.c:2*k.c]
 		m1, m2 := part[2*k.c:2*k.c+k.hw], part[2*k.c+k.hw:2*k.c+2*k.hw]
-		clear(dg)
-		clear(db)
 		for n := lo; n < hi; n++ {
 			off := n * k.c * k.hw
 			mean, rstd := k.mean[n*k.hw:(n+1)*k.hw], k.rstd[n*k.hw:(n+1)*k.hw]

@@ -16,6 +16,16 @@ func scratch[T float32 | float64](bufs [][]T, n, size int) [][]T {
 	return bufs
 }
 
+// zeroed is scratch with the first size elements of each buffer cleared:
+// per-worker accumulators.
+func zeroed(bufs [][]float32, n, size int) [][]float32 {
+	bufs = scratch(bufs, n, size)
+	for _, b := range bufs[:n] {
+		clear(b[:size])
+	}
+	return bufs
+}
+
 // sumInto sets dst to the sum of parts, each cut to the length of dst.
 func sumInto(dst []float32, parts [][]float32) {
 	copy(dst, parts[0][:len(dst)])

@@ -470,6 +470,7 @@ func TestHugeLRStops(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "train: ") || !strings.Contains(err.Error(), "step ") {
 		t.Fatalf("error %v, want one naming the step", err)
 	}
+	t.Log(err)
 }
 
 func (st *state) mean32() []float32 {
