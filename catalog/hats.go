@@ -52,10 +52,11 @@ type HATSOptions struct {
 	// Name is the catalog name (obs_collection); default the base name of
 	// the folder written.
 	Name string
-	// MaxRowsInMemory bounds the rows held in memory at once (default
-	// DefaultHATSRowsInMemory): pixels are written in groups of at most this
-	// many rows, one scan of the source per group. A single pixel with more
-	// rows is still held whole.
+	// MaxRowsInMemory bounds the rows collected in memory at once (default
+	// DefaultHATSRowsInMemory; they are held twice while being sorted):
+	// pixels are written in groups of at most this many rows, one scan of
+	// the source per group. A single pixel with more rows is still held
+	// whole.
 	MaxRowsInMemory int64
 	// Manifest is the header of the manifest committed with the layout;
 	// Format, Rows and Metadata are filled in.
@@ -470,14 +471,14 @@ func partitionSchema(src *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(append([]arrow.Field{h}, src.Fields()...), &md)
 }
 
-// writeRows writes rows of rec to fw as one row group.
+// writeRows appends rows of rec to fw's current row group.
 func writeRows(fw *pqarrow.FileWriter, rec arrow.Record, rows []int) error {
 	sub, err := takeRecord(rec, rows)
 	if err != nil {
 		return err
 	}
 	defer sub.Release()
-	return fw.Write(sub)
+	return fw.WriteBuffered(sub)
 }
 
 // takeRecord returns a new record with the given rows of rec, in order.

@@ -14,7 +14,8 @@ type builder struct {
 	g     *gorgonia.ExprGraph
 	gemm  gemm
 	train bool
-	ops   int // ops made so far; numbers their names
+	ops   int      // ops made so far; numbers their names
+	sums  partials // shared by the kernels that sum over a batch
 }
 
 type buildError struct{ err error }

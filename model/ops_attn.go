@@ -94,7 +94,7 @@ func (k *attention) wrt() []bool { return []bool{true, true} }
 
 func (k *attention) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Node) gorgonia.Nodes {
 	k.dtable = make([]float32, in[1].Shape().TotalSize())
-	dqkv := b.apply("attention.dqkv", in[0].Shape(), &attentionBack{attention: k}, dy, in[0])
+	dqkv := b.apply("attention.dqkv", in[0].Shape(), &attentionBack{attention: k, sums: &b.sums}, dy, in[0])
 	return gorgonia.Nodes{dqkv, b.pick("attention.dtable", in[1].Shape(), k.dtable, dqkv)}
 }
 
@@ -102,7 +102,8 @@ func (k *attention) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Node) g
 // the forward pass, and the table's gradient into attention.dtable.
 type attentionBack struct {
 	*attention
-	dp, parts [][]float32 // per worker: logits' gradient, table gradient
+	sums *partials
+	dp   [][]float32 // per worker: the logits' gradient
 }
 
 func (k *attentionBack) forward(dqkv []float32, in [][]float32) {
@@ -110,11 +111,9 @@ func (k *attentionBack) forward(dqkv []float32, in [][]float32) {
 	n, m := k.n, DimHead*k.n
 	scale := float32(1 / math.Sqrt(DimHead))
 	tasks := k.batch * k.heads
-	nw := workers(tasks)
-	k.dp = scratch(k.dp, nw, n*n)
-	k.parts = zeroed(k.parts, nw, len(k.dtable))
-	parallelFor(tasks, func(wk, lo, hi int) {
-		dp, part := k.dp[wk][:n*n], k.parts[wk][:len(k.dtable)]
+	k.dp = scratch(k.dp, workers(tasks), n*n)
+	k.sums.sum(k.dtable, tasks, func(wk int, part []float32, lo, hi int) {
+		dp := k.dp[wk][:n*n]
 		for task := lo; task < hi; task++ {
 			head := task % k.heads
 			q, kk, v := k.qkv(qkv, task)
@@ -140,5 +139,4 @@ func (k *attentionBack) forward(dqkv []float32, in [][]float32) {
 			k.gemm.Sgemm(noTrans, noTrans, DimHead, n, n, scale, q, n, dp, n, 0, dk, n)
 		}
 	})
-	sumInto(k.dtable, k.parts[:nw])
 }

@@ -104,7 +104,7 @@ func (k *conv1x1) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gor
 	if k.inputGrad {
 		g[0] = b.apply("conv1x1.dx", in[0].Shape(), &conv1x1DX{conv1x1: k}, dy, in[1])
 	}
-	g[1] = b.apply("conv1x1.dw", in[1].Shape(), &conv1x1DW{conv1x1: k}, dy, in[0])
+	g[1] = b.apply("conv1x1.dw", in[1].Shape(), &conv1x1DW{conv1x1: k, sums: &b.sums}, dy, in[0])
 	if k.bias {
 		g[2] = b.apply("conv1x1.db", []int{k.cout}, &channelSum{batch: k.batch, c: k.cout, hw: k.hw}, dy)
 	}
@@ -138,7 +138,7 @@ func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
 // conv1x1DW computes dW = Σₙ dyₙ·xₙᵀ from (dy, x).
 type conv1x1DW struct {
 	*conv1x1
-	parts    [][]float32
+	sums     *partials
 	dys, xgs []float32
 }
 
@@ -153,15 +153,11 @@ func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 		return
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
-	nw := workers(k.batch)
-	k.parts = zeroed(k.parts, nw, len(dw))
-	parallelFor(k.batch, func(wk, lo, hi int) {
-		part := k.parts[wk][:len(dw)]
+	k.sums.sum(dw, k.batch, func(_ int, part []float32, lo, hi int) {
 		for n := lo; n < hi; n++ {
 			k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, k.hw, 1, dy[n*ys:(n+1)*ys], k.hw, x[n*xs:(n+1)*xs], k.hw, 1, part, k.cin)
 		}
 	})
-	sumInto(dw, k.parts[:nw])
 }
 
 // channelSum sums an NCHW tensor over batch and space: the gradient of a
@@ -281,7 +277,7 @@ func (k *conv3x3) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gor
 	if k.inputGrad {
 		g[0] = b.apply("conv3x3.dx", in[0].Shape(), &conv3x3DX{conv3x3: k}, dy, in[1])
 	}
-	g[1] = b.apply("conv3x3.dw", in[1].Shape(), &conv3x3DW{conv3x3: k}, dy, in[0])
+	g[1] = b.apply("conv3x3.dw", in[1].Shape(), &conv3x3DW{conv3x3: k, sums: &b.sums}, dy, in[0])
 	return g
 }
 
@@ -309,23 +305,21 @@ func (k *conv3x3DX) forward(dx []float32, in [][]float32) {
 // conv3x3DW computes dW = Σₙ dyₙ·im2col(xₙ)ᵀ from (dy, x).
 type conv3x3DW struct {
 	*conv3x3
-	parts, cols [][]float32
+	sums *partials
+	cols [][]float32 // per worker
 }
 
 func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
 	dy, x := in[0], in[1]
 	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
-	nw := workers(k.batch)
-	k.parts = zeroed(k.parts, nw, len(dw))
-	k.cols = scratch(k.cols, nw, kk*k.ho*k.wo)
-	parallelFor(k.batch, func(wk, lo, hi int) {
-		part, col := k.parts[wk][:len(dw)], k.cols[wk]
+	k.cols = scratch(k.cols, workers(k.batch), kk*k.ho*k.wo)
+	k.sums.sum(dw, k.batch, func(wk int, part []float32, lo, hi int) {
+		col := k.cols[wk]
 		for n := lo; n < hi; n++ {
 			k.im2col(col, x[n*xs:(n+1)*xs])
 			k.gemm.Sgemm(noTrans, trans, k.cout, kk, k.ho*k.wo, 1, dy[n*ys:(n+1)*ys], k.ho*k.wo, col, k.ho*k.wo, 1, part, kk)
 		}
 	})
-	sumInto(dw, k.parts[:nw])
 }
 
 // depthwise is a depthwise 3x3 convolution (one filter per channel) with

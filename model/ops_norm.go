@@ -162,6 +162,7 @@ type layerNorm struct {
 	mean, rstd   []float32   // per sample and position, from the last run
 	acc          [][]float64 // per worker
 
+	dparams       []float32 // dgamma then dbeta
 	dgamma, dbeta []float32 // set by layerNormBack
 }
 
@@ -223,8 +224,9 @@ func (k *layerNorm) forward(y []float32, in [][]float32) {
 func (k *layerNorm) wrt() []bool { return []bool{true, true, true} }
 
 func (k *layerNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
-	k.dgamma, k.dbeta = make([]float32, k.c), make([]float32, k.c)
-	dx := b.apply("layernorm.dx", in[0].Shape(), &layerNormBack{layerNorm: k}, dy, in[0], in[1])
+	k.dparams = make([]float32, 2*k.c)
+	k.dgamma, k.dbeta = k.dparams[:k.c], k.dparams[k.c:]
+	dx := b.apply("layernorm.dx", in[0].Shape(), &layerNormBack{layerNorm: k, sums: &b.sums}, dy, in[0], in[1])
 	return gorgonia.Nodes{dx, b.pick("layernorm.dweight", []int{k.c}, k.dgamma, dx), b.pick("layernorm.dbias", []int{k.c}, k.dbeta, dx)}
 }
 
@@ -232,17 +234,16 @@ func (k *layerNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) g
 // gradients into layerNorm.dgamma and dbeta.
 type layerNormBack struct {
 	*layerNorm
-	parts [][]float32 // per worker: dgamma, dbeta, then two means per position
+	sums  *partials
+	means [][]float32 // per worker: two means over the channels per position
 }
 
 func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 	dy, x, gamma := in[0], in[1], in[2]
-	nw := workers(k.batch)
-	k.parts = zeroed(k.parts, nw, 2*k.c+2*k.hw)
-	parallelFor(k.batch, func(wk, lo, hi int) {
-		part := k.parts[wk]
-		dg, db := part[:k.c], part[k.c:2*k.c]
-		m1, m2 := part[2*k.c:2*k.c+k.hw], part[2*k.c+k.hw:2*k.c+2*k.hw]
+	k.means = scratch(k.means, workers(k.batch), 2*k.hw)
+	k.sums.sum(k.dparams, k.batch, func(wk int, part []float32, lo, hi int) {
+		dg, db := part[:k.c], part[k.c:]
+		m1, m2 := k.means[wk][:k.hw], k.means[wk][k.hw:2*k.hw]
 		for n := lo; n < hi; n++ {
 			off := n * k.c * k.hw
 			mean, rstd := k.mean[n*k.hw:(n+1)*k.hw], k.rstd[n*k.hw:(n+1)*k.hw]
@@ -278,11 +279,4 @@ func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 			}
 		}
 	})
-	for c := range k.c {
-		k.dgamma[c], k.dbeta[c] = 0, 0
-		for _, p := range k.parts[:nw] {
-			k.dgamma[c] += p[c]
-			k.dbeta[c] += p[k.c+c]
-		}
-	}
 }

@@ -16,27 +16,6 @@ func scratch[T float32 | float64](bufs [][]T, n, size int) [][]T {
 	return bufs
 }
 
-// zeroed is scratch with the first size elements of each buffer cleared:
-// per-worker accumulators.
-func zeroed(bufs [][]float32, n, size int) [][]float32 {
-	bufs = scratch(bufs, n, size)
-	for _, b := range bufs[:n] {
-		clear(b[:size])
-	}
-	return bufs
-}
-
-// sumInto sets dst to the sum of parts, each cut to the length of dst.
-func sumInto(dst []float32, parts [][]float32) {
-	copy(dst, parts[0][:len(dst)])
-	for _, p := range parts[1:] {
-		p = p[:len(dst)]
-		for i, v := range p {
-			dst[i] += v
-		}
-	}
-}
-
 // grow returns buf resized to n elements, reallocated only when too small.
 func grow(buf []float32, n int) []float32 {
 	if cap(buf) < n {

@@ -175,7 +175,11 @@ func (c *cli) predict(ctx context.Context, args []string) int {
 	if err := c.runPredict(ctx, &f, shard, bars, log, report); err != nil {
 		bars.Close()
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(c.stderr, "astroformer predict: interrupted; finished input chunks are kept, the same command resumes\n")
+			if f.format == "arrow" {
+				fmt.Fprintf(c.stderr, "astroformer predict: interrupted; the stream is incomplete\n")
+			} else {
+				fmt.Fprintf(c.stderr, "astroformer predict: interrupted; finished input chunks are kept, the same command resumes\n")
+			}
 			return exitInterrupted
 		}
 		fmt.Fprintf(c.stderr, "astroformer predict: %v\n", err)

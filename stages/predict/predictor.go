@@ -262,11 +262,12 @@ func chunks(in *table.Table, s catalog.Shard) []chunk {
 }
 
 // Run predicts the rows of in that shard s covers (catalog.Shard{Count: 1}
-// for all of them) and writes them to sink in input order. progress, when
-// not nil, is called from one goroutine with the number of rows done (or
-// skipped as resumed) after each batch. The input must have the cutouts schema (table.OpenAs with
-// schemas.Cutouts()). At most 2·Workers+6 batches are in flight, each of
-// TTA·BatchSize·C·H·W float32 values plus the pixels of its cutouts.
+// for all of them) and writes them to sink in input order. The input must
+// have the cutouts schema (table.OpenAs with schemas.Cutouts()). progress,
+// when not nil, is called from one goroutine with the number of rows done
+// (or skipped as resumed) after each batch. At most 2·Workers+6 batches are
+// in flight, each of TTA·BatchSize·C·H·W float32 values plus the pixels of
+// its cutouts.
 func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, sink Sink, progress func(rows int)) (Stats, error) {
 	start := time.Now()
 	if err := s.Validate(); err != nil {
@@ -280,7 +281,7 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 	g, gctx := errgroup.WithContext(ctx)
 	raw := make(chan *batch, p.opt.Workers)
 	ready := make(chan *batch, p.opt.Workers)
-	done := make(chan *batch, 2)
+	inferred := make(chan *batch, 2)
 	// window holds a token for every batch between the reader and the
 	// writer, so that a slow batch cannot let the others pile up.
 	window := make(chan struct{}, p.window())
@@ -293,9 +294,16 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 		}
 	}
 
+	// The sink is not safe for concurrent use: ask it which chunks are
+	// done before the writer starts.
+	chs := chunks(in, s)
+	done := make([]bool, len(chs))
+	for i, ch := range chs {
+		done[i] = resumable != nil && resumable.Done(ch.key())
+	}
 	g.Go(func() error {
 		defer close(raw)
-		return p.read(gctx, in, chunks(in, s), resumable, func(b *batch) error {
+		return p.read(gctx, in, chs, done, func(b *batch) error {
 			select {
 			case window <- struct{}{}:
 			case <-gctx.Done():
@@ -329,11 +337,11 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 		return nil
 	})
 	g.Go(func() error {
-		defer close(done)
+		defer close(inferred)
 		pending := map[int]*batch{}
 		next := 0
-		for b := range ready {
-			pending[b.seq] = b
+		for arrived := range ready {
+			pending[arrived.seq] = arrived
 			for b := pending[next]; b != nil; b = pending[next] {
 				delete(pending, next)
 				next++
@@ -343,7 +351,7 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 				if len(b.rows) > 0 {
 					stats.Forwards += p.opt.TTA
 				}
-				if err := send(done, b); err != nil {
+				if err := send(inferred, b); err != nil {
 					return err
 				}
 			}
@@ -352,7 +360,7 @@ func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, s
 	})
 	g.Go(func() error {
 		var err error
-		stats.Rows, stats.Resumed, err = p.write(gctx, done, sink, resumable, func(n int) {
+		stats.Rows, stats.Resumed, err = p.write(gctx, inferred, sink, resumable, func(n int) {
 			<-window
 			progress(n)
 		})
@@ -370,12 +378,12 @@ func (p *Predictor) window() int { return 2*p.opt.Workers + 6 }
 
 // read scans the chunks and emits batches of up to BatchSize cutouts; a
 // batch never spans two chunks, and the last one of a chunk (possibly
-// empty) carries its key. A chunk a resumable sink has done is not read: an
-// empty batch reports its rows as resumed.
-func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, rs ResumableSink, emit func(*batch) error) error {
+// empty) carries its key. A chunk done by an earlier run (done[i]) is not
+// read: an empty batch reports its rows as resumed.
+func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, done []bool, emit func(*batch) error) error {
 	seq := 0
-	for _, ch := range chs {
-		if rs != nil && rs.Done(ch.key()) {
+	for i, ch := range chs {
+		if done[i] {
 			if err := emit(&batch{seq: seq, resumed: ch.hi - ch.lo}); err != nil {
 				return err
 			}
@@ -389,8 +397,8 @@ func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, rs R
 			rec := sc.Record()
 			n := rec.NumRows()
 			a, z := max(ch.lo-row, 0), min(ch.hi-row, n)
-			for i := a; i < z; i++ {
-				b.rows = append(b.rows, readCutout(rec, int(i), ch.first+row+i-ch.lo))
+			for r := a; r < z; r++ {
+				b.rows = append(b.rows, readCutout(rec, int(r), ch.first+row+r-ch.lo))
 				if len(b.rows) == p.opt.BatchSize {
 					if err := emit(b); err != nil {
 						sc.Close()
