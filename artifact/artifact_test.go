@@ -61,7 +61,7 @@ func TestStageCommitReplace(t *testing.T) {
 	if !strings.HasPrefix(filepath.Base(staging), ".cutouts.staging-") || filepath.Dir(staging) != parent {
 		t.Errorf("staging folder %s is not a hidden sibling of %s", staging, dir)
 	}
-	if err := Commit(staging, dir); err == nil || !strings.Contains(err.Error(), "has no manifest.json") {
+	if err := Commit(staging, dir); err == nil || !strings.Contains(err.Error(), "has no _manifest.json") {
 		t.Errorf("commit without manifest: err = %v", err)
 	}
 	Discard(staging)
@@ -93,7 +93,7 @@ func TestStageCommitReplace(t *testing.T) {
 func TestReadManifestErrors(t *testing.T) {
 	dir := t.TempDir()
 	_, err := ReadManifest(filepath.Join(dir, "nope"))
-	if err == nil || err.Error() != "not a committed artifact (no manifest.json): "+filepath.Join(dir, "nope") || !errors.Is(err, fs.ErrNotExist) {
+	if err == nil || err.Error() != "not a committed artifact (no _manifest.json): "+filepath.Join(dir, "nope") || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing: err = %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, ManifestFile), []byte(`{"format": "astroformer.table/1", "rows": `), 0o644)

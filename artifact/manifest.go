@@ -3,9 +3,9 @@
 //
 // An artifact is a folder under the work directory produced by one stage. It
 // is written in a staging folder next to its final place (Stage), finished by
-// writing manifest.json (WriteManifest) and moved into place with one rename
+// writing _manifest.json (WriteManifest) and moved into place with one rename
 // after everything was flushed to disk (Commit). A folder without a valid
-// manifest.json is never complete: readers use ReadManifest to tell.
+// _manifest.json is never complete: readers use ReadManifest to tell.
 package artifact
 
 import (
@@ -21,7 +21,7 @@ import (
 )
 
 // ManifestFile is the name of the manifest inside an artifact folder.
-const ManifestFile = "manifest.json"
+const ManifestFile = "_manifest.json"
 
 // Formats of the artifacts astroformer writes.
 const (
@@ -55,7 +55,7 @@ type Part struct {
 	SHA256 string `json:"sha256"` // hex
 }
 
-// notCommittedError reports a folder without manifest.json. It matches
+// notCommittedError reports a folder without _manifest.json. It matches
 // fs.ErrNotExist so that callers can test for a missing artifact.
 type notCommittedError struct{ dir string }
 
@@ -65,7 +65,7 @@ func (e *notCommittedError) Error() string {
 
 func (e *notCommittedError) Is(target error) bool { return target == fs.ErrNotExist }
 
-// ReadManifest reads and checks dir/manifest.json. When the folder or its
+// ReadManifest reads and checks dir/_manifest.json. When the folder or its
 // manifest does not exist the error matches fs.ErrNotExist.
 func ReadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
@@ -113,7 +113,7 @@ func (m *Manifest) check() error {
 	return nil
 }
 
-// WriteManifest writes m as dir/manifest.json and flushes it to disk. It is
+// WriteManifest writes m as dir/_manifest.json and flushes it to disk. It is
 // the last write into a staging folder before Commit.
 func WriteManifest(dir string, m *Manifest) error {
 	if err := m.check(); err != nil {

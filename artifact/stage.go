@@ -106,7 +106,7 @@ func Discard(staging string) error {
 	return os.RemoveAll(staging)
 }
 
-// Commit makes staging the artifact dir. staging must hold manifest.json.
+// Commit makes staging the artifact dir. staging must hold _manifest.json.
 // Every file and folder in staging is flushed to disk, staging replaces dir
 // in one rename (an existing dir is swapped out and removed), and the parent
 // folder is flushed. A crash leaves either the old dir or the new one.

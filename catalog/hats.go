@@ -81,7 +81,7 @@ type HATSResult struct {
 //	  dataset/_common_metadata         the schema, no rows
 //	  dataset/Norder=k/Dir=d/Npix=n.parquet
 //	  unpositioned.parquet             rows with null or invalid ra/dec
-//	  manifest.json
+//	  _manifest.json
 //
 // with d = 10000·⌊n/10000⌋. Partition files start with the column
 // _healpix_29, the nested pixel of the row at order 29, followed by the

@@ -487,7 +487,7 @@ func TestOpenErrors(t *testing.T) {
 
 	t.Run("no manifest", func(t *testing.T) {
 		_, err := Open(filepath.Join(root, "missing"))
-		if err == nil || !strings.Contains(err.Error(), "not a committed artifact (no manifest.json)") {
+		if err == nil || !strings.Contains(err.Error(), "not a committed artifact (no _manifest.json)") {
 			t.Errorf("err = %v", err)
 		}
 	})

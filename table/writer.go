@@ -1,5 +1,5 @@
 // Package table stores tables on disk: a folder of Parquet part files
-// (part-00000.parquet, ...) and a manifest.json, written atomically through
+// (part-00000.parquet, ...) and a _manifest.json, written atomically through
 // package artifact.
 //
 // A Writer streams Arrow records into bounded row groups and parts; a Table

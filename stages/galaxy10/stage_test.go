@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
@@ -222,7 +223,7 @@ max_rejects = 1`)
 	if err == nil || !strings.Contains(err.Error(), "max_rejects") {
 		t.Fatalf("err = %v, want max_rejects exceeded", err)
 	}
-	if _, err := os.Stat(filepath.Join(work, "c", "manifest.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(work, "c", artifact.ManifestFile)); err == nil {
 		t.Error("table committed despite the error")
 	}
 }
@@ -336,7 +337,7 @@ output = "c"`)
 	if err := s.Run(ctx, newEnv(t, dir, s)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "c", "manifest.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "c", artifact.ManifestFile)); err == nil {
 		t.Error("table committed despite cancellation")
 	}
 }
