@@ -1,5 +1,6 @@
 # The main job of the README: a synthetic survey release, end to end.
-# Run it with `make demo` (or `bin/astroformer run jobs/demo.hcl`).
+# Run it with `make demo` (or `bin/astroformer run jobs/demo.hcl`); rerunning skips what is done,
+# and a killed run resumes.
 job "demo" {
   workdir = "runs/demo"
   seed    = 42
@@ -19,5 +20,34 @@ job "demo" {
     train  = 0.8
     val    = 0.1
     test   = 0.1
+  }
+
+  # Trains the default CPU variant with the CPU demo policy (flips, rotations, light Mixup).
+  stage "train" "train" {
+    input   = "cutouts_split"
+    output  = "model"
+    metrics = "train_metrics"
+    preset  = "cpu-demo"
+    variant = "astroformer_nano"
+    epochs  = 6
+    workers = 2
+  }
+
+  # Predicts every cutout with 8-fold test-time augmentation into a catalog table,
+  # plus a HEALPix-partitioned (HATS-style) copy.
+  stage "predict" "predict" {
+    input         = "cutouts_split"
+    model         = "model"
+    output        = "catalog"
+    tta           = 8
+    healpix_order = 4
+  }
+
+  # Scores the test split: top-1 with a bootstrap interval, per-class F1, calibration,
+  # and a Markdown + HTML report with plots.
+  stage "evaluate" "evaluate" {
+    input   = "catalog"
+    metrics = "train_metrics"
+    output  = "report"
   }
 }
