@@ -3,8 +3,11 @@
 # 5 warmup epochs from 1e-5, 300 epochs, Mixup 0.8, label smoothing 0.1, dropout 0.1
 # (preset "galaxy10"; docs/training.md lists every default).
 #
-# Download Galaxy10_DECals.h5 (2.7 GB, https://astronn.readthedocs.io/en/latest/galaxy10.html)
-# into data/ first, then `bin/astroformer run jobs/galaxy10.hcl`; Ctrl-C and rerun to resume.
+# Fetch the data first (2.54 GB from Zenodo, resumable, SHA-256 checked), then run the job;
+# Ctrl-C and rerun to resume:
+#
+#   bin/astroformer fetch galaxy10 --dir data
+#   bin/astroformer run jobs/galaxy10.hcl
 #
 # The published run needs accelerators: 300 epochs of astroformer_0 at 256x256 are
 # months of CPU time. For a CPU, use the scaled alternative at the end of this file.
@@ -33,8 +36,8 @@ job "galaxy10" {
     preset  = "galaxy10"
     variant = "astroformer_0"
 
-    # The paper's global batch was 8 GPUs x 256 = 2048 images; accumulate = 8
-    # reproduces it on one device (timm's sqrt rule then makes the peak lr 5.7e-5).
+    # The global batch is batch_size x accumulate; lr 2e-5 is the rate at a global
+    # batch of 256 (lr_base_batch), scaled by timm's sqrt rule for other batches.
     batch_size       = 256
     accumulate       = 1
     checkpoint_steps = 200

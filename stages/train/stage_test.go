@@ -42,7 +42,7 @@ func TestDecode(t *testing.T) {
 	p := s.Params().(Settings)
 	want, _ := Preset(DefaultPreset)
 	if p.Variant != want.Variant || p.Epochs != want.Epochs || p.LR != want.LR || p.Metrics != "model_metrics" ||
-		p.Policy.Height != 64 || p.Policy.MixupAlpha != 0.2 || p.Normalize != NormalizeDataset {
+		p.Policy.Height != 64 || p.Policy.MixupAlpha != 0 || p.Policy.LabelSmoothing != 0.1 || p.Normalize != NormalizeDataset {
 		t.Errorf("defaults: %+v", p)
 	}
 	if got := s.Outputs(); !slices.Equal(got, []string{"model", "model_metrics"}) || !slices.Equal(s.Inputs(), []string{"cutouts_split"}) {
@@ -132,6 +132,8 @@ epochs        = 3
 batch_size    = 8
 lr            = 5e-3
 warmup_epochs = 1
+dropout       = 0.1
+drop_path     = 0.1
 workers       = 2
 eval_batch_size = 8
 `
@@ -363,9 +365,14 @@ func loadable(path string) (*model.Net, model.Meta, error) {
 // The uninterrupted run is the determinism check too: its metrics must
 // equal those of the resumed run.
 func TestResumeIsExact(t *testing.T) {
-	// Every piece of state: dataset normalisation, class weights, gradient
-	// accumulation, EMA weights, a mid-epoch checkpoint.
+	// Every piece of state and every random stream: dataset
+	// normalisation, class weights, gradient accumulation, EMA weights,
+	// dropout and stochastic depth (baseConfig), Mixup, a mid-epoch
+	// checkpoint.
 	const config = `
+policy {
+  mixup_alpha = 0.4
+}
 checkpoint_steps = 4
 normalize        = "dataset"
 balance          = "inverse"
