@@ -96,6 +96,16 @@ func sameTables(t *testing.T, what string, a, b arrow.Table) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// OpenBLAS picks kernels by matrix size, so rows predicted in batches
+		// of other sizes may differ in the last bits; gonum's BLAS does not.
+		fx, okX := x.(*array.Float32)
+		fy, okY := y.(*array.Float32)
+		if model.BLAS != "gonum" && okX && okY {
+			if !array.ApproxEqual(fx, fy, array.WithAbsTolerance(1e-5)) {
+				t.Errorf("%s: column %s differs by more than 1e-5", what, a.Schema().Field(c).Name)
+			}
+			continue
+		}
 		if !array.Equal(x, y) {
 			t.Errorf("%s: column %s differs", what, a.Schema().Field(c).Name)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/policy"
+	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -355,8 +356,25 @@ func TestShardsMergeToUnshardedRun(t *testing.T) {
 	if a.NumRows() != b.NumRows() {
 		t.Fatalf("unsharded %d rows, merged %d", a.NumRows(), b.NumRows())
 	}
+	// With gonum's BLAS every row is computed the same way whatever batch it
+	// falls in, so the tables are bit-identical. OpenBLAS picks its kernels by
+	// matrix size, and a shard's last batch is smaller than the unsharded
+	// run's, so probabilities there may differ in the last bits.
+	tol := 0.0
+	if model.BLAS != "gonum" {
+		tol = 1e-5
+	}
 	for c := range int(a.NumCols()) {
-		if !array.Equal(a.Column(c), b.Column(c)) {
+		ca, cb := a.Column(c), b.Column(c)
+		fa, okA := ca.(*array.Float32)
+		fb, okB := cb.(*array.Float32)
+		if tol > 0 && okA && okB {
+			if !array.ApproxEqual(fa, fb, array.WithAbsTolerance(tol)) {
+				t.Errorf("column %s differs by more than %g between the unsharded run and the merged shards", a.ColumnName(c), tol)
+			}
+			continue
+		}
+		if !array.Equal(ca, cb) {
 			t.Errorf("column %s differs between the unsharded run and the merged shards", a.ColumnName(c))
 		}
 	}

@@ -17,10 +17,10 @@
 // checkpoint needs only counters (step, epoch, batch within the epoch)
 // besides the tensors (weights, batch-norm statistics, AdamW moments, EMA
 // weights), and resuming from it gives bit for bit the weights an
-// uninterrupted run would have. Two runs with the same seed, data and
-// GOMAXPROCS (the model splits its reductions by it) give the same weights
-// and the same metrics, whatever the number of loader workers; only the
-// timing metrics (images_per_sec, data_wait_fraction) differ.
+// uninterrupted run would have. Two runs with the same seed and data give
+// the same weights and the same metrics, whatever the number of loader
+// workers and GOMAXPROCS (the model's reductions do not depend on it);
+// only the timing metrics (images_per_sec, data_wait_fraction) differ.
 //
 // Checkpoints are written atomically under
 // <workdir>/.state/<stage>-<fingerprint prefix>/checkpoint at the end of

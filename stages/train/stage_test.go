@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -361,9 +362,9 @@ func loadable(path string) (*model.Net, model.Meta, error) {
 }
 
 // TestResumeIsExact interrupts a run after half its steps, resumes it with
-// another worker count, and compares with an uninterrupted run bit for bit.
-// The uninterrupted run is the determinism check too: its metrics must
-// equal those of the resumed run.
+// another worker count and GOMAXPROCS, and compares with an uninterrupted
+// run bit for bit. The uninterrupted run is the determinism check too: its
+// metrics must equal those of the resumed run.
 func TestResumeIsExact(t *testing.T) {
 	// Every piece of state and every random stream: dataset
 	// normalisation, class weights, gradient accumulation, EMA weights,
@@ -386,6 +387,7 @@ ema              = true
 
 	dirB := workdir(t)
 	b, envB := newRun(t, dirB, config+"workers = 1\n")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	b.afterStep = func(step int) {
 		if step == 15 { // mid-epoch, not on a checkpoint_steps boundary
