@@ -114,73 +114,35 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	at := attrRanges(body)
 	s := &stage{name: name, p: params{
 		Path:    cfg.Path,
 		Output:  cfg.Output,
 		Rejects: cfg.Output + "_rejects",
 		Labels:  "fine",
 	}}
-	setIf(&s.p.Rejects, cfg.Rejects)
-	setIf(&s.p.MaxRejects, cfg.MaxRejects)
-	setIf(&s.p.Labels, cfg.Labels)
-	setIf(&s.p.TrainSplit, cfg.TrainSplit)
-	setIf(&s.p.Limit, cfg.Limit)
-	setIf(&s.p.Size, cfg.Size)
-	setIf(&s.workers, cfg.Workers)
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-	if s.p.Path == "" {
-		bad("path", "Empty path", "path names the cifar-100-binary folder holding train.bin, test.bin and fine_label_names.txt.")
-	}
-	switch {
-	case s.p.Output == "":
-		bad("output", "Empty output", "output names the cutouts table the stage writes.")
-	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
-		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
-	}
-	if s.p.MaxRejects < 0 {
-		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
-	}
+	source.Override(&s.p.Rejects, cfg.Rejects)
+	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
+	source.Override(&s.p.Labels, cfg.Labels)
+	source.Override(&s.p.TrainSplit, cfg.TrainSplit)
+	source.Override(&s.p.Limit, cfg.Limit)
+	source.Override(&s.p.Size, cfg.Size)
+	source.Override(&s.workers, cfg.Workers)
+	at := source.NewAttrs(body, &diags)
+	at.CheckPath(s.p.Path, "path names the cifar-100-binary folder holding train.bin, test.bin and fine_label_names.txt.")
+	at.CheckTables(s.p.Output, s.p.Rejects)
+	at.CheckMaxRejects(s.p.MaxRejects)
 	if s.p.Labels != "fine" && s.p.Labels != "coarse" {
-		bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"fine\" (100 classes) or \"coarse\" (20 superclasses).", s.p.Labels))
+		at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"fine\" (100 classes) or \"coarse\" (20 superclasses).", s.p.Labels))
 	}
-	if s.p.TrainSplit != "" && s.p.TrainSplit != schemas.SplitTrain {
-		bad("train_split", "Invalid train_split", fmt.Sprintf("train_split is %q; expected \"\" (a split stage assigns train and val) or \"train\".", s.p.TrainSplit))
-	}
-	if s.p.Limit < 0 {
-		bad("limit", "Invalid limit", fmt.Sprintf("limit is %d; expected 0 (every record) or more.", s.p.Limit))
-	}
-	if s.p.Size != 0 && (s.p.Size < 8 || s.p.Size > 2048) {
-		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 0 (keep 32) or 8 to 2048.", s.p.Size))
-	}
-	if s.workers < 0 {
-		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
-	}
+	at.CheckTrainSplit(s.p.TrainSplit)
+	at.CheckLimit(s.p.Limit, "every record")
+	at.CheckResize(s.p.Size, "keep 32", 2048)
+	at.CheckWorkers(s.workers)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	s.p.Inputs = source.Digest(s.files()...)
 	return s, diags
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
-// attrRanges returns a function giving the source range of an attribute of
-// body, or of the place it is missing from.
-func attrRanges(body hcl.Body) func(name string) *hcl.Range {
-	attrs, _ := body.JustAttributes()
-	return func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Expr.Range().Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
 }
 
 func (s *stage) namesFile() string {
@@ -238,16 +200,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sink, err := ingest.NewSink(ingest.SinkOptions{
-		Cutouts:  env.Path(s.p.Output),
-		Rejects:  env.Path(s.p.Rejects),
-		Manifest: env.Manifest(s.p.Output),
-		Metadata: map[string]string{
-			MetaClassNames: string(classNames),
-			MetaLabels:     s.p.Labels,
-		},
-		MaxRejects: s.p.MaxRejects,
-		Resumable:  true,
+	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, map[string]string{
+		MetaClassNames: string(classNames),
+		MetaLabels:     s.p.Labels,
 	})
 	if err != nil {
 		return err
@@ -273,12 +228,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sum, err := sink.Commit()
+	sum, err := source.Commit(env, sink, resumed)
 	if err != nil {
 		return err
-	}
-	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
 	}
 	env.Summarize("%s: %d CIFAR-100 cutouts of %d×%d (%s labels) from %s → %s (%d rejected → %s) in %s",
 		s.name, sum.Rows, side, side, s.p.Labels, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))

@@ -42,7 +42,6 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
-	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/fits/internal/fitsfile"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
@@ -151,7 +150,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	at := attrRanges(body)
 	scheme := LegacyScheme()
 	s := &stage{name: name, p: params{
 		Path:       cfg.Path,
@@ -164,57 +162,36 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		Survey:     cfg.Survey,
 		Release:    cfg.Release,
 	}}
-	setIf(&s.p.Rejects, cfg.Rejects)
-	setIf(&s.p.MaxRejects, cfg.MaxRejects)
-	setIf(&s.p.Bands, cfg.Bands)
-	setIf(&s.p.Size, cfg.Size)
-	setIf(&s.p.KeepRaw, cfg.KeepRaw)
-	setIf(&s.p.RGBM, cfg.RGBM)
-	setIf(&s.p.RGBQ, cfg.RGBQ)
-	setIf(&s.p.Split, cfg.Split)
-	setIf(&s.workers, cfg.Workers)
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
+	source.Override(&s.p.Rejects, cfg.Rejects)
+	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
+	source.Override(&s.p.Bands, cfg.Bands)
+	source.Override(&s.p.Size, cfg.Size)
+	source.Override(&s.p.KeepRaw, cfg.KeepRaw)
+	source.Override(&s.p.RGBM, cfg.RGBM)
+	source.Override(&s.p.RGBQ, cfg.RGBQ)
+	source.Override(&s.p.Split, cfg.Split)
+	source.Override(&s.workers, cfg.Workers)
+	at := source.NewAttrs(body, &diags)
 	for band, v := range cfg.RGBScales {
 		if len(v) != 2 || (v[0] != 0 && v[0] != 1 && v[0] != 2) || !(v[1] > 0) || math.IsInf(v[1], 0) {
-			bad("rgb_scales", "Invalid rgb_scales", fmt.Sprintf("rgb_scales.%s is %v; expected [plane, factor] with plane 0 (red), 1 (green) or 2 (blue) and a positive factor.", band, v))
+			at.Bad("rgb_scales", "Invalid rgb_scales", fmt.Sprintf("rgb_scales.%s is %v; expected [plane, factor] with plane 0 (red), 1 (green) or 2 (blue) and a positive factor.", band, v))
 			continue
 		}
 		s.p.RGBScales[band] = Scale{Plane: int(v[0]), Factor: v[1]}
 	}
-	if s.p.Path == "" {
-		bad("path", "Empty path", "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.")
-	}
-	switch {
-	case s.p.Output == "":
-		bad("output", "Empty output", "output names the cutouts table the stage writes.")
-	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
-		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
-	}
-	if s.p.MaxRejects < 0 {
-		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
-	}
-	if s.p.Size != 0 && (s.p.Size < 8 || s.p.Size > 4096) {
-		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 0 (keep the image size) or 8 to 4096.", s.p.Size))
-	}
+	at.CheckPath(s.p.Path, "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.")
+	at.CheckTables(s.p.Output, s.p.Rejects)
+	at.CheckMaxRejects(s.p.MaxRejects)
+	at.CheckResize(s.p.Size, "keep the image size", 4096)
 	if !(s.p.RGBM > -1 && s.p.RGBM < 1) {
-		bad("rgb_m", "Invalid rgb_m", fmt.Sprintf("rgb_m is %g; expected a small offset such as 0.03.", s.p.RGBM))
+		at.Bad("rgb_m", "Invalid rgb_m", fmt.Sprintf("rgb_m is %g; expected a small offset such as 0.03.", s.p.RGBM))
 	}
 	if !(s.p.RGBQ > 0 && s.p.RGBQ < 1e6) {
-		bad("rgb_q", "Invalid rgb_q", fmt.Sprintf("rgb_q is %g; expected a positive softening such as 20.", s.p.RGBQ))
+		at.Bad("rgb_q", "Invalid rgb_q", fmt.Sprintf("rgb_q is %g; expected a positive softening such as 20.", s.p.RGBQ))
 	}
-	switch s.p.Split {
-	case "", schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest:
-	default:
-		bad("split", "Invalid split", fmt.Sprintf("split is %q; expected \"\", \"train\", \"val\" or \"test\".", s.p.Split))
-	}
-	if ps := s.p.PixelScale; ps != nil && !(*ps > 0 && *ps < 1e6) {
-		bad("pixel_scale", "Invalid pixel_scale", fmt.Sprintf("pixel_scale is %g; expected a positive number of arcsec per pixel.", *ps))
-	}
-	if s.workers < 0 {
-		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
-	}
+	at.CheckSplit(s.p.Split)
+	at.CheckPixelScale(s.p.PixelScale)
+	at.CheckWorkers(s.workers)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -235,24 +212,6 @@ func (s *stage) digest() string {
 		}
 	}
 	return source.Digest(paths...)
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
-// attrRanges returns a function giving the source range of an attribute of
-// body, or of the place it is missing from.
-func attrRanges(body hcl.Body) func(name string) *hcl.Range {
-	attrs, _ := body.JustAttributes()
-	return func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Expr.Range().Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
 }
 
 func (s *stage) Name() string      { return s.name }
@@ -283,14 +242,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 		md[MetaClassNames] = string(b)
 	}
-	sink, err := ingest.NewSink(ingest.SinkOptions{
-		Cutouts:    env.Path(s.p.Output),
-		Rejects:    env.Path(s.p.Rejects),
-		Manifest:   env.Manifest(s.p.Output),
-		Metadata:   md,
-		MaxRejects: s.p.MaxRejects,
-		Resumable:  true,
-	})
+	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, md)
 	if err != nil {
 		return err
 	}
@@ -305,12 +257,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sum, err := sink.Commit()
+	sum, err := source.Commit(env, sink, resumed)
 	if err != nil {
 		return err
-	}
-	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
 	}
 	if sum.Rejects > 0 {
 		env.Log.Warn("files rejected", "rows", sum.Rejects, "table", s.p.Rejects)

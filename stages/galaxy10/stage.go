@@ -111,68 +111,28 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	at := attrRanges(body)
 	s := &stage{name: name, p: params{
 		Path:    cfg.Path,
 		Output:  cfg.Output,
 		Rejects: cfg.Output + "_rejects",
 	}}
-	if cfg.Rejects != nil {
-		s.p.Rejects = *cfg.Rejects
-	}
-	if cfg.MaxRejects != nil {
-		s.p.MaxRejects = *cfg.MaxRejects
-	}
-	if cfg.Limit != nil {
-		s.p.Limit = *cfg.Limit
-	}
-	if cfg.Size != nil {
-		s.p.Size = *cfg.Size
-	}
-	if cfg.Workers != nil {
-		s.workers = *cfg.Workers
-	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-	if s.p.Path == "" {
-		bad("path", "Empty path", "path names the Galaxy10 DECals HDF5 file; 'astroformer fetch galaxy10' downloads it.")
-	}
-	switch {
-	case s.p.Output == "":
-		bad("output", "Empty output", "output names the cutouts table the stage writes.")
-	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
-		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
-	}
-	if s.p.MaxRejects < 0 {
-		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
-	}
-	if s.p.Limit < 0 {
-		bad("limit", "Invalid limit", fmt.Sprintf("limit is %d; expected 0 (every row) or more.", s.p.Limit))
-	}
-	if s.p.Size != 0 && (s.p.Size < 8 || s.p.Size > 2048) {
-		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 0 (keep the file's) or 8 to 2048.", s.p.Size))
-	}
-	if s.workers < 0 {
-		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
-	}
+	source.Override(&s.p.Rejects, cfg.Rejects)
+	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
+	source.Override(&s.p.Limit, cfg.Limit)
+	source.Override(&s.p.Size, cfg.Size)
+	source.Override(&s.workers, cfg.Workers)
+	at := source.NewAttrs(body, &diags)
+	at.CheckPath(s.p.Path, "path names the Galaxy10 DECals HDF5 file; 'astroformer fetch galaxy10' downloads it.")
+	at.CheckTables(s.p.Output, s.p.Rejects)
+	at.CheckMaxRejects(s.p.MaxRejects)
+	at.CheckLimit(s.p.Limit, "every row")
+	at.CheckResize(s.p.Size, "keep the file's", 2048)
+	at.CheckWorkers(s.workers)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	s.p.Inputs = source.Digest(s.p.Path)
 	return s, diags
-}
-
-// attrRanges returns a function giving the source range of an attribute of
-// body, or of the place it is missing from.
-func attrRanges(body hcl.Body) func(name string) *hcl.Range {
-	attrs, _ := body.JustAttributes()
-	return func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Expr.Range().Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
 }
 
 func (s *stage) Name() string      { return s.name }
@@ -214,18 +174,11 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		fileBytes = st.Size()
 	}
 	env.Log.Info("reading", "file", s.p.Path, "rows", rows, "image", fmt.Sprintf("%d×%d×%d", h, w, c), "layout", f.Layout())
-	sink, err := ingest.NewSink(ingest.SinkOptions{
-		Cutouts:  env.Path(s.p.Output),
-		Rejects:  env.Path(s.p.Rejects),
-		Manifest: env.Manifest(s.p.Output),
-		Metadata: map[string]string{
-			MetaClassNames: string(classNames),
-			MetaFile:       filepath.Base(s.p.Path),
-			MetaFileBytes:  strconv.FormatInt(fileBytes, 10),
-			MetaLayout:     f.Layout(),
-		},
-		MaxRejects: s.p.MaxRejects,
-		Resumable:  true,
+	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, map[string]string{
+		MetaClassNames: string(classNames),
+		MetaFile:       filepath.Base(s.p.Path),
+		MetaFileBytes:  strconv.FormatInt(fileBytes, 10),
+		MetaLayout:     f.Layout(),
 	})
 	if err != nil {
 		return err
@@ -244,12 +197,12 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if s.chunkRows > 0 {
 		part = s.chunkRows
 	}
-	var resumed int64
+	var resumed int
 	for first := int64(0); first < rows; first += part {
 		n := min(part, rows-first)
 		key := fmt.Sprintf("rows %d-%d", first, first+n-1)
 		if sink.Done(key) {
-			resumed += n
+			resumed += int(n)
 			bar.IncrBy(int(n))
 			continue
 		}
@@ -277,12 +230,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			return err
 		}
 	}
-	sum, err := sink.Commit()
+	sum, err := source.Commit(env, sink, resumed)
 	if err != nil {
 		return err
-	}
-	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
 	}
 	elapsed := time.Since(start)
 	env.Summarize("%s: %d Galaxy10 DECals cutouts of %d×%d from %s → %s (%d rejected → %s) in %s",

@@ -29,7 +29,6 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
-	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
 	"github.com/astroformer/astroformer/stages/internal/manifest"
@@ -118,7 +117,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	at := attrRanges(body)
 	s := &stage{name: name, p: params{
 		Path:       cfg.Path,
 		Output:     cfg.Output,
@@ -131,54 +129,35 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		Survey:     cfg.Survey,
 		Release:    cfg.Release,
 	}}
-	setIf(&s.p.Rejects, cfg.Rejects)
-	setIf(&s.p.MaxRejects, cfg.MaxRejects)
-	setIf(&s.p.Labels, cfg.Labels)
-	setIf(&s.p.Size, cfg.Size)
-	setIf(&s.p.Split, cfg.Split)
-	setIf(&s.p.Bands, cfg.Bands)
-	setIf(&s.workers, cfg.Workers)
+	source.Override(&s.p.Rejects, cfg.Rejects)
+	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
+	source.Override(&s.p.Labels, cfg.Labels)
+	source.Override(&s.p.Size, cfg.Size)
+	source.Override(&s.p.Split, cfg.Split)
+	source.Override(&s.p.Bands, cfg.Bands)
+	source.Override(&s.workers, cfg.Workers)
 	if cfg.Extensions != nil {
 		s.p.Extensions = cfg.Extensions
 	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-	if s.p.Path == "" {
-		bad("path", "Empty path", "path names a folder of images, or a manifest (.csv or .parquet) listing them.")
-	}
-	switch {
-	case s.p.Output == "":
-		bad("output", "Empty output", "output names the cutouts table the stage writes.")
-	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
-		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
-	}
-	if s.p.MaxRejects < 0 {
-		bad("max_rejects", "Invalid max_rejects", fmt.Sprintf("max_rejects is %d; expected 0 (no limit) or more.", s.p.MaxRejects))
-	}
+	at := source.NewAttrs(body, &diags)
+	at.CheckPath(s.p.Path, "path names a folder of images, or a manifest (.csv or .parquet) listing them.")
+	at.CheckTables(s.p.Output, s.p.Rejects)
+	at.CheckMaxRejects(s.p.MaxRejects)
 	if s.p.Labels != "folders" && s.p.Labels != "none" {
-		bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", s.p.Labels))
+		at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", s.p.Labels))
 	}
 	if len(s.p.Extensions) == 0 || slices.ContainsFunc(s.p.Extensions, func(e string) bool { return len(e) < 2 || e[0] != '.' }) {
-		bad("extensions", "Invalid extensions", fmt.Sprintf("extensions is %q; expected file name endings with their dot, e.g. [\".jpg\", \".png\"].", s.p.Extensions))
+		at.Bad("extensions", "Invalid extensions", fmt.Sprintf("extensions is %q; expected file name endings with their dot, e.g. [\".jpg\", \".png\"].", s.p.Extensions))
 	}
 	if s.p.Size < 8 || s.p.Size > 2048 {
-		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", s.p.Size))
+		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", s.p.Size))
 	}
-	switch s.p.Split {
-	case "", schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest:
-	default:
-		bad("split", "Invalid split", fmt.Sprintf("split is %q; expected \"\", \"train\", \"val\" or \"test\".", s.p.Split))
-	}
+	at.CheckSplit(s.p.Split)
 	if s.p.Bands == "" {
-		bad("bands", "Empty bands", "bands names the photometric bands of the three channels, e.g. \"grz\", or \"rgb\".")
+		at.Bad("bands", "Empty bands", "bands names the photometric bands of the three channels, e.g. \"grz\", or \"rgb\".")
 	}
-	if ps := s.p.PixelScale; ps != nil && !(*ps > 0 && *ps < 1e6) {
-		bad("pixel_scale", "Invalid pixel_scale", fmt.Sprintf("pixel_scale is %g; expected a positive number of arcsec per pixel.", *ps))
-	}
-	if s.workers < 0 {
-		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
-	}
+	at.CheckPixelScale(s.p.PixelScale)
+	at.CheckWorkers(s.workers)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -199,24 +178,6 @@ func (s *stage) digest() string {
 		}
 	}
 	return source.Digest(paths...)
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
-// attrRanges returns a function giving the source range of an attribute of
-// body, or of the place it is missing from.
-func attrRanges(body hcl.Body) func(name string) *hcl.Range {
-	attrs, _ := body.JustAttributes()
-	return func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Expr.Range().Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
 }
 
 func (s *stage) Name() string      { return s.name }
@@ -250,14 +211,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 		md[MetaClassNames] = string(b)
 	}
-	sink, err := ingest.NewSink(ingest.SinkOptions{
-		Cutouts:    env.Path(s.p.Output),
-		Rejects:    env.Path(s.p.Rejects),
-		Manifest:   env.Manifest(s.p.Output),
-		Metadata:   md,
-		MaxRejects: s.p.MaxRejects,
-		Resumable:  true,
-	})
+	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, md)
 	if err != nil {
 		return err
 	}
@@ -271,12 +225,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sum, err := sink.Commit()
+	sum, err := source.Commit(env, sink, resumed)
 	if err != nil {
 		return err
-	}
-	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
 	}
 	if sum.Rejects > 0 {
 		env.Log.Warn("images rejected", "rows", sum.Rejects, "table", s.p.Rejects)

@@ -24,8 +24,8 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
-	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/source"
 )
 
 // Kind is the stage kind of the synthetic survey source.
@@ -82,7 +83,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	at := attrRanges(body)
 	s := &stage{name: name, chunk: ChunkRows, p: params{
 		Output:       cfg.Output,
 		Rejects:      cfg.Output + "_rejects",
@@ -92,44 +92,25 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		ClassWeights: cfg.ClassWeights,
 		Labelled:     true,
 	}}
-	if cfg.Rejects != nil {
-		s.p.Rejects = *cfg.Rejects
-	}
-	if cfg.Count != nil {
-		s.p.Count = *cfg.Count
-	}
-	if cfg.Size != nil {
-		s.p.Size = *cfg.Size
-	}
-	if cfg.Labelled != nil {
-		s.p.Labelled = *cfg.Labelled
-	}
-	if cfg.Workers != nil {
-		s.workers = *cfg.Workers
-	}
+	source.Override(&s.p.Rejects, cfg.Rejects)
+	source.Override(&s.p.Count, cfg.Count)
+	source.Override(&s.p.Size, cfg.Size)
+	source.Override(&s.p.Labelled, cfg.Labelled)
+	source.Override(&s.workers, cfg.Workers)
 	if s.p.ClassWeights == nil {
 		s.p.ClassWeights = Galaxy10Counts()
 	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-	switch {
-	case s.p.Output == "":
-		bad("output", "Empty output", "output names the cutouts table the stage writes.")
-	case s.p.Rejects == "" || s.p.Rejects == s.p.Output:
-		bad("rejects", "Invalid rejects table", fmt.Sprintf("rejects must name a table other than the output %q.", s.p.Output))
-	}
+	at := source.NewAttrs(body, &diags)
+	at.CheckTables(s.p.Output, s.p.Rejects)
 	if s.p.Count < 1 {
-		bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", s.p.Count))
+		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", s.p.Count))
 	}
 	if s.p.Size < 16 || s.p.Size > 2048 {
-		bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", s.p.Size))
+		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", s.p.Size))
 	}
-	if s.workers < 0 {
-		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; expected 0 (one per CPU) or more.", s.workers))
-	}
+	at.CheckWorkers(s.workers)
 	if _, err := NewRenderer(Options{Size: DefaultSize, Weights: s.p.ClassWeights}); err != nil {
-		bad("class_weights", "Invalid class_weights", fmt.Sprintf(
+		at.Bad("class_weights", "Invalid class_weights", fmt.Sprintf(
 			"%s. class_weights lists the relative frequencies of the %d classes in label order: %s.",
 			strings.TrimPrefix(err.Error(), "synthetic: "), NumClasses, strings.Join(schemas.Galaxy10Classes(), ", ")))
 	}
@@ -137,18 +118,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		return nil, diags
 	}
 	return s, diags
-}
-
-// attrRanges returns a function giving the source range of an attribute of
-// body, or of the place it is missing from.
-func attrRanges(body hcl.Body) func(name string) *hcl.Range {
-	attrs, _ := body.JustAttributes()
-	return func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Expr.Range().Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
 }
 
 func (s *stage) Name() string      { return s.name }
@@ -174,15 +143,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sink, err := ingest.NewSink(ingest.SinkOptions{
-		Cutouts:  env.Path(s.p.Output),
-		Rejects:  env.Path(s.p.Rejects),
-		Manifest: env.Manifest(s.p.Output),
-		Metadata: map[string]string{
-			MetaSeed:       strconv.FormatInt(seed, 10),
-			MetaClassNames: string(classNames),
-		},
-		Resumable: true,
+	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, 0, map[string]string{
+		MetaSeed:       strconv.FormatInt(seed, 10),
+		MetaClassNames: string(classNames),
 	})
 	if err != nil {
 		return err
@@ -194,16 +157,16 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		objs       = make([]Object, min(s.chunk, s.p.Count))
 		pixelScale = PixelScale(s.p.Size)
 		size       = int32(s.p.Size)
-		source     = fmt.Sprintf("synthetic %s seed %d", Release, seed)
+		src        = fmt.Sprintf("synthetic %s seed %d", Release, seed)
 		survey     = Survey
 		release    = Release
-		resumed    int64
+		resumed    int
 	)
 	for first := int64(0); first < s.p.Count; first += s.chunk {
 		n := min(s.chunk, s.p.Count-first)
 		key := fmt.Sprintf("objects %d-%d", first, first+n-1)
 		if sink.Done(key) {
-			resumed += n
+			resumed += int(n)
 			bar.IncrBy(int(n))
 			continue
 		}
@@ -220,7 +183,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 				Pixels:     o.Pixels,
 				PixelScale: &pixelScale,
 				Bands:      Bands,
-				Source:     source,
+				Source:     src,
 				Survey:     &survey,
 				Release:    &release,
 				Redshift:   &o.Redshift,
@@ -244,7 +207,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			s.onChunk(key)
 		}
 	}
-	sum, err := sink.Commit()
+	sum, err := source.Commit(env, sink, resumed)
 	if err != nil {
 		return err
 	}
@@ -252,24 +215,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		// The renderer only makes valid cutouts: a reject is a bug.
 		env.Log.Warn("cutouts rejected", "rows", sum.Rejects, "table", s.p.Rejects)
 	}
-	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
-	}
 	env.Summarize("%s: %d synthetic %d×%d cutouts (seed %d) → %s", s.name, sum.Rows, s.p.Size, s.p.Size, seed, s.p.Output)
-	env.Summarize("  %s", perClass(sum.PerClass, names))
+	env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
 	return nil
-}
-
-// perClass formats rows per class in label order, then any other keys.
-func perClass(counts map[string]int64, names []string) string {
-	var parts []string
-	for _, name := range names {
-		if n, ok := counts[name]; ok {
-			parts = append(parts, fmt.Sprintf("%s %d", name, n))
-		}
-	}
-	if n, ok := counts[ingest.Unlabelled]; ok {
-		parts = append(parts, fmt.Sprintf("%s %d", ingest.Unlabelled, n))
-	}
-	return strings.Join(parts, " · ")
 }

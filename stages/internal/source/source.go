@@ -1,7 +1,9 @@
-// Package source holds what the file-based source stages share: the loop
-// that converts numbered input items chunk by chunk on several goroutines and
-// feeds them, in order, to a resumable ingest.Sink; a digest of input files
-// for stage fingerprints; and the per-class summary line.
+// Package source holds what the source stages share: the checks of the
+// attributes of their blocks, with the same diagnostics in every stage; the
+// opening and committing of their resumable ingest.Sink; the loop that
+// converts numbered input items chunk by chunk on several goroutines and
+// feeds them, in order, to the sink; a digest of input files for stage
+// fingerprints; and the per-class summary line.
 package source
 
 import (
