@@ -11,7 +11,7 @@ BLAS      ?= $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/in
 TAGS      := $(if $(filter openblas,$(BLAS)),openblas,)
 export CGO_LDFLAGS := $(if $(filter openblas,$(BLAS)),-lopenblas,)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.Version=$(VERSION)
+LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.version=$(VERSION)
 
 .PHONY: all build demo openblas-if-possible test fuzz bench bench-deps vet fmt clean deps blas
 
