@@ -18,12 +18,34 @@ const (
 	normalSteps = 32 // per unit
 )
 
-// normalTable holds Φ and φ at x = −normalRange + i/normalSteps. It is
-// computed once and never written again.
-var normalTable = func() (t [2*normalRange*normalSteps + 2][2]float64) {
+// normalPiece holds the Hermite cubics of Φ and φ on one table interval in
+// the power basis of the fraction f ∈ [0, 1) into the interval: Φ =
+// cdf[0] + f·cdf[1] + f²·(cdf[2] + f·cdf[3]), and φ alike.
+type normalPiece struct {
+	cdf, pdf [4]float64
+}
+
+// normalTable holds the pieces on [−normalRange + i/normalSteps,
+// −normalRange + (i+1)/normalSteps). It is computed once and never written
+// again.
+var normalTable = func() (t [2 * normalRange * normalSteps]normalPiece) {
+	const h = 1.0 / normalSteps
+	at := func(i int) (x, cdf, pdf float64) {
+		x = -normalRange + float64(i)*h
+		return x, 0.5 * math.Erfc(-x/math.Sqrt2), math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
+	}
+	// cubic returns the power-basis coefficients of the cubic on [0, 1]
+	// with values p0, p1 and slopes m0, m1 at its ends.
+	cubic := func(p0, p1, m0, m1 float64) [4]float64 {
+		return [4]float64{p0, m0, 3*(p1-p0) - 2*m0 - m1, 2*(p0-p1) + m0 + m1}
+	}
 	for i := range t {
-		x := -normalRange + float64(i)/normalSteps
-		t[i] = [2]float64{0.5 * math.Erfc(-x/math.Sqrt2), math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)}
+		xa, ca, pa := at(i)
+		xb, cb, pb := at(i + 1)
+		t[i] = normalPiece{
+			cdf: cubic(ca, cb, h*pa, h*pb),
+			pdf: cubic(pa, pb, -h*xa*pa, -h*xb*pb),
+		}
 	}
 	return t
 }()
@@ -54,10 +76,8 @@ func normalCDF(x float64) float64 {
 	if !ok {
 		return outside(x)
 	}
-	a, b := normalTable[i], normalTable[i+1]
-	g := 1 - f
-	// Cubic Hermite basis on [0, 1]: values at both ends, then slopes (×h).
-	return (1+2*f)*g*g*a[0] + f*f*(3-2*f)*b[0] + (f*g*g*a[1]-f*f*g*b[1])/normalSteps
+	c := &normalTable[i].cdf
+	return (c[0] + f*c[1]) + f*f*(c[2]+f*c[3])
 }
 
 // normal returns Φ(x) and φ(x).
@@ -66,15 +86,8 @@ func normal(x float64) (cdf, pdf float64) {
 	if !ok {
 		return outside(x), 0
 	}
-	a, b := normalTable[i], normalTable[i+1]
-	const h = 1.0 / normalSteps
-	xa := -normalRange + float64(i)*h
-	g := 1 - f
-	h00, h10 := (1+2*f)*g*g, f*g*g
-	h01, h11 := f*f*(3-2*f), -f*f*g
-	cdf = h00*a[0] + h01*b[0] + h*(h10*a[1]+h11*b[1])
-	pdf = h00*a[1] + h01*b[1] - h*(h10*xa*a[1]+h11*(xa+h)*b[1])
-	return cdf, pdf
+	c, p := &normalTable[i].cdf, &normalTable[i].pdf
+	return (c[0] + f*c[1]) + f*f*(c[2]+f*c[3]), (p[0] + f*p[1]) + f*f*(p[2]+f*p[3])
 }
 
 // gelu returns x·Φ(x).
@@ -93,4 +106,39 @@ func geluGrad(x float32) float32 {
 		return float32(cdf)
 	}
 	return float32(cdf + float64(x)*pdf)
+}
+
+// geluAffine sets dst[i] = gelu(z) for z = src[i]·scale + shift and, where
+// grad is not nil, grad[i] = gelu'(z), bit for bit as gelu and geluGrad
+// would. It is the inner loop of the GELU kernels, with the table lookup
+// written out so that nothing is called per element inside the table.
+func geluAffine(dst, grad, src []float32, scale, shift float32) {
+	dst = dst[:len(src)]
+	if grad != nil {
+		grad = grad[:len(src)]
+	}
+	t := &normalTable
+	for i, v := range src {
+		z := v*scale + shift
+		x := float64(z)
+		pos := (x + normalRange) * normalSteps
+		if !(pos >= 0 && pos < 2*normalRange*normalSteps) {
+			dst[i] = gelu(z)
+			if grad != nil {
+				grad[i] = geluGrad(z)
+			}
+			continue
+		}
+		j := int(pos)
+		f := pos - float64(j)
+		piece := &t[j]
+		c := &piece.cdf
+		cdf := (c[0] + f*c[1]) + f*f*(c[2]+f*c[3])
+		dst[i] = float32(x * cdf)
+		if grad != nil {
+			p := &piece.pdf
+			pdf := (p[0] + f*p[1]) + f*f*(p[2]+f*p[3])
+			grad[i] = float32(cdf + x*pdf)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -32,4 +33,26 @@ func TestGELU(t *testing.T) {
 		t.Errorf("gelu relative error %.3g, derivative error %.3g; want both below 1e-7", worstY, worstD)
 	}
 	t.Logf("gelu relative error %.3g, derivative error %.3g", worstY, worstD)
+}
+
+func TestGELUAffineMatchesScalar(t *testing.T) {
+	var src []float32
+	for x := -12.0; x <= 12; x += 0.0137 {
+		src = append(src, float32(x))
+	}
+	src = append(src, float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0)
+	const scale, shift = 0.75, 0.125
+	y, d := make([]float32, len(src)), make([]float32, len(src))
+	geluAffine(y, d, src, scale, shift)
+	for i, v := range src {
+		z := v*scale + shift
+		if y[i] != gelu(z) || d[i] != geluGrad(z) {
+			t.Fatalf("geluAffine at %g: %g, %g; want %g, %g", z, y[i], d[i], gelu(z), geluGrad(z))
+		}
+	}
+	y2 := make([]float32, len(src))
+	geluAffine(y2, nil, src, scale, shift)
+	if !slices.Equal(y, y2) {
+		t.Error("geluAffine without derivatives differs from with them")
+	}
 }

@@ -97,7 +97,7 @@ func (l *layers) transformer(prefix string, x *gorgonia.Node, cin, cout int, fir
 
 	h = l.ln(prefix+".norm2", x)
 	h = l.conv1(prefix+".mlp.fc1", h, true)
-	h = l.apply(prefix+".mlp.act", h.Shape(), geluOp{}, h)
+	h = l.apply(prefix+".mlp.act", h.Shape(), &geluOp{}, h)
 	h = l.conv1(prefix+".mlp.fc2", h, true)
 	h = l.drop(prefix+".drop_path2", h, l.state, dropPath, true)
 	return l.add(prefix+".residual2", x, h)

@@ -40,32 +40,41 @@ func chunked(n int, fn func(lo, hi int)) {
 	})
 }
 
-// geluOp is the exact GELU as a node of its own.
-type geluOp struct{}
+// geluOp is the exact GELU as a node of its own. When its gradient is
+// wanted, the forward pass keeps the derivative at each input for it.
+type geluOp struct {
+	grad []float32 // gelu' at the inputs of the last run, or nil
+}
 
-func (geluOp) forward(y []float32, in [][]float32) {
+func (k *geluOp) forward(y []float32, in [][]float32) {
 	x := in[0]
 	chunked(len(y), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = gelu(x[i])
+		var grad []float32
+		if k.grad != nil {
+			grad = k.grad[lo:hi]
 		}
+		geluAffine(y[lo:hi], grad, x[lo:hi], 1, 0)
 	})
 }
 
-func (geluOp) wrt() []bool { return []bool{true} }
+func (k *geluOp) wrt() []bool { return []bool{true} }
 
-func (geluOp) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Node) gorgonia.Nodes {
-	return gorgonia.Nodes{b.apply("gelu.dx", in[0].Shape(), geluBack{}, dy, in[0])}
+func (k *geluOp) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Node) gorgonia.Nodes {
+	k.grad = make([]float32, in[0].Shape().TotalSize())
+	return gorgonia.Nodes{b.apply("gelu.dx", in[0].Shape(), &geluBack{k}, dy, in[0])}
 }
 
-// geluBack computes dx = dy·gelu'(x) from (dy, x).
-type geluBack struct{}
+// geluBack computes dx = dy·gelu'(x) from (dy, x) with the derivatives kept
+// by the forward pass (x only orders it after the forward pass).
+type geluBack struct{ *geluOp }
 
-func (geluBack) forward(dx []float32, in [][]float32) {
-	dy, x := in[0], in[1]
+func (k *geluBack) forward(dx []float32, in [][]float32) {
+	dy := in[0]
 	chunked(len(dx), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * geluGrad(x[i])
+		d, g := dx[lo:hi], dy[lo:hi]
+		g = g[:len(d)]
+		for i, v := range k.grad[lo:hi][:len(d)] {
+			d[i] = g[i] * v
 		}
 	})
 }

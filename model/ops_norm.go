@@ -23,6 +23,9 @@ type batchNorm struct {
 	train, gelu  bool
 	stats        *bnStats
 	mean, invstd []float32 // batch statistics of the last training run
+	// dgelu holds the GELU's derivative at each output of the last
+	// training run, for the backward pass; nil without GELU or gradient.
+	dgelu []float32
 
 	dgamma, dbeta []float32 // set by batchNormBack
 }
@@ -57,11 +60,9 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 				shift := float64(x[c*k.hw])
 				var s, ss float64
 				for n := range k.batch {
-					for _, v := range x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw] {
-						d := float64(v) - shift
-						s += d
-						ss += d * d
-					}
+					ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], shift)
+					s += ps
+					ss += pss
 				}
 				m := s / float64(count)
 				mean = shift + m
@@ -85,9 +86,11 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 				src := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
 				dst := y[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
 				if k.gelu {
-					for i, v := range src {
-						dst[i] = gelu(v*scale + shift)
+					var grad []float32
+					if k.dgelu != nil {
+						grad = k.dgelu[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
 					}
+					geluAffine(dst, grad, src, scale, shift)
 				} else {
 					for i, v := range src {
 						dst[i] = v*scale + shift
@@ -105,17 +108,21 @@ func (k *batchNorm) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) g
 		b.failf("batch norm in evaluation mode has no gradient")
 	}
 	k.dgamma, k.dbeta = make([]float32, k.c), make([]float32, k.c)
+	if k.gelu {
+		k.dgelu = make([]float32, k.batch*k.c*k.hw)
+	}
 	dx := b.apply("batchnorm.dx", in[0].Shape(), &batchNormBack{k}, dy, in[0], in[1], in[2])
 	return gorgonia.Nodes{dx, b.pick("batchnorm.dweight", []int{k.c}, k.dgamma, dx), b.pick("batchnorm.dbias", []int{k.c}, k.dbeta, dx)}
 }
 
 // batchNormBack computes dx from (dy, x, weight, bias) with the batch
-// statistics of the forward pass, and the parameter gradients into
+// statistics and GELU derivatives of the forward pass (the bias only orders
+// it after the forward pass), and the parameter gradients into
 // batchNorm.dgamma and dbeta.
 type batchNormBack struct{ *batchNorm }
 
 func (k *batchNormBack) forward(dx []float32, in [][]float32) {
-	dy, x, gamma, beta := in[0], in[1], in[2], in[3]
+	dy, x, gamma := in[0], in[1], in[2]
 	count := float64(k.batch * k.hw)
 	parallelFor(k.c, func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
@@ -127,16 +134,13 @@ func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 			for n := range k.batch {
 				off := (n*k.c + c) * k.hw
 				src, gr, dst := x[off:off+k.hw], dy[off:off+k.hw], dx[off:off+k.hw]
-				for i, v := range src {
-					xhat := (v - mean) * invstd
-					dz := gr[i]
-					if k.gelu {
-						dz *= geluGrad(g*xhat + beta[c])
-					}
-					dst[i] = dz
-					sdz += float64(dz)
-					sdzx += float64(dz * xhat)
+				var dg []float32
+				if k.gelu {
+					dg = k.dgelu[off : off+k.hw]
 				}
+				s, sx := dzSums(dst, gr, dg, src, mean, invstd)
+				sdz += s
+				sdzx += sx
 			}
 			k.dgamma[c], k.dbeta[c] = float32(sdzx), float32(sdz)
 			// Pass 2: dx = γ·invstd·(dz − mean(dz) − x̂·mean(dz·x̂)).
@@ -145,6 +149,7 @@ func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 			for n := range k.batch {
 				off := (n*k.c + c) * k.hw
 				src, dst := x[off:off+k.hw], dx[off:off+k.hw]
+				dst = dst[:len(src)]
 				for i, v := range src {
 					xhat := (v - mean) * invstd
 					dst[i] = a * (dst[i] - m1 - xhat*m2)
@@ -279,4 +284,54 @@ func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 			}
 		}
 	})
+}
+
+// shiftedSums returns the sums of d and d² for d = v − shift over the
+// values v of src, in float64, with four accumulators each to keep the
+// additions' latency out of the way: the order of summation depends on
+// len(src) alone.
+func shiftedSums(src []float32, shift float64) (s, ss float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	n := len(src) &^ 3
+	for i := 0; i < n; i += 4 {
+		v := src[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(v[0])-shift, float64(v[1])-shift, float64(v[2])-shift, float64(v[3])-shift
+		s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+	}
+	for _, v := range src[n:] {
+		d := float64(v) - shift
+		s0 += d
+		q0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// dzSums sets dst to dz = gr·dg (or gr where dg is nil) and returns the
+// float64 sums of dz and dz·x̂ for x̂ = (src − mean)·invstd, with four
+// accumulators each as shiftedSums.
+func dzSums(dst, gr, dg, src []float32, mean, invstd float32) (sdz, sdzx float64) {
+	n := len(src)
+	dst, gr = dst[:n], gr[:n]
+	if dg != nil {
+		dg = dg[:n]
+		for i := range dst {
+			dst[i] = gr[i] * dg[i]
+		}
+	} else {
+		copy(dst, gr)
+	}
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	m := n &^ 3
+	for i := 0; i < m; i += 4 {
+		d, v := dst[i:i+4:i+4], src[i:i+4:i+4]
+		x0, x1, x2, x3 := (v[0]-mean)*invstd, (v[1]-mean)*invstd, (v[2]-mean)*invstd, (v[3]-mean)*invstd
+		s0, s1, s2, s3 = s0+float64(d[0]), s1+float64(d[1]), s2+float64(d[2]), s3+float64(d[3])
+		q0, q1, q2, q3 = q0+float64(d[0]*x0), q1+float64(d[1]*x1), q2+float64(d[2]*x2), q3+float64(d[3]*x3)
+	}
+	for i := m; i < n; i++ {
+		s0 += float64(dst[i])
+		q0 += float64(dst[i] * ((src[i] - mean) * invstd))
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }

@@ -230,7 +230,7 @@ func TestElementwiseGrads(t *testing.T) {
 		return b.add("add", in[0], in[1])
 	})
 	checkGrads(t, []gradInput{{shape: shape}}, func(b *builder, _ *runState, in []*gorgonia.Node) *gorgonia.Node {
-		return b.apply("gelu", shape, geluOp{}, in[0])
+		return b.apply("gelu", shape, &geluOp{}, in[0])
 	})
 	checkGrads(t, []gradInput{{shape: []int{3, 4}}}, func(b *builder, _ *runState, in []*gorgonia.Node) *gorgonia.Node {
 		return b.apply("tanh", []int{3, 4}, tanhOp{}, in[0])

@@ -6,7 +6,8 @@ model=$work/demo/model
 [ -d "$model" ] || { echo "bench-predict: no $model (run bench-demo.sh first)" >&2; exit 1; }
 rows=$(bin/astroformer inspect "$work/demo/cutouts_split" --per-class 0 2>/dev/null | awk '$1 == "rows" { print $2; exit }' | head -1)
 row() { # tta
-  local tta=$1 out=$work/pred-tta$tta
+  local tta=$1
+  local out=$work/pred-tta$tta
   rm -rf "$out"
   /usr/bin/time -f '%e %M' -o "$work/time-$tta" \
     bin/astroformer predict --model "$model" --input "$work/demo/cutouts_split" --output "$out" --batch 32 --tta "$tta" --shard off >/dev/null 2>&1
