@@ -16,7 +16,7 @@ export GOMAXPROCS=$THREADS OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1
 # The default CPU variant, as a torch_bench.py config.
 NANO='{"embed_dim":[32,64,128,256],"depths":[1,1,2,1],"stem_width":32,"head_hidden":256}'
 
-go build -tags "${TAGS:-}" -o "$WORK/astroformer-bench" ./cmd/astroformer-bench
+go build -tags "${TAGS:-}" -ldflags "-X github.com/astroformer/astroformer/pipeline.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o "$WORK/astroformer-bench" ./cmd/astroformer-bench
 
 model_row() { # mode
   local mode=$1 go torch
