@@ -399,3 +399,33 @@ func TestVersion(t *testing.T) {
 		t.Error("empty version")
 	}
 }
+
+// A second run of the same workdir while the first is still running is
+// refused before it touches anything; once the first ends the workdir is free.
+func TestRunRefusesABusyWorkdir(t *testing.T) {
+	job, src, _ := chain(t)
+	inside := make(chan struct{})
+	release := make(chan struct{})
+	src.run = func(ctx context.Context, env *Env) error {
+		close(inside)
+		<-release
+		return writeArtifact(env, "raw")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&Runner{Producer: "test-1"}).Run(context.Background(), job)
+		done <- err
+	}()
+	<-inside
+	_, err := (&Runner{Producer: "test-1"}).Run(context.Background(), job)
+	if err == nil || !strings.Contains(err.Error(), "is in use by another run") {
+		t.Errorf("second run while the first holds the workdir: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Runner{Producer: "test-1"}).Run(context.Background(), job); err != nil {
+		t.Errorf("run after the first ended: %v", err)
+	}
+}

@@ -101,6 +101,11 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 	if err := os.MkdirAll(job.Workdir, 0o755); err != nil {
 		return nil, fmt.Errorf("job %q: creating workdir: %w", job.Name, err)
 	}
+	unlock, err := lockWorkdir(job.Workdir)
+	if err != nil {
+		return nil, fmt.Errorf("job %q: %w", job.Name, err)
+	}
+	defer unlock()
 
 	rep := &Report{Job: job.Name, Workdir: job.Workdir}
 	defer func() { rep.Duration = time.Since(start) }()
