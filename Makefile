@@ -5,7 +5,7 @@
 GO        ?= go
 BIN       := bin/astroformer
 JOB       ?= jobs/demo.hcl
-FUZZTIME  ?= 5s
+FUZZTIME  ?= 20000x
 # BLAS=openblas|gonum; auto-detected from the installed headers and library.
 BLAS      ?= $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && ls /usr/lib/*/libopenblas.so >/dev/null 2>&1 && echo openblas || echo gonum)
 TAGS      := $(if $(filter openblas,$(BLAS)),openblas,)
