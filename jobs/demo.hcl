@@ -22,7 +22,7 @@ job "demo" {
     test   = 0.1
   }
 
-  # Trains the default CPU variant with the CPU demo policy (flips, rotations, light Mixup).
+  # Trains the default CPU variant with the cpu-demo preset (crops, flips, quarter turns, smoothing).
   stage "train" "train" {
     input   = "cutouts_split"
     output  = "model"

@@ -2,7 +2,10 @@
 # Run it with `bin/astroformer run jobs/synthetic-long.hcl`; Ctrl-C and rerun to resume.
 #
 # 8,000 cutouts (6,400 train) x 25 epochs of astroformer_nano: 160,000 training
-# images, about 75 minutes on two cores. docs/training.md explains every setting.
+# images, 102 CPU-minutes (about 50 minutes on two idle cores). Measured: best val
+# top-1 87.8% (epoch 19), final 87.4%, EMA 87.2%; the curve flattens from epoch 18,
+# so 90% needs more capacity (variant = "astroformer_micro") or more data, not more
+# epochs. docs/training.md explains every setting.
 job "synthetic-long" {
   workdir = "runs/synthetic-long"
   seed    = 7

@@ -127,6 +127,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err := os.RemoveAll(t.dir); err != nil {
 		env.Log.Warn("could not remove the training state", "dir", t.dir, "error", err)
 	}
+	os.Remove(filepath.Dir(t.dir)) // the state root, when no other stage has state
 	t.summarize(time.Since(start))
 	return nil
 }
