@@ -155,6 +155,9 @@ func writeAtomic(path string, write func(*os.File) error) (err error) {
 			err = fmt.Errorf("model: save %s: %w", path, err)
 		}
 	}()
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; checkpoints are shared
+		return err
+	}
 	if err := write(f); err != nil {
 		return err
 	}
