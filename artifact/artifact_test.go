@@ -3,6 +3,7 @@ package artifact
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -233,5 +234,114 @@ func TestStageResumable(t *testing.T) {
 func TestStageRejectsHiddenNames(t *testing.T) {
 	if _, err := Stage(filepath.Join(t.TempDir(), ".hidden")); err == nil {
 		t.Error("Stage accepted an artifact name starting with '.'")
+	}
+}
+
+func setRemoteOwner(t *testing.T, staging string, age time.Duration) {
+	t.Helper()
+	data, _ := json.Marshal(owner{PID: 4242, Host: "node-elsewhere"})
+	path := filepath.Join(staging, ownerFile)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Now().Add(-age)
+	if err := os.Chtimes(path, when, when); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRemoteOwnerLease checks the takeover of a staging folder left by a
+// process on another host: refused while its owner file is fresh, resumed
+// once it has been silent for over Lease.
+func TestRemoteOwnerLease(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "shard-3")
+	s, _, err := StageResumable(dir, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(s, "part-00000"), []byte("done"), 0o644)
+
+	setRemoteOwner(t, s, time.Minute)
+	_, _, err = StageResumable(dir, "k")
+	if err == nil || !strings.Contains(err.Error(), "in use by process 4242 on node-elsewhere (last heard from 1m0s ago)") {
+		t.Fatalf("fresh remote owner: err = %v", err)
+	}
+	if _, err := Stage(dir); err != nil { // a plain Stage leaves it alone
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s); err != nil {
+		t.Fatalf("Stage removed a live remote staging folder: %v", err)
+	}
+
+	setRemoteOwner(t, s, Lease+time.Minute)
+	s2, resumed, err := StageResumable(dir, "k")
+	if err != nil || !resumed || s2 != s {
+		t.Fatalf("silent remote owner: %s resumed=%v err=%v", s2, resumed, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(s2, "part-00000")); string(data) != "done" {
+		t.Errorf("progress lost on takeover: %q", data)
+	}
+	if o, ok := readOwner(s2); !ok || !o.self() {
+		t.Errorf("owner after takeover = %+v, want this process", o)
+	}
+}
+
+// TestCommitAfterTakeover checks that a process whose staging folder was
+// taken over does not commit it.
+func TestCommitAfterTakeover(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cutouts")
+	s, err := Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteManifest(s, manifest("fp")); err != nil {
+		t.Fatal(err)
+	}
+	setRemoteOwner(t, s, 0)
+	if err := Commit(s, dir); err == nil || !strings.Contains(err.Error(), "taken over by process 4242 on node-elsewhere") {
+		t.Fatalf("commit after takeover: err = %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("taken-over staging folder committed: %v", err)
+	}
+}
+
+// TestHeartbeat checks that owner files are refreshed while held, and
+// dropped once committed, discarded or taken over.
+func TestHeartbeat(t *testing.T) {
+	parent := t.TempDir()
+	stale := time.Now().Add(-time.Hour)
+	var held [3]string
+	for i := range held {
+		s, err := Stage(filepath.Join(parent, fmt.Sprintf("a%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held[i] = s
+		os.Chtimes(filepath.Join(s, ownerFile), stale, stale)
+	}
+	beats.beat(time.Now())
+	for _, s := range held {
+		info, err := os.Stat(filepath.Join(s, ownerFile))
+		if err != nil || time.Since(info.ModTime()) > time.Minute {
+			t.Fatalf("owner file of %s not refreshed: %v %v", s, info.ModTime(), err)
+		}
+	}
+
+	WriteManifest(held[0], manifest("fp"))
+	if err := Commit(held[0], filepath.Join(parent, "a0")); err != nil {
+		t.Fatal(err)
+	}
+	Discard(held[1])
+	setRemoteOwner(t, held[2], 0)
+	beats.beat(time.Now())
+	for _, s := range held {
+		if beats.held(filepath.Join(s, ownerFile)) {
+			t.Errorf("owner file of %s still refreshed", s)
+		}
+	}
+	if o, _ := readOwner(held[2]); o.Host != "node-elsewhere" {
+		t.Errorf("heartbeat overwrote the new owner: %+v", o)
 	}
 }

@@ -32,7 +32,8 @@ type owner struct {
 
 // Stage creates an empty staging folder for the artifact dir, next to it:
 // <parent>/.<base>.staging-<random>. It first removes staging folders of the
-// same artifact left behind by processes that no longer run on this host.
+// same artifact left behind by processes that no longer run: on this host,
+// processes that have exited; on other hosts, those silent for over Lease.
 func Stage(dir string) (string, error) {
 	parent, base, err := split(dir)
 	if err != nil {
@@ -64,7 +65,8 @@ func Stage(dir string) (string, error) {
 // the same artifact with another key, or abandoned ones, are removed. key is
 // made of ASCII letters, digits, '-' and '_'; callers derive it from what
 // determines the content (e.g. a fingerprint), so that a change of inputs
-// starts afresh. It is an error if another live process owns the folder.
+// starts afresh. It is an error if another live process owns the folder; an
+// owner on another host counts as live until it has been silent for Lease.
 func StageResumable(dir, key string) (staging string, resumed bool, err error) {
 	parent, base, err := split(dir)
 	if err != nil {
@@ -84,9 +86,9 @@ func StageResumable(dir, key string) (staging string, resumed bool, err error) {
 	switch err := os.Mkdir(staging, 0o755); {
 	case err == nil:
 	case errors.Is(err, fs.ErrExist):
-		if o, ok := readOwner(staging); ok && o.PID != os.Getpid() && !o.dead() {
-			return "", false, fmt.Errorf("stage %s: staging folder %s is in use by process %d on %s; remove it if that process is gone",
-				dir, staging, o.PID, o.Host)
+		if o, ok := readOwner(staging); ok && !o.self() && !o.dead(staging) {
+			return "", false, fmt.Errorf("stage %s: staging folder %s is in use by process %d on %s%s",
+				dir, staging, o.PID, o.Host, o.liveness(staging))
 		}
 		resumed = true
 	default:
@@ -103,6 +105,7 @@ func Discard(staging string) error {
 	if !strings.Contains(filepath.Base(staging), ".staging-") {
 		return fmt.Errorf("discard %s: not a staging folder", staging)
 	}
+	beats.remove(filepath.Join(staging, ownerFile))
 	return os.RemoveAll(staging)
 }
 
@@ -121,7 +124,13 @@ func Commit(staging, dir string) error {
 	if _, err := os.Stat(filepath.Join(staging, ManifestFile)); err != nil {
 		return fmt.Errorf("commit %s: staging folder %s has no %s: %w", dir, staging, ManifestFile, err)
 	}
-	if err := os.Remove(filepath.Join(staging, ownerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	ownerPath := filepath.Join(staging, ownerFile)
+	if o, ok := readOwner(staging); ok && !o.self() {
+		return fmt.Errorf("commit %s: staging folder %s was taken over by process %d on %s after this process was silent for over %v; its output is theirs now",
+			dir, staging, o.PID, o.Host, Lease)
+	}
+	beats.remove(ownerPath)
+	if err := os.Remove(ownerPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("commit %s: %w", dir, err)
 	}
 	if err := syncTree(staging); err != nil {
@@ -180,37 +189,73 @@ func split(dir string) (parent, base string, err error) {
 
 func stagingPrefix(base string) string { return "." + base + ".staging-" }
 
-// claim records the current process as the owner of staging.
+// claim records the current process as the owner of staging, and keeps the
+// record fresh for as long as the process runs (see Lease).
 func claim(staging string) error {
 	host, _ := os.Hostname()
 	data, _ := json.Marshal(owner{PID: os.Getpid(), Host: host})
-	if err := os.WriteFile(filepath.Join(staging, ownerFile), data, 0o644); err != nil {
+	path := filepath.Join(staging, ownerFile)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
+	beats.add(path)
 	return nil
 }
 
 func readOwner(staging string) (owner, bool) {
+	return readOwnerFile(filepath.Join(staging, ownerFile))
+}
+
+func readOwnerFile(path string) (owner, bool) {
 	var o owner
-	data, err := os.ReadFile(filepath.Join(staging, ownerFile))
+	data, err := os.ReadFile(path)
 	if err != nil || json.Unmarshal(data, &o) != nil || o.PID <= 0 {
 		return owner{}, false
 	}
 	return o, true
 }
 
-// dead reports whether the owner process is known to have exited. Processes
-// on other hosts are never known dead.
-func (o owner) dead() bool {
+// self reports whether o is the current process. A Kubernetes pod that
+// replaces another of the same name has its hostname and, often, its PID:
+// it is the same task, and counts as the owner.
+func (o owner) self() bool {
+	host, _ := os.Hostname()
+	return o.PID == os.Getpid() && o.Host == host
+}
+
+// dead reports whether the owner of staging is gone: on this host, its
+// process has exited; on another host, the owner file has not been
+// refreshed for over Lease.
+func (o owner) dead(staging string) bool {
 	host, _ := os.Hostname()
 	if o.Host != host {
-		return false
+		return o.silence(staging) > Lease
 	}
 	p, err := os.FindProcess(o.PID)
 	if err != nil {
 		return true
 	}
 	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
+}
+
+// silence is how long ago the owner file of staging was last refreshed.
+func (o owner) silence(staging string) time.Duration {
+	info, err := os.Stat(filepath.Join(staging, ownerFile))
+	if err != nil {
+		return 0
+	}
+	return time.Since(info.ModTime())
+}
+
+// liveness explains, for an error message, why o still counts as live.
+func (o owner) liveness(staging string) string {
+	host, _ := os.Hostname()
+	if o.Host == host {
+		return "; remove it if that process is gone"
+	}
+	wait := Lease - o.silence(staging)
+	return fmt.Sprintf(" (last heard from %v ago); it is taken over once silent for %v, in %v, or remove it now if that process is gone",
+		o.silence(staging).Round(time.Second), Lease, wait.Round(time.Second))
 }
 
 // removeStale removes the abandoned staging folders of artifact base in
@@ -244,7 +289,7 @@ func removeStale(parent, base, keep string) error {
 
 func abandoned(staging string) bool {
 	if o, ok := readOwner(staging); ok {
-		return o.dead()
+		return !o.self() && o.dead(staging)
 	}
 	info, err := os.Stat(staging)
 	return err == nil && time.Since(info.ModTime()) > ownerlessGrace
