@@ -70,6 +70,7 @@ func Cutouts() *arrow.Schema {
 		field("release", arrow.BinaryTypes.String, true, "", "survey data release"),
 		field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"),
 		field("raw", arrow.BinaryTypes.Binary, true, "", "optional float32 little-endian planar (bands, height, width) fluxes as read from the source"),
+		field("nonfinite_values", arrow.PrimitiveTypes.Int32, true, "", "flux values, over all bands, that were NaN or infinite in the source and were set to 0; null when the source has no float fluxes"),
 	})
 }
 

@@ -11,7 +11,7 @@ import (
 
 func TestCutoutsColumns(t *testing.T) {
 	want := []string{"object_id", "ra", "dec", "label", "label_name", "split", "height", "width", "channels",
-		"pixels", "pixel_scale", "bands", "source", "survey", "release", "redshift", "raw"}
+		"pixels", "pixel_scale", "bands", "source", "survey", "release", "redshift", "raw", "nonfinite_values"}
 	s := Cutouts()
 	var got []string
 	for _, f := range s.Fields() {

@@ -4,7 +4,8 @@
 // a single-band 2-D image, or one 2-D file per band grouped by a manifest.
 //
 // Fluxes are read as physical values (BZERO + BSCALE × stored, BLANK as
-// NaN); non-finite values are set to 0 and counted. Images are flipped
+// NaN); non-finite values are set to 0 and counted in the nonfinite_values
+// column, the stage's log and its summary. Images are flipped
 // vertically, so that row 0 of the pixels is the last FITS row and an image
 // with the usual orientation (north up, east left) shows north up, as
 // JPEG cutouts do. With size > 0 the fluxes are cropped to the largest
@@ -336,6 +337,8 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 		wcs  *tan
 		why  string
 		fitH int // FITS NAXIS2, for the WCS of the output centre
+
+		nonFinite int32 // NaN and infinite fluxes set to 0, over all bands
 	)
 	for i, f := range u.files {
 		im, err := readFile(f.path)
@@ -362,6 +365,7 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 			return reject(f, fmt.Errorf("band %s is %d×%d pixels, band %s %d×%d", f.band, im.Width(), im.Height(), p.bands[0], p.w, p.h))
 		}
 		n := flipInto(&p, im, bands)
+		nonFinite += int32(n)
 		if n > 0 {
 			st.nonFinitePixels.Add(int64(n))
 			st.nonFiniteRows.Add(1)
@@ -387,6 +391,7 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 		scale = float64(side) / float64(s.p.Size)
 		p.h, p.w = s.p.Size, s.p.Size
 	}
+	c.NonFinite = &nonFinite
 	c.Pixels = scheme.RGB(p.data, p.bands, p.h, p.w)
 	c.Height, c.Width, c.Channels = int32(p.h), int32(p.w), 3
 	c.Bands = joinBands(p.bands)

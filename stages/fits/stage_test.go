@@ -169,6 +169,9 @@ workers = 2`)
 		g.RA != nil || g.Dec != nil || g.PixelScale != nil {
 		t.Errorf("single row: %s %s %dx%d %s ra %v scale %v", g.ObjectID, g.Source, g.Height, g.Width, g.Bands, g.RA, g.PixelScale)
 	}
+	if c.NonFinite == nil || *c.NonFinite != 1 || g.NonFinite == nil || *g.NonFinite != 0 {
+		t.Errorf("nonfinite_values: cube %v, single %v; want 1 (the cube's NaN) and 0", deref(c.NonFinite), deref(g.NonFinite))
+	}
 	phys := []float32{0.06, 0.07, 0.08, 0, 0.05, 0.1} // FITS row 1 first
 	for i, v := range phys {
 		got := math.Float32frombits(binary.LittleEndian.Uint32(g.Raw[4*i:]))
@@ -328,4 +331,11 @@ func TestDecode(t *testing.T) {
 			t.Errorf("%q: diagnostics %v, want %q", tc.src, diags, tc.summary)
 		}
 	}
+}
+
+func deref(p *int32) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -36,6 +36,7 @@ type Cutout struct {
 	Survey, Release         *string
 	Redshift                *float64
 	Raw                     []byte // optional float32 little-endian planar (bands, height, width); nil when absent
+	NonFinite               *int32 // flux values that were NaN or infinite and set to 0; nil when the source has no float fluxes
 
 	// Position locates the cutout in Source, e.g. "row 17", for the rejects
 	// table. It is not stored with the cutout.
@@ -290,6 +291,8 @@ func check(c *Cutout) string {
 		return fmt.Sprintf("redshift %g is not finite", *c.Redshift)
 	case c.Raw != nil && (len(c.Raw) == 0 || int64(len(c.Raw))%(4*int64(c.Height)*int64(c.Width)) != 0):
 		return fmt.Sprintf("raw: %d bytes is not a positive multiple of 4 × height %d × width %d", len(c.Raw), c.Height, c.Width)
+	case c.NonFinite != nil && *c.NonFinite < 0:
+		return fmt.Sprintf("nonfinite_values %d is negative", *c.NonFinite)
 	}
 	return ""
 }
@@ -321,6 +324,11 @@ func (s *Sink) append(c *Cutout) {
 		b.Field(16).(*array.BinaryBuilder).Append(c.Raw)
 	} else {
 		b.Field(16).AppendNull()
+	}
+	if c.NonFinite != nil {
+		b.Field(17).(*array.Int32Builder).Append(*c.NonFinite)
+	} else {
+		b.Field(17).AppendNull()
 	}
 	s.buffered += int64(len(c.Pixels) + len(c.Raw) + len(c.ObjectID) + 64)
 	s.summary.PerClass[classKey(c.Label, c.LabelName)]++

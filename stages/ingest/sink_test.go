@@ -109,7 +109,10 @@ func TestSinkRejectsAndDuplicates(t *testing.T) {
 	unlabelled.Label, unlabelled.LabelName = nil, nil
 	withRaw := cutout(605)
 	withRaw.Raw = make([]byte, 4*4*4*3)
-	for _, c := range []Cutout{dup, bad, noID, badSplit, unlabelled, withRaw} {
+	negative := int32(-1)
+	badCount := cutout(606)
+	badCount.NonFinite = &negative
+	for _, c := range []Cutout{dup, bad, noID, badSplit, unlabelled, withRaw, badCount} {
 		if err := s.Add(c); err != nil {
 			t.Fatal(err)
 		}
@@ -121,8 +124,8 @@ func TestSinkRejectsAndDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != 602 || sum.Rejects != 5 || sum.Duplicates != 1 {
-		t.Errorf("summary %+v, want 602 rows, 5 rejects, 1 duplicate", sum)
+	if sum.Rows != 602 || sum.Rejects != 6 || sum.Duplicates != 1 {
+		t.Errorf("summary %+v, want 602 rows, 6 rejects, 1 duplicate", sum)
 	}
 	if sum.PerClass["class 0"] != 200 || sum.PerClass["class 2"] != 201 || sum.PerClass[Unlabelled] != 1 {
 		t.Errorf("per class %v", sum.PerClass)
@@ -132,6 +135,7 @@ func TestSinkRejectsAndDuplicates(t *testing.T) {
 		"synth|row 601|obj-00601|pixels: 10 bytes, expected 48 (height 4 × width 4 × channels 3)",
 		"synth|row 602|(null)|empty object_id",
 		`synth|row 603|obj-00603|split "training" is not train, val, test or empty`,
+		"synth|row 606|obj-00606|nonfinite_values -1 is negative",
 		"synth|row 9|(null)|unreadable image",
 	}
 	got := rejectRows(t, filepath.Join(root, "rejects"))

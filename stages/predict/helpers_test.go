@@ -66,6 +66,7 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 		f[14].AppendNull()
 		f[15].AppendNull()
 		f[16].AppendNull()
+		f[17].AppendNull()
 	}
 	rec := b.NewRecord()
 	defer rec.Release()

@@ -109,6 +109,10 @@ func Cutouts(t testing.TB, dir string) ([]ingest.Cutout, map[string]string) {
 			if raw := bin("raw"); raw.IsValid(i) {
 				c.Raw = bytes.Clone(raw.Value(i))
 			}
+			if nf := i32("nonfinite_values"); nf.IsValid(i) {
+				n := nf.Value(i)
+				c.NonFinite = &n
+			}
 			rows = append(rows, c)
 		}
 	}
