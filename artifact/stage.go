@@ -87,8 +87,9 @@ func StageResumable(dir, key string) (staging string, resumed bool, err error) {
 	case err == nil:
 	case errors.Is(err, fs.ErrExist):
 		if o, ok := readOwner(staging); ok && !o.self() && !o.dead(staging) {
-			return "", false, fmt.Errorf("stage %s: staging folder %s is in use by process %d on %s%s",
-				dir, staging, o.PID, o.Host, o.liveness(staging))
+			host, _ := os.Hostname()
+			return "", false, &InUseError{Dir: dir, Staging: staging, PID: o.PID, Host: o.Host,
+				Remote: o.Host != host, Silence: o.silence(staging)}
 		}
 		resumed = true
 	default:
@@ -247,15 +248,32 @@ func (o owner) silence(staging string) time.Duration {
 	return time.Since(info.ModTime())
 }
 
-// liveness explains, for an error message, why o still counts as live.
-func (o owner) liveness(staging string) string {
-	host, _ := os.Hostname()
-	if o.Host == host {
-		return "; remove it if that process is gone"
+// InUseError is StageResumable's error when another live process owns the
+// staging folder.
+type InUseError struct {
+	Dir, Staging string
+	PID          int
+	Host         string
+	Remote       bool          // the owner runs on another host
+	Silence      time.Duration // since a remote owner last refreshed the folder
+}
+
+func (e *InUseError) Error() string {
+	msg := fmt.Sprintf("stage %s: staging folder %s is in use by process %d on %s", e.Dir, e.Staging, e.PID, e.Host)
+	if !e.Remote {
+		return msg + "; remove it if that process is gone"
 	}
-	wait := Lease - o.silence(staging)
-	return fmt.Sprintf(" (last heard from %v ago); it is taken over once silent for %v, in %v, or remove it now if that process is gone",
-		o.silence(staging).Round(time.Second), Lease, wait.Round(time.Second))
+	return fmt.Sprintf("%s (last heard from %v ago); it is taken over once silent for %v, in %v, or remove it now if that process is gone",
+		msg, e.Silence.Round(time.Second), Lease, e.TakeoverIn().Round(time.Second))
+}
+
+// TakeoverIn is how long until a remote owner, if it stays silent, counts
+// as gone; 0 for an owner on this host, which is gone only when it exits.
+func (e *InUseError) TakeoverIn() time.Duration {
+	if !e.Remote {
+		return 0
+	}
+	return max(Lease-e.Silence, 0)
 }
 
 // removeStale removes the abandoned staging folders of artifact base in

@@ -70,6 +70,7 @@ type predictFlags struct {
 	cropPct                                  float64
 	healpixOrder                             int
 	rowsPerPart                              int64
+	takeoverWait                             time.Duration
 	log                                      logFlags
 }
 
@@ -87,6 +88,7 @@ func (f *predictFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "predict shard `I/N` of the input only (off: ignore Slurm and Kubernetes variables)")
 	fs.IntVar(&f.shards, "shards", 0, "shard `COUNT` for a Kubernetes Indexed Job (else ASTROFORMER_SHARDS)")
 	fs.Int64Var(&f.rowsPerPart, "rows-per-part", 0, "`N` rows per output part file (default 16384)")
+	fs.DurationVar(&f.takeoverWait, "takeover-wait", 0, "when the output's staging folder belongs to a process on another host, wait up to `DURATION` for it to\ngo silent and take it over (a requeued Slurm task; see docs/scale-out.md); 0 fails at once")
 	f.log.register(fs)
 }
 
@@ -120,6 +122,8 @@ func (f *predictFlags) check(getenv func(string) string) (catalog.Shard, error) 
 		return whole, fmt.Errorf("--shards %d: want a positive count", f.shards)
 	case f.rowsPerPart < 0:
 		return whole, fmt.Errorf("--rows-per-part %d: want a positive count", f.rowsPerPart)
+	case f.takeoverWait < 0:
+		return whole, fmt.Errorf("--takeover-wait %v: want a duration of 0 or more", f.takeoverWait)
 	}
 	if err := f.log.check(); err != nil {
 		return whole, err
@@ -243,7 +247,7 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 		dir = catalog.ShardDir(f.output, shard)
 	}
 	out := predict.Output{Dir: dir, Manifest: header, Metadata: extra, RowsPerPart: f.rowsPerPart}
-	_, st, err := predict.WriteTable(ctx, pred, in, shard, out, bar.IncrBy)
+	_, st, err := writeTable(ctx, pred, in, shard, out, bar.IncrBy, f.takeoverWait, log)
 	if err != nil {
 		return err
 	}
@@ -338,4 +342,31 @@ func withMetadata(schema *arrow.Schema, md map[string]string) *arrow.Schema {
 	}
 	meta := arrow.NewMetadata(keys, values)
 	return arrow.NewSchema(schema.Fields(), &meta)
+}
+
+// writeTable is predict.WriteTable that, while the output's staging folder
+// belongs to a process on another host, waits for that owner to go silent
+// for artifact.Lease and takes the folder over, for up to wait in all.
+func writeTable(ctx context.Context, pred *predict.Predictor, in *table.Table, shard catalog.Shard, out predict.Output,
+	progress func(int), wait time.Duration, log hclog.Logger) (*table.Manifest, predict.Stats, error) {
+	start := time.Now()
+	for {
+		m, st, err := predict.WriteTable(ctx, pred, in, shard, out, progress)
+		var busy *artifact.InUseError
+		if !errors.As(err, &busy) || !busy.Remote || wait == 0 {
+			return m, st, err
+		}
+		pause := busy.TakeoverIn() + time.Second
+		if waited := time.Since(start); waited+pause > wait {
+			return m, st, fmt.Errorf("%w (gave up after %v: --takeover-wait is %v)", err, waited.Round(time.Second), wait)
+		}
+		log.Info("output staging folder belongs to a process on another host; waiting for it to go silent",
+			"staging", busy.Staging, "owner", fmt.Sprintf("%d@%s", busy.PID, busy.Host), "silent_for", busy.Silence.Round(time.Second),
+			"takeover_in", pause.Round(time.Second))
+		select {
+		case <-ctx.Done():
+			return nil, predict.Stats{}, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
 }

@@ -9,15 +9,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/predict"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -211,5 +214,68 @@ func TestPredictUsageErrors(t *testing.T) {
 		if status != tt.status || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("%q: status %d, stderr:\n%s\nwant status %d and %q", tt.args, status, stderr, tt.status, tt.stderr)
 		}
+	}
+}
+
+// TestPredictTakeover checks --takeover-wait: a staging folder left by a
+// process on another host is refused while that owner is fresh, and taken
+// over, with its content, once the owner has been silent for artifact.Lease.
+func TestPredictTakeover(t *testing.T) {
+	dir, ckpt := predictFixture(t)
+	cutouts, out := filepath.Join(dir, "cutouts"), filepath.Join(dir, "catalog")
+
+	// Make the staging folder the command will want, as a task on another
+	// node would have left it.
+	f := predictFlags{model: ckpt, input: cutouts, output: out, tta: 1, healpixOrder: -1}
+	in, err := table.OpenAs(cutouts, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := predict.LoadModel(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := predict.NewPredictor(m, predict.Options{TTA: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := predictManifest(&f, in, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := table.CreateResumable(out, pred.Schema(), table.Options{Manifest: header}); err != nil {
+		t.Fatal(err)
+	}
+	staging, _ := filepath.Glob(filepath.Join(dir, ".catalog.staging-resume-*"))
+	if len(staging) != 1 {
+		t.Fatalf("staging folders %v", staging)
+	}
+	remote := func(silent time.Duration) {
+		owner := filepath.Join(staging[0], ".owner")
+		if err := os.WriteFile(owner, []byte(`{"pid":4242,"host":"node-elsewhere"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-silent)
+		os.Chtimes(owner, when, when)
+	}
+	args := []string{"predict", "--model", ckpt, "--input", cutouts, "--output", out, "--shard", "off"}
+
+	remote(time.Minute)
+	status, _, stderr := runCLI(t, args...)
+	if status != exitFailure || !strings.Contains(stderr, "in use by process 4242 on node-elsewhere (last heard from 1m0s ago)") {
+		t.Fatalf("fresh remote owner, no --takeover-wait: status %d\n%s", status, stderr)
+	}
+	status, _, stderr = runCLI(t, append(args, "--takeover-wait", "2s")...)
+	if status != exitFailure || !strings.Contains(stderr, "--takeover-wait is 2s") {
+		t.Fatalf("fresh remote owner, --takeover-wait 2s: status %d\n%s", status, stderr)
+	}
+
+	remote(artifact.Lease - 2*time.Second)
+	status, stdout, stderr := runCLI(t, append(args, "--takeover-wait", "1m")...)
+	if status != exitOK || !strings.Contains(stdout, "predicted 24 cutouts into "+out) {
+		t.Fatalf("owner about to go silent, --takeover-wait 1m: status %d\n%s%s", status, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "waiting for it to go silent") {
+		t.Errorf("no log line about the wait:\n%s", stderr)
 	}
 }
