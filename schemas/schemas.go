@@ -7,6 +7,8 @@
 package schemas
 
 import (
+	"slices"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
@@ -19,6 +21,12 @@ const (
 	MetaUnit        = "unit"
 	MetaDescription = "description"
 )
+
+// MetaAdded marks, in its field metadata, a nullable column added to a table
+// after tables without it were written. Validate accepts a table that lacks
+// such a column, and table.OpenAs reads it as all null; its value says when
+// the column was added.
+const MetaAdded = "added"
 
 // MetaTable is the schema-level metadata key naming the table a schema
 // describes ("cutouts", "rejects", "catalog", "metrics").
@@ -42,6 +50,14 @@ func field(name string, typ arrow.DataType, nullable bool, unit, description str
 			[]string{unit, description},
 		),
 	}
+}
+
+// added marks f, a nullable field, as added to its table at when.
+func added(f arrow.Field, when string) arrow.Field {
+	keys := append(slices.Clone(f.Metadata.Keys()), MetaAdded)
+	values := append(slices.Clone(f.Metadata.Values()), when)
+	f.Metadata = arrow.NewMetadata(keys, values)
+	return f
 }
 
 func tableSchema(table string, fields []arrow.Field) *arrow.Schema {
@@ -70,7 +86,7 @@ func Cutouts() *arrow.Schema {
 		field("release", arrow.BinaryTypes.String, true, "", "survey data release"),
 		field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"),
 		field("raw", arrow.BinaryTypes.Binary, true, "", "optional float32 little-endian planar (bands, height, width) fluxes as read from the source"),
-		field("nonfinite_values", arrow.PrimitiveTypes.Int32, true, "", "flux values, over all bands, that were NaN or infinite in the source and were set to 0; null when the source has no float fluxes"),
+		added(field("nonfinite_values", arrow.PrimitiveTypes.Int32, true, "", "flux values, over all bands, that were NaN or infinite in the source and were set to 0; null when the source has no float fluxes"), "2026-11"),
 	})
 }
 

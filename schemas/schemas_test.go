@@ -132,6 +132,32 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestValidateAddedColumns checks that a table written before a column was
+// added (one marked MetaAdded) validates, and that only such columns may be
+// missing.
+func TestValidateAddedColumns(t *testing.T) {
+	expected := Cutouts()
+	fields := expected.Fields()
+	last := fields[len(fields)-1]
+	if last.Name != "nonfinite_values" || !isAdded(last) {
+		t.Fatalf("last cutouts column %s, added %v", last.Name, isAdded(last))
+	}
+	older := arrow.NewSchema(fields[:len(fields)-1], nil)
+	if err := Validate("f", older, expected); err != nil {
+		t.Errorf("cutouts table without nonfinite_values: %v", err)
+	}
+	if m := Missing(older, expected); len(m) != 1 || m[0].Name != "nonfinite_values" {
+		t.Errorf("Missing = %v", m)
+	}
+	if m := Missing(expected, expected); len(m) != 0 {
+		t.Errorf("Missing of a complete schema = %v", m)
+	}
+	noRA := slices.Delete(slices.Clone(fields), 1, 2) // ra is nullable but not added
+	if err := Validate("f", arrow.NewSchema(noRA, nil), expected); err == nil || !strings.Contains(err.Error(), `"ra": expected float64 (nullable), found missing`) {
+		t.Errorf("cutouts table without ra: %v", err)
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	a := Cutouts()
 	if Fingerprint(a) != Fingerprint(Cutouts()) || len(Fingerprint(a)) != 64 {

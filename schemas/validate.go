@@ -30,11 +30,16 @@ func (e *SchemaError) Error() string {
 // Validate checks that found has exactly the columns of expected, by name and
 // in any order, with equal types. A column that expected declares non-null
 // must not be nullable in found; a nullable one may be stored as non-null.
-// Field and schema metadata are not compared. The first difference, in the
-// column order of expected, is returned as a *SchemaError naming file.
+// A column that expected marks with MetaAdded may be missing from found
+// (see Missing). Field and schema metadata are not otherwise compared. The
+// first difference, in the column order of expected, is returned as a
+// *SchemaError naming file.
 func Validate(file string, found, expected *arrow.Schema) error {
 	for _, want := range expected.Fields() {
 		idx := found.FieldIndices(want.Name)
+		if len(idx) == 0 && isAdded(want) {
+			continue
+		}
 		if len(idx) == 0 {
 			return &SchemaError{File: file, Column: want.Name, Expected: DescribeField(want), Found: "missing"}
 		}
@@ -53,6 +58,23 @@ func Validate(file string, found, expected *arrow.Schema) error {
 		}
 	}
 	return nil
+}
+
+// Missing returns the columns of expected, marked with MetaAdded, that found
+// lacks: those of a table written before they were added, which readers
+// take as all null.
+func Missing(found, expected *arrow.Schema) []arrow.Field {
+	var out []arrow.Field
+	for _, want := range expected.Fields() {
+		if isAdded(want) && !found.HasField(want.Name) {
+			out = append(out, want)
+		}
+	}
+	return out
+}
+
+func isAdded(f arrow.Field) bool {
+	return f.Nullable && f.Metadata.FindKey(MetaAdded) >= 0
 }
 
 // DescribeField returns the type of f as SchemaError reports it, e.g.

@@ -26,6 +26,7 @@ type Table struct {
 	dir      string
 	manifest *Manifest
 	schema   *arrow.Schema
+	absent   int // trailing fields of schema that the parts lack, read as null
 }
 
 // Open opens the table in dir: it reads the manifest, checks that every
@@ -63,7 +64,9 @@ func Open(dir string) (*Table, error) {
 	return &Table{dir: dir, manifest: m, schema: pf.schema}, nil
 }
 
-// OpenAs is Open followed by schemas.Validate against expected.
+// OpenAs is Open followed by schemas.Validate against expected. Columns that
+// expected added after the table was written (schemas.Missing) are appended
+// to the table's schema, and read as all null.
 func OpenAs(dir string, expected *arrow.Schema) (*Table, error) {
 	t, err := Open(dir)
 	if err != nil {
@@ -71,6 +74,11 @@ func OpenAs(dir string, expected *arrow.Schema) (*Table, error) {
 	}
 	if err := schemas.Validate(filepath.Join(dir, t.manifest.Parts[0].File), t.schema, expected); err != nil {
 		return nil, err
+	}
+	if missing := schemas.Missing(t.schema, expected); len(missing) > 0 {
+		md := t.schema.Metadata()
+		t.schema = arrow.NewSchema(append(t.schema.Fields(), missing...), &md)
+		t.absent = len(missing)
 	}
 	return t, nil
 }
@@ -243,6 +251,10 @@ func (s *Scanner) nextRowGroup() (bool, error) {
 		s.closeCursors()
 		chunks := rg.ColumnChunks()
 		for i, f := range s.fields {
+			if f >= s.t.schema.NumFields()-s.t.absent {
+				s.cursors = append(s.cursors, &cursor{nulls: s.builder.Field(i)})
+				continue
+			}
 			col := &s.part.columns[f]
 			a, err := newAppender(col, s.builder.Field(i))
 			if err != nil {
@@ -305,10 +317,16 @@ type cursor struct {
 	buf    []parquet.Value
 	pos    int // next unread value in buf
 	app    *appender
+
+	nulls array.Builder // set for a column the part lacks: appends nulls
 }
 
 // readRows appends the next n rows of the column to the appender.
 func (c *cursor) readRows(n int) error {
+	if c.nulls != nil {
+		c.nulls.AppendNulls(n)
+		return nil
+	}
 	c.app.rowsIn = 0
 	for {
 		for ; c.pos < len(c.buf); c.pos++ {
@@ -361,7 +379,9 @@ func (c *cursor) close() {
 		parquet.Release(c.page)
 		c.page = nil
 	}
-	c.pages.Close()
+	if c.pages != nil {
+		c.pages.Close()
+	}
 }
 
 // partFile is an open Parquet part and the mapping of its columns.

@@ -548,3 +548,50 @@ func TestOpenErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenAsAddedColumns checks that a table written before a column was
+// added to its schema reads through OpenAs with that column all null, in
+// full and projected scans, and that the records can be written to a table
+// of the new schema.
+func TestOpenAsAddedColumns(t *testing.T) {
+	expected := schemas.Cutouts()
+	fields := expected.Fields()
+	md := expected.Metadata()
+	older := arrow.NewSchema(fields[:len(fields)-1], &md)
+	dir := filepath.Join(t.TempDir(), "cutouts")
+	rec := randomRecord(t, older, 70, 5)
+	defer rec.Release()
+	writeTable(t, dir, older, Options{RowsPerPart: 50, RowGroupRows: 16, Manifest: testManifest("old")}, rec)
+
+	tab, err := OpenAs(dir, expected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if schemas.Fingerprint(tab.Schema()) != schemas.Fingerprint(expected) {
+		t.Fatalf("schema after OpenAs:\n%s\nwant\n%s", tab.Schema(), expected)
+	}
+	all := readAll(t, tab, ScanOptions{BatchRows: 7})
+	defer all.Release()
+	added := all.Column(len(fields) - 1)
+	if all.NumRows() != 70 || added.NullN() != 70 || added.DataType().ID() != arrow.INT32 {
+		t.Errorf("%d rows, added column %s with %d nulls", all.NumRows(), added.DataType(), added.NullN())
+	}
+	for i := range len(fields) - 1 {
+		if !array.Equal(all.Column(i), rec.Column(i)) {
+			t.Errorf("column %q differs", fields[i].Name)
+		}
+	}
+	proj := readAll(t, tab, ScanOptions{Columns: []string{"nonfinite_values", "object_id"}})
+	defer proj.Release()
+	if proj.Column(0).NullN() != 70 || !array.Equal(proj.Column(1), rec.Column(0)) {
+		t.Errorf("projected scan: %d nulls", proj.Column(0).NullN())
+	}
+	// The records are those of the new schema: a table of it accepts them.
+	writeTable(t, filepath.Join(t.TempDir(), "copy"), expected, Options{Manifest: testManifest("new")}, all)
+
+	if _, err := Open(dir); err != nil { // Open alone shows the table as stored
+		t.Fatal(err)
+	} else if tab, _ := Open(dir); tab.Schema().HasField("nonfinite_values") {
+		t.Error("Open added a column")
+	}
+}
