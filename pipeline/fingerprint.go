@@ -35,8 +35,11 @@ type Input struct {
 
 // Fingerprint is the hex SHA-256 of everything that determines a stage's
 // outputs: kind, name, canonical params JSON (see CanonicalJSON), the job
-// seed, the inputs in declared order, and the producer version.
-func Fingerprint(kind, name string, params json.RawMessage, seed int64, inputs []Input, producer string) string {
+// seed, the inputs in declared order, and the revision of the stage kind's
+// behaviour (see Revisioned). The astroformer version is not part of it: an
+// upgrade reruns only the stages whose revision changed, and the outputs
+// that depend on them.
+func Fingerprint(kind, name string, params json.RawMessage, seed int64, inputs []Input, revision string) string {
 	h := sha256.New()
 	field := func(s string) { // length-prefixed, so fields cannot run together
 		writeLen(h, len(s))
@@ -52,7 +55,7 @@ func Fingerprint(kind, name string, params json.RawMessage, seed int64, inputs [
 		field(in.Name)
 		field(in.Fingerprint)
 	}
-	field(producer)
+	field(revision)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

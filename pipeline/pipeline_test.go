@@ -128,6 +128,14 @@ func TestOrderDuplicates(t *testing.T) {
 }
 
 // chain is a two-stage job: source -> derived.
+// revisioned is a fakeStage whose kind is at another revision.
+type revisioned struct {
+	*fakeStage
+	rev string
+}
+
+func (s *revisioned) Revision() string { return s.rev }
+
 func chain(t *testing.T) (*Job, *fakeStage, *fakeStage) {
 	src := stage("source", nil, []string{"raw"})
 	der := stage("derived", []string{"raw"}, []string{"cooked"})
@@ -209,8 +217,14 @@ func TestRunRerunsWhatChanged(t *testing.T) {
 	}
 
 	run(t, &Runner{Producer: "test-2"}, job)
+	if src.runs != 3 || der.runs != 4 {
+		t.Errorf("after upgrading the producer: runs = %d, %d, want 3, 4 (no stage changed)", src.runs, der.runs)
+	}
+
+	job.Stages[1] = &revisioned{fakeStage: src, rev: "2"}
+	run(t, &Runner{Producer: "test-2"}, job)
 	if src.runs != 4 || der.runs != 5 {
-		t.Errorf("after changing the producer: runs = %d, %d, want 4, 5", src.runs, der.runs)
+		t.Errorf("after a new revision of source: runs = %d, %d, want 4, 5", src.runs, der.runs)
 	}
 
 	// A removed output is rebuilt, and only it.

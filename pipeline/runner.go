@@ -199,7 +199,7 @@ func (r *Runner) prepare(job *Job, s Stage, producer string, log hclog.Logger) (
 		}
 		inputs = append(inputs, Input{Name: in, Fingerprint: m.Fingerprint})
 	}
-	env.Fingerprint = Fingerprint(s.Kind(), s.Name(), params, job.Seed, inputs, producer)
+	env.Fingerprint = Fingerprint(s.Kind(), s.Name(), params, job.Seed, inputs, RevisionOf(s))
 	return env, nil
 }
 

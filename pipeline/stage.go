@@ -41,6 +41,27 @@ type Stage interface {
 	Run(ctx context.Context, env *Env) error
 }
 
+// Revisioned is implemented by the stages of a kind whose outputs, for the
+// same params, seed and inputs, changed between astroformer releases (a fix
+// to what it computes, not a faster way to compute it). Revision names the
+// current behaviour, e.g. "2"; it enters the fingerprint, so that outputs of
+// an earlier revision are rebuilt. A stage without it is revision
+// DefaultRevision.
+type Revisioned interface {
+	Revision() string
+}
+
+// DefaultRevision is the revision of a stage that is not Revisioned.
+const DefaultRevision = "1"
+
+// RevisionOf returns the revision of s.
+func RevisionOf(s Stage) string {
+	if r, ok := s.(Revisioned); ok {
+		return r.Revision()
+	}
+	return DefaultRevision
+}
+
 // Factory decodes the body of a `stage "<kind>" "<name>"` block into a Stage.
 // Diagnostics must carry source ranges (gohcl.DecodeBody does).
 type Factory func(name string, body hcl.Body, ctx *hcl.EvalContext) (Stage, hcl.Diagnostics)
