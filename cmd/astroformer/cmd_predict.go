@@ -280,15 +280,14 @@ func predictManifest(f *predictFlags, in *table.Table, m *predict.Model) (artifa
 	if err != nil {
 		return artifact.Manifest{}, err
 	}
-	producer := pipeline.Version()
 	inputs := []pipeline.Input{{Name: filepath.Base(in.Dir()), Fingerprint: in.Manifest().Fingerprint}}
 	return artifact.Manifest{
 		Name:        output,
 		Stage:       "predict",
 		Kind:        predict.Kind,
-		Fingerprint: pipeline.Fingerprint(predict.Kind, "predict", params, 0, inputs, producer),
+		Fingerprint: pipeline.Fingerprint(predict.Kind, "predict", params, 0, inputs, predict.Revision),
 		Params:      params,
-		Producer:    producer,
+		Producer:    pipeline.Version(),
 		Created:     time.Now().UTC(),
 	}, nil
 }

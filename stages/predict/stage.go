@@ -201,7 +201,13 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 
 func (s *stage) Name() string { return s.name }
 func (s *stage) Kind() string { return Kind }
-func (s *stage) Params() any  { return s.p }
+
+// Revision is the revision of the predict stage's results (see
+// pipeline.Revisioned); the predict command's catalogs share it.
+const Revision = pipeline.DefaultRevision
+
+func (s *stage) Revision() string { return Revision }
+func (s *stage) Params() any      { return s.p }
 
 func (s *stage) Inputs() []string {
 	if s.p.Model != "" {
