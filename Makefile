@@ -13,7 +13,7 @@ export CGO_LDFLAGS := $(if $(filter openblas,$(BLAS)),-lopenblas,)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.version=$(VERSION)
 
-.PHONY: all build demo openblas-if-possible test fuzz bench bench-deps vet fmt clean deps blas
+.PHONY: all build demo openblas-if-possible test fuzz bench bench-long bench-deps vet fmt clean deps blas
 
 all: build
 
@@ -63,6 +63,11 @@ fuzz:
 # and python3-h5py for the ingest comparison; `make bench-deps` installs them (root, apt-get).
 bench: build
 	TAGS='$(TAGS)' ./scripts/bench.sh
+
+# The longer CPU training run (jobs/synthetic-long.hcl, about an hour on 2 cores): replaces its
+# section of BENCHMARKS.md.
+bench-long: build
+	./scripts/long-run.sh
 
 bench-deps:
 	apt-get install -y python3-torch python3-h5py libopenblas-dev
