@@ -50,6 +50,13 @@ section() {
     if (r > 0) printf "; peak RSS %.0f MiB", r / 1024
     printf "\n" }'
   echo "- $(grep -m1 'best val top-1' "$log" | sed 's/^ *//')"
+  echo "- $(grep -m1 'best EMA val top-1' "$log" | sed 's/^ *//')"
+  # A 95% Wilson interval for the final val top-1 over the validation rows.
+  grep -m1 'final val top-1' "$log" | sed 's/.*final val top-1 \([0-9.]*\)%.*/\1/' |
+    awk -v n="$(grep -m1 -o '[0-9]* val rows' "$log" | cut -d' ' -f1)" '{
+      p = $1 / 100; z = 1.96; d = 1 + z * z / n; c = (p + z * z / (2 * n)) / d
+      h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+      printf "- final val top-1 %.2f%%, 95%% interval [%.1f%%, %.1f%%] over %d validation cutouts\n", 100 * p, 100 * (c - h), 100 * (c + h), n }'
   echo
   echo "| epoch | train loss | val loss | val top-1 | EMA val top-1 | learning rate | images/s | data wait |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
