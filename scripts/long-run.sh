@@ -41,7 +41,8 @@ section() {
   echo "## Long CPU training run: jobs/synthetic-long.hcl"
   echo
   echo "Command: \`$command\` from an empty workdir (\`make bench-long\` reruns it): synthetic survey of"
-  echo "20,000 64x64 cutouts, split 80/10/10, 20 epochs of astroformer_nano (batch 32, lr 4e-3, EMA)."
+  echo "20,000 64x64 cutouts, split 80/10/10, 20 epochs of astroformer_nano (batch 32, lr 4e-3, EMA), then
+prediction and evaluation of the test split."
   echo "Target: at least 90% validation top-1."
   echo
   echo "- date: $(date -u -r "$log" +%Y-%m-%dT%H:%MZ); machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(grep -m1 -o 'producer=[^ ]*' "$log")"
@@ -57,6 +58,9 @@ section() {
       p = $1 / 100; z = 1.96; d = 1 + z * z / n; c = (p + z * z / (2 * n)) / d
       h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
       printf "- final val top-1 %.2f%%, 95%% interval [%.1f%%, %.1f%%] over %d validation cutouts\n", 100 * p, 100 * (c - h), 100 * (c + h), n }'
+  if grep -q 'top-1 .*CI' "$log"; then
+    echo "- test split (best checkpoint, no TTA): $(grep -m1 'top-1 .*CI' "$log" | sed 's/^ *//')"
+  fi
   echo
   echo "| epoch | train loss | val loss | val top-1 | EMA val top-1 | learning rate | images/s | data wait |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
