@@ -32,6 +32,13 @@ const MetaAdded = "added"
 // describes ("cutouts", "rejects", "catalog", "metrics").
 const MetaTable = "astroformer.table"
 
+// CutoutsRowGroupRows is the Parquet row group size of cutouts tables. Row
+// groups are a table's unit of random access, and training reads them in a
+// random order: small ones let a bounded shuffle window mix classes even when
+// the rows are sorted by class, as Galaxy10 DECaLS and folder-per-class
+// sources have them (128 rows of 256×256×3 are 25 MB).
+const CutoutsRowGroupRows = 128
+
 // Split names used in the split column. An empty string means not assigned.
 const (
 	SplitTrain = "train"

@@ -103,7 +103,41 @@ type ScanOptions struct {
 	Columns   []string         // columns to read, in this order; none means all
 	BatchRows int              // rows per record (DefaultBatchRows); a record never spans row groups
 	Parts     []int            // indexes of the parts to read, in this order; nil reads all
+	Groups    []GroupRef       // row groups to read, in this order; when set, Parts must be nil
 	Allocator memory.Allocator // nil means memory.DefaultAllocator
+}
+
+// GroupRef names row group Group (0-based) of part Part.
+type GroupRef struct{ Part, Group int }
+
+// GroupInfo describes one row group of a table.
+type GroupInfo struct {
+	GroupRef
+	FirstRow int64 // of the group within its part
+	Rows     int64
+}
+
+// Groups lists the row groups of every part, in table order, reading each
+// part's footer. Row groups are the table's finest unit of random access:
+// ScanOptions.Groups reads any of them, in any order.
+func (t *Table) Groups() ([]GroupInfo, error) {
+	var out []GroupInfo
+	for p, part := range t.manifest.Parts {
+		pf, err := openPart(filepath.Join(t.dir, part.File))
+		if err != nil {
+			return nil, err
+		}
+		first := int64(0)
+		for g, rg := range pf.file.RowGroups() {
+			out = append(out, GroupInfo{GroupRef: GroupRef{Part: p, Group: g}, FirstRow: first, Rows: rg.NumRows()})
+			first += rg.NumRows()
+		}
+		pf.close()
+		if first != part.Rows {
+			return nil, fmt.Errorf("%s: %d rows, but the manifest records %d", pf.path, first, part.Rows)
+		}
+	}
+	return out, nil
 }
 
 // Scanner streams a table as Arrow records, one row group at a time. Only
@@ -117,7 +151,8 @@ type Scanner struct {
 	builder *array.RecordBuilder
 	parts   []int
 
-	next    int       // next index into parts
+	next    int       // next index into parts, or into opt.Groups
+	partIdx int       // index of the open part
 	part    *partFile // open part
 	group   int       // next row group of part
 	cursors []*cursor // of the current row group
@@ -161,6 +196,18 @@ func (s *Scanner) init() error {
 	}
 	md := s.t.schema.Metadata()
 	s.schema = arrow.NewSchema(fields, &md)
+	if s.opt.Groups != nil {
+		if s.opt.Parts != nil {
+			return fmt.Errorf("scan %s: both Parts and Groups set", s.t.dir)
+		}
+		for _, g := range s.opt.Groups {
+			if g.Part < 0 || g.Part >= len(s.t.manifest.Parts) || g.Group < 0 {
+				return fmt.Errorf("scan %s: no row group %d of part %d (the table has %d parts)", s.t.dir, g.Group, g.Part, len(s.t.manifest.Parts))
+			}
+		}
+		s.builder = array.NewRecordBuilder(s.opt.Allocator, s.schema)
+		return nil
+	}
 	s.parts = s.opt.Parts
 	if s.parts == nil {
 		for i := range s.t.manifest.Parts {
@@ -219,6 +266,9 @@ func (s *Scanner) Next() bool {
 // nextRowGroup positions the scanner on the next non-empty row group,
 // opening the next part when needed. It returns false at the end.
 func (s *Scanner) nextRowGroup() (bool, error) {
+	if s.opt.Groups != nil {
+		return s.nextListedGroup()
+	}
 	for {
 		if s.part == nil {
 			if s.next == len(s.parts) {
@@ -248,23 +298,70 @@ func (s *Scanner) nextRowGroup() (bool, error) {
 		if rg.NumRows() == 0 {
 			continue
 		}
-		s.closeCursors()
-		chunks := rg.ColumnChunks()
-		for i, f := range s.fields {
-			if f >= s.t.schema.NumFields()-s.t.absent {
-				s.cursors = append(s.cursors, &cursor{nulls: s.builder.Field(i)})
-				continue
+		if err := s.startGroup(rg); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+}
+
+// nextListedGroup positions the scanner on the next of ScanOptions.Groups
+// that has rows, opening its part unless it is the open one.
+func (s *Scanner) nextListedGroup() (bool, error) {
+	for s.next < len(s.opt.Groups) {
+		ref := s.opt.Groups[s.next]
+		s.next++
+		if s.part == nil || s.partIdx != ref.Part {
+			s.closeCursors()
+			if s.part != nil {
+				s.part.close()
+				s.part = nil
 			}
-			col := &s.part.columns[f]
-			a, err := newAppender(col, s.builder.Field(i))
+			p := s.t.manifest.Parts[ref.Part]
+			pf, err := openPart(filepath.Join(s.t.dir, p.File))
 			if err != nil {
 				return false, err
 			}
-			s.cursors = append(s.cursors, &cursor{pages: chunks[s.part.leaves[f]].Pages(), app: a})
+			if err := s.checkPart(pf, p); err != nil {
+				pf.close()
+				return false, err
+			}
+			s.part, s.partIdx = pf, ref.Part
 		}
-		s.left = rg.NumRows()
+		groups := s.part.file.RowGroups()
+		if ref.Group >= len(groups) {
+			return false, fmt.Errorf("scan %s: no row group %d of part %d (it has %d)", s.t.dir, ref.Group, ref.Part, len(groups))
+		}
+		if groups[ref.Group].NumRows() == 0 {
+			continue
+		}
+		s.group = ref.Group + 1
+		if err := s.startGroup(groups[ref.Group]); err != nil {
+			return false, err
+		}
 		return true, nil
 	}
+	return false, nil
+}
+
+// startGroup sets up the cursors of the selected columns over rg.
+func (s *Scanner) startGroup(rg parquet.RowGroup) error {
+	s.closeCursors()
+	chunks := rg.ColumnChunks()
+	for i, f := range s.fields {
+		if f >= s.t.schema.NumFields()-s.t.absent {
+			s.cursors = append(s.cursors, &cursor{nulls: s.builder.Field(i)})
+			continue
+		}
+		col := &s.part.columns[f]
+		a, err := newAppender(col, s.builder.Field(i))
+		if err != nil {
+			return err
+		}
+		s.cursors = append(s.cursors, &cursor{pages: chunks[s.part.leaves[f]].Pages(), app: a})
+	}
+	s.left = rg.NumRows()
+	return nil
 }
 
 func (s *Scanner) checkPart(pf *partFile, p artifact.Part) error {

@@ -595,3 +595,63 @@ func TestOpenAsAddedColumns(t *testing.T) {
 		t.Error("Open added a column")
 	}
 }
+
+// TestScanGroups checks Groups and reading chosen row groups in any order.
+func TestScanGroups(t *testing.T) {
+	schema := allTypes()
+	dir := filepath.Join(t.TempDir(), "groups")
+	rec := randomRecord(t, schema, 1000, 4)
+	defer rec.Release()
+	writeTable(t, dir, schema, Options{RowsPerPart: 300, RowGroupRows: 64, Manifest: testManifest("fp")}, rec)
+	tab, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := tab.Groups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Parts of 300, 300, 300 and 100 rows, in row groups of at most 64.
+	if len(groups) != 5+5+5+2 {
+		t.Fatalf("%d row groups, want 17: %v", len(groups), groups)
+	}
+	start := map[GroupRef]int64{} // first row of each group in the table
+	var total int64
+	for i, g := range groups {
+		if i > 0 && g.Part == groups[i-1].Part && g.FirstRow != groups[i-1].FirstRow+groups[i-1].Rows {
+			t.Errorf("group %v starts at %d after %v", g.GroupRef, g.FirstRow, groups[i-1])
+		}
+		start[g.GroupRef] = total
+		total += g.Rows
+	}
+	if total != 1000 || groups[5] != (GroupInfo{GroupRef{1, 0}, 0, 64}) || groups[16] != (GroupInfo{GroupRef{3, 1}, 64, 36}) {
+		t.Errorf("total %d, groups[5] %v, groups[16] %v", total, groups[5], groups[16])
+	}
+
+	pick := []GroupRef{{3, 1}, {0, 2}, {0, 0}, {2, 4}, {0, 1}}
+	got := readAll(t, tab, ScanOptions{Groups: pick, BatchRows: 20})
+	defer got.Release()
+	var parts []arrow.Record
+	for _, g := range pick {
+		for _, info := range groups {
+			if info.GroupRef == g {
+				parts = append(parts, rec.NewSlice(start[g], start[g]+info.Rows))
+			}
+		}
+	}
+	want := concat(t, schema, parts)
+	defer want.Release()
+	assertSameColumns(t, got, want)
+
+	for _, opt := range []ScanOptions{
+		{Groups: []GroupRef{{0, 5}}},
+		{Groups: []GroupRef{{4, 0}}},
+		{Groups: pick, Parts: []int{0}},
+	} {
+		s := tab.Scan(context.Background(), opt)
+		if s.Next() || s.Err() == nil {
+			t.Errorf("%+v: no error", opt)
+		}
+		s.Close()
+	}
+}

@@ -108,9 +108,10 @@ func NewSink(opt SinkOptions) (*Sink, error) {
 	}
 	var err error
 	s.cutouts, err = create(opt.Cutouts, schemas.Cutouts(), table.Options{
-		RowsPerPart: opt.RowsPerPart,
-		Metadata:    opt.Metadata,
-		Manifest:    opt.Manifest,
+		RowsPerPart:  opt.RowsPerPart,
+		RowGroupRows: schemas.CutoutsRowGroupRows,
+		Metadata:     opt.Metadata,
+		Manifest:     opt.Manifest,
 	})
 	if err != nil {
 		return nil, err

@@ -216,8 +216,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	md[MetaFractions] = fmt.Sprintf("train=%g val=%g test=%g", s.p.Train, s.p.Val, s.p.Test)
 	md[MetaKeepExisting] = strconv.FormatBool(s.p.KeepExisting)
 	out, err := table.CreateResumable(env.Path(s.p.Output), schemas.Cutouts(), table.Options{
-		Metadata: md,
-		Manifest: env.Manifest(s.p.Output),
+		Metadata:     md,
+		Manifest:     env.Manifest(s.p.Output),
+		RowGroupRows: schemas.CutoutsRowGroupRows,
 	})
 	if err != nil {
 		return err

@@ -14,12 +14,14 @@
 //
 // Rows are drawn in epochs. A table can be far larger than memory, so an
 // epoch is not a uniform permutation of the whole split but a block shuffle:
-// the parts (the unit of random access of a table) are read in a random
-// order, and their rows pass through a shuffle window of Window samples:
+// the row groups (the unit of random access of a table; 128 rows in cutouts
+// tables) are read in a random order, and their rows pass through a shuffle
+// window of Window samples:
 // once the window is full, each incoming row replaces a uniformly chosen
 // row of the window, which is emitted; at the end the window is emitted in
 // random order. A split that fits in the window is therefore shuffled
-// exactly; a larger one is shuffled within about Window rows. Both orders
+// exactly; in a larger one, a window mixes about Window/128 row groups from
+// random places of the table, even when its rows are sorted by class. Both orders
 // derive from (Seed, Epoch) only, so an epoch's draw sequence is the same
 // in every run, whatever the number of workers. Draw k of an epoch is
 // passed to Config.Prepare with k, so augmentation can be drawn from

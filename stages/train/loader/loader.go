@@ -290,16 +290,14 @@ func (l *Loader) acquire(ctx context.Context) (*Batch, error) {
 // jobs of raw samples.
 func (l *Loader) read(ctx context.Context) error {
 	cfg := &l.cfg
-	t := cfg.Table
-	byPart := cfg.Index.parts(t.NumParts())
-	order := make([]int, t.NumParts())
-	for i := range order {
-		order[i] = i
+	groups, err := l.groups()
+	if err != nil {
+		return err
 	}
 	var rng *rand.Rand
 	if cfg.Window > 0 {
 		rng = rand.New(rand.NewPCG(mix(uint64(cfg.Seed)^0x6c6f61646572), mix(uint64(cfg.Epoch))))
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		rng.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
 	}
 	if cfg.Skip >= l.batches {
 		return nil
@@ -346,16 +344,8 @@ func (l *Loader) read(ctx context.Context) error {
 		window[j] = it
 		return emit(out)
 	}
-	for _, p := range order {
-		if emitted >= l.total {
-			return nil
-		}
-		if len(byPart[p]) == 0 {
-			continue
-		}
-		if err := l.readPart(ctx, p, byPart[p], push, func() bool { return emitted >= l.total }); err != nil {
-			return err
-		}
+	if err := l.readGroups(ctx, groups, push, func() bool { return emitted >= l.total }); err != nil {
+		return err
 	}
 	for len(window) > 0 && emitted < l.total {
 		j := rng.IntN(len(window))
@@ -371,29 +361,69 @@ func (l *Loader) read(ctx context.Context) error {
 	return nil
 }
 
-// readPart reads the indexed rows (rows, ascending positions) of part p and
-// pushes each as many times as it is drawn, until done reports true.
-func (l *Loader) readPart(ctx context.Context, p int, rows []int, push func(item) error, done func() bool) error {
+// groupRows are the indexed rows (ascending positions) of one row group.
+type groupRows struct {
+	table.GroupInfo
+	rows []int
+}
+
+// groups lists the row groups holding indexed rows, in table order, with
+// their rows.
+func (l *Loader) groups() ([]groupRows, error) {
+	cfg := &l.cfg
+	infos, err := cfg.Table.Groups()
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	byPart := cfg.Index.parts(cfg.Table.NumParts())
+	var out []groupRows
+	for _, g := range infos {
+		rows := byPart[g.Part]
+		n := 0
+		for n < len(rows) && int64(cfg.Index.Pos[rows[n]]) < g.FirstRow+g.Rows {
+			n++
+		}
+		if n > 0 {
+			out = append(out, groupRows{GroupInfo: g, rows: rows[:n:n]})
+		}
+		byPart[g.Part] = rows[n:]
+	}
+	for p, rows := range byPart {
+		if len(rows) > 0 {
+			return nil, fmt.Errorf("loader: %s/%s has %d rows, but the index lists row %d", cfg.Table.Dir(),
+				cfg.Table.Manifest().Parts[p].File, cfg.Table.Manifest().Parts[p].Rows, cfg.Index.Pos[rows[0]])
+		}
+	}
+	return out, nil
+}
+
+// readGroups reads the indexed rows of groups, in that order, and pushes
+// each as many times as it is drawn, until done reports true.
+func (l *Loader) readGroups(ctx context.Context, groups []groupRows, push func(item) error, done func() bool) error {
 	cfg := &l.cfg
 	t := cfg.Table
-	file := t.Manifest().Parts[p].File
-	sc := t.Scan(ctx, table.ScanOptions{Columns: Columns(), Parts: []int{p}, BatchRows: scanRows})
+	refs := make([]table.GroupRef, len(groups))
+	for i, g := range groups {
+		refs[i] = g.GroupRef
+	}
+	sc := t.Scan(ctx, table.ScanOptions{Columns: Columns(), Groups: refs, BatchRows: scanRows})
 	defer sc.Close()
-	next := 0
-	var pos int32
-	for next < len(rows) && !done() && sc.Next() {
+	gi, next := 0, 0 // current group, and its next indexed row
+	var read int64   // rows of the current group read so far
+	for gi < len(groups) && !done() && sc.Next() {
 		rec := sc.Record()
+		g := &groups[gi]
+		file := t.Manifest().Parts[g.Part].File
 		height := rec.Column(0).(*array.Int32)
 		width := rec.Column(1).(*array.Int32)
 		channels := rec.Column(2).(*array.Int32)
 		pixels := rec.Column(3).(*array.Binary)
 		for i := range int(rec.NumRows()) {
-			row := pos
-			pos++
-			if next == len(rows) || cfg.Index.Pos[rows[next]] != row {
+			row := g.FirstRow + read + int64(i)
+			if next == len(g.rows) || int64(cfg.Index.Pos[g.rows[next]]) != row {
 				continue
 			}
-			k := rows[next]
+			k := g.rows[next]
 			next++
 			count := 1
 			if cfg.Counts != nil {
@@ -419,12 +449,19 @@ func (l *Loader) readPart(ctx context.Context, p int, rows []int, push func(item
 				}
 			}
 		}
+		// Records never span row groups: move on once this one is read.
+		if read += rec.NumRows(); read == g.Rows {
+			if next < len(g.rows) {
+				return fmt.Errorf("loader: %s/%s: row group %d ended before row %d of the index", t.Dir(), file, g.Group, cfg.Index.Pos[g.rows[next]])
+			}
+			gi, next, read = gi+1, 0, 0
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("loader: reading %s: %w", t.Dir(), err)
 	}
-	if next < len(rows) && !done() {
-		return fmt.Errorf("loader: %s/%s has %d rows, but the index lists row %d", t.Dir(), file, pos, cfg.Index.Pos[rows[next]])
+	if gi < len(groups) && !done() {
+		return fmt.Errorf("loader: %s: the table ended before row group %d of part %d", t.Dir(), groups[gi].Group, groups[gi].Part)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/astroformer/astroformer/artifact"
 
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
@@ -302,4 +307,78 @@ func TestErrors(t *testing.T) {
 		t.Errorf("channel mismatch: Err() = %v", err)
 	}
 	l.Close()
+}
+
+// TestClassSortedTable checks the shuffle on a table whose rows are sorted
+// by class, as Galaxy10 DECaLS ships them and folder-per-class sources read
+// them: row groups are visited in random order, so a window much smaller
+// than a class still mixes classes in every batch.
+func TestClassSortedTable(t *testing.T) {
+	const classes, perClass = 8, 64
+	dir := filepath.Join(t.TempDir(), "sorted")
+	w, err := table.Create(dir, schemas.Cutouts(), table.Options{RowGroupRows: 4, RowsPerPart: 128,
+		Manifest: artifact.Manifest{Name: "sorted", Fingerprint: "sorted"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
+	defer b.Release()
+	for r := range classes * perClass {
+		for j, f := range b.Schema().Fields() {
+			switch f.Name {
+			case "object_id":
+				b.Field(j).(*array.StringBuilder).Append(fmt.Sprintf("S-%04d", r))
+			case "label":
+				b.Field(j).(*array.Int16Builder).Append(int16(r / perClass))
+			case "label_name":
+				b.Field(j).(*array.StringBuilder).Append(fmt.Sprintf("class %d", r/perClass))
+			case "split":
+				b.Field(j).(*array.StringBuilder).Append(schemas.SplitTrain)
+			case "height", "width":
+				b.Field(j).(*array.Int32Builder).Append(2)
+			case "channels":
+				b.Field(j).(*array.Int32Builder).Append(3)
+			case "pixels":
+				b.Field(j).(*array.BinaryBuilder).Append(make([]byte, 12))
+			case "bands", "source":
+				b.Field(j).(*array.StringBuilder).Append("x")
+			default:
+				b.Field(j).AppendNull()
+			}
+		}
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := table.OpenAs(dir, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := ReadIndex(context.Background(), tab, schemas.SplitTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := ds.Splits[schemas.SplitTrain]
+	rows, _ := collect(t, Config{Table: tab, Index: train, BatchSize: 16, C: 3, H: 2, W: 2, Seed: 1, Window: 32})
+	if sorted := slices.Sorted(slices.Values(rows)); !slices.Equal(sorted, seq(train.Len())) {
+		t.Fatalf("an epoch does not draw every row once")
+	}
+	// A window of 32 rows read in table order would hold one or two
+	// classes; drawn from 8 random row groups, a batch sees most of them.
+	distinct := 0
+	for i := 0; i < len(rows); i += 16 {
+		seen := map[int]bool{}
+		for _, r := range rows[i : i+16] {
+			seen[train.Labels[r]] = true
+		}
+		distinct += len(seen)
+	}
+	if mean := float64(distinct) / float64(len(rows)/16); mean < 4 {
+		t.Errorf("batches hold %.1f classes on average, want at least 4 of %d", mean, classes)
+	}
 }
