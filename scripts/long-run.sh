@@ -3,13 +3,13 @@
 # (about an hour on two cores), and its wall time, CPU time, peak memory and top-1 per epoch. It
 # replaces the section between the long-run markers of BENCHMARKS.md, which `make bench` keeps.
 #
-#   scripts/long-run.sh                    run the job, then write the section
+#   scripts/long-run.sh                    run the job (JOB, default jobs/synthetic-long.hcl), then write the section
 #   scripts/long-run.sh --report LOG TIME  only write the section from a run's log and the
 #                                          output of `/usr/bin/time -v` for it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-BENCHMARKS.md}
-JOB=jobs/synthetic-long.hcl
+JOB=${JOB:-jobs/synthetic-long.hcl}
 work=.bench
 mkdir -p "$work"
 
