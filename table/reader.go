@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,6 +29,10 @@ type Table struct {
 	manifest *Manifest
 	schema   *arrow.Schema
 	absent   int // trailing fields of schema that the parts lack, read as null
+
+	groupsOnce sync.Once // Groups reads the footers once
+	groups     []GroupInfo
+	groupsErr  error
 }
 
 // Open opens the table in dir: it reads the manifest, checks that every
@@ -118,9 +124,15 @@ type GroupInfo struct {
 }
 
 // Groups lists the row groups of every part, in table order, reading each
-// part's footer. Row groups are the table's finest unit of random access:
-// ScanOptions.Groups reads any of them, in any order.
+// part's footer on the first call. Row groups are the table's finest unit
+// of random access: ScanOptions.Groups reads any of them, in any order. The
+// caller may modify the slice.
 func (t *Table) Groups() ([]GroupInfo, error) {
+	t.groupsOnce.Do(func() { t.groups, t.groupsErr = t.readGroups() })
+	return slices.Clone(t.groups), t.groupsErr
+}
+
+func (t *Table) readGroups() ([]GroupInfo, error) {
 	var out []GroupInfo
 	for p, part := range t.manifest.Parts {
 		pf, err := openPart(filepath.Join(t.dir, part.File))
