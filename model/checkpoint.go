@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,7 +108,8 @@ func (sd *StateDict) Shape(name string) ([]int, bool) {
 	return t.Shape, ok
 }
 
-// Float32 reads the named tensor, converted to float32.
+// Float32 reads the named tensor, converted to float32. Unlike Apply it
+// does not check the values: see NonFinite.
 func (sd *StateDict) Float32(name string) ([]float32, error) { return sd.file.Float32(name) }
 
 // SaveWeights writes params, buffers and meta to path as one safetensors
@@ -307,8 +309,12 @@ func (sd *StateDict) plan(targets []target, opt LoadOptions) (Report, []target) 
 // Apply checks every tensor name and shape of sd against params and buffers,
 // then copies the matching tensors in, converting them to float32. Unless
 // opt.Partial is set, any missing, unexpected or mis-shaped tensor is an
-// error naming the first few, and nothing is loaded. The returned Report
-// lists what was loaded, skipped, missing, unexpected and mis-shaped.
+// error naming the first few, and nothing is loaded. Every tensor copied is
+// checked for NaN and ±Inf, partial load or not: the first one that has any
+// stops the load with a *NonFiniteError. After such an error, or one
+// reading the file, the tensors copied so far stay in params and buffers,
+// which should then be discarded. The returned Report lists what was
+// loaded, skipped, missing, unexpected and mis-shaped.
 func (sd *StateDict) Apply(params []*Param, buffers []*Buffer, opt LoadOptions) (Report, error) {
 	targets := make([]target, 0, len(params)+len(buffers))
 	for _, p := range params {
@@ -332,9 +338,43 @@ func (sd *StateDict) Apply(params []*Param, buffers []*Buffer, opt LoadOptions) 
 		if err := sd.file.ReadFloat32(t.spec.Name, t.data); err != nil {
 			return r, fmt.Errorf("model: load %s: %w", sd.path, err)
 		}
+		if count, first := NonFinite(t.data); count > 0 {
+			return r, &NonFiniteError{File: sd.path, Tensor: t.spec.Name, Count: count, First: first, Value: t.data[first]}
+		}
 		r.Loaded = append(r.Loaded, t.spec.Name)
 	}
 	return r, nil
+}
+
+// NonFiniteError is the error of loading a checkpoint tensor that holds NaN
+// or infinite values: a model trained into divergence, or a corrupt file.
+type NonFiniteError struct {
+	File   string  // the checkpoint file
+	Tensor string  // the tensor's state_dict (timm) name
+	Count  int     // how many of its values are NaN or ±Inf
+	First  int     // the flat (row-major) index of the first one
+	Value  float32 // the value there: NaN, +Inf or -Inf
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("model: load %s: tensor %s has %d non-finite value(s), the first (%v) at flat index %d; the checkpoint is corrupt or its training diverged",
+		e.File, e.Tensor, e.Count, e.Value, e.First)
+}
+
+// NonFinite returns how many values of x are NaN or ±Inf and the index of
+// the first one, or (0, -1) when all are finite. It makes one pass over x.
+func NonFinite(x []float32) (count, first int) {
+	const exponent = 0x7f800000 // all ones: Inf or NaN
+	first = -1
+	for i, v := range x {
+		if math.Float32bits(v)&exponent == exponent {
+			if count == 0 {
+				first = i
+			}
+			count++
+		}
+	}
+	return count, first
 }
 
 // mismatchSummary names the first few problems of each kind.
@@ -536,8 +576,10 @@ func fillMeta(m *Meta, s Spec) error {
 // Load builds the network a checkpoint describes and loads its tensors. The
 // spec comes from InferSpec, so a state_dict exported from PyTorch without
 // our metadata loads too, unless its image size is ambiguous (non-square):
-// then build the network with New and use LoadInto. Tensors named by opt.Skip keep their fresh initialisation. The
-// returned Meta has the model fields filled in from the spec.
+// then build the network with New and use LoadInto. Tensors named by
+// opt.Skip keep their fresh initialisation. A tensor holding NaN or ±Inf
+// is refused with a *NonFiniteError (see Apply). The returned Meta has the
+// model fields filled in from the spec.
 func Load(path string, opt LoadOptions) (*Net, Meta, error) {
 	sd, meta, err := ReadCheckpoint(path)
 	if err != nil {
@@ -564,7 +606,9 @@ func Load(path string, opt LoadOptions) (*Net, Meta, error) {
 // LoadInto loads a checkpoint into an existing network, typically one built
 // with another class count or image size for fine-tuning: with opt.Partial
 // (or opt.Skip naming the head) every tensor whose name and shape match is
-// loaded and the Report lists the rest.
+// loaded and the Report lists the rest. A tensor holding NaN or ±Inf is
+// refused with a *NonFiniteError, and n should then be discarded (see
+// Apply).
 func LoadInto(path string, n *Net, opt LoadOptions) (Report, Meta, error) {
 	sd, meta, err := ReadCheckpoint(path)
 	if err != nil {

@@ -231,6 +231,9 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w; the Arrow stream on standard output is incomplete", err)
+		}
 		if err != nil {
 			return err
 		}

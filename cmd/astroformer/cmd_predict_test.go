@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,5 +280,70 @@ func TestPredictTakeover(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "waiting for it to go silent") {
 		t.Errorf("no log line about the wait:\n%s", stderr)
+	}
+}
+
+// TestPredictNonFinite checks that the predict command fails, and writes no
+// catalog, for a checkpoint holding a NaN weight and for one whose finite
+// weights overflow to infinite logits.
+func TestPredictNonFinite(t *testing.T) {
+	dir, ckpt := predictFixture(t)
+	cutouts := filepath.Join(dir, "cutouts")
+	net, meta, err := model.Load(ckpt, model.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head *model.Param
+	for _, p := range net.Params() {
+		if p.Name == "head.fc.weight" {
+			head = p
+		}
+	}
+	save := func(name string) string {
+		path := filepath.Join(dir, name)
+		if err := model.Save(path, net, meta); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := slices.Clone(head.Data)
+	head.Data[3] = float32(math.NaN())
+	nan := save("nan.safetensors")
+	for i, v := range good {
+		head.Data[i] = float32(math.Copysign(math.MaxFloat32, float64(v)))
+	}
+	overflow := save("overflow.safetensors")
+
+	cut := readTable(t, cutouts)
+	defer cut.Release()
+	first := cut.Column(0).Data().Chunk(0).(*array.String).Value(0)
+	for _, tt := range []struct {
+		model  string
+		format []string
+		want   []string
+	}{
+		{nan, nil, []string{"model: load " + nan, "tensor head.fc.weight has 1 non-finite value(s), the first (NaN) at flat index 3"}},
+		{overflow, nil, []string{"returned NaN or infinite logits for 24 of the 24 cutouts of rows 0 to 23: object " + strconv.Quote(first) + " (row 0)", "and 14 more"}},
+		{overflow, []string{"--format", "arrow"}, []string{"infinite logits", "the Arrow stream on standard output is incomplete"}},
+	} {
+		out := filepath.Join(t.TempDir(), "catalog")
+		args := []string{"predict", "--model", tt.model, "--input", cutouts, "--shard", "off"}
+		if tt.format != nil {
+			args = append(args, tt.format...)
+		} else {
+			args = append(args, "--output", out)
+		}
+		status, _, stderr := runCLI(t, args...)
+		if status != exitFailure {
+			t.Errorf("%q: status %d, want %d\n%s", args, status, exitFailure, stderr)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%q: stderr does not say %q:\n%s", args, w, stderr)
+			}
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%q: %s exists after the failure (%v)", args, out, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -477,12 +479,17 @@ func (p *Predictor) prepare(b *batch) error {
 }
 
 // infer runs the model on every view of b and combines the probabilities.
+// Logits that are NaN or ±Inf for any row in any view fail the batch with
+// a *NonFiniteError: finite logits give finite probabilities, entropy and
+// argmax, whereas a NaN would pass through softmax into a catalog row of
+// NaN confidence, class 0 and entropy 0.
 func (p *Predictor) infer(b *batch) error {
 	n, classes := len(b.rows), p.model.Meta.Classes
 	if n == 0 {
 		return nil
 	}
 	probs := make([]float64, p.opt.TTA*n*classes)
+	bad := make([]bool, n)
 	for v, x := range b.x {
 		logits, err := p.model.Net.Forward(x, n)
 		if err != nil {
@@ -492,12 +499,68 @@ func (p *Predictor) infer(b *batch) error {
 			return fmt.Errorf("rows %d to %d: the model returned %d logits for %d cutouts of %d classes", b.rows[0].row, b.rows[n-1].row, len(logits), n, classes)
 		}
 		for i := range n {
-			softmax(probs[(v*n+i)*classes:(v*n+i+1)*classes], logits[i*classes:(i+1)*classes])
+			row := logits[i*classes : (i+1)*classes]
+			if count, _ := model.NonFinite(row); count > 0 {
+				bad[i] = true
+				continue
+			}
+			softmax(probs[(v*n+i)*classes:(v*n+i+1)*classes], row)
 		}
+	}
+	if err := nonFinite(p.model.Path, b.rows, bad); err != nil {
+		return err
 	}
 	b.x = nil
 	b.mean, b.std = combineViews(probs, p.opt.TTA, n, classes)
 	return nil
+}
+
+// NonFiniteError is the error of a batch for which the model returned NaN
+// or infinite logits: a checkpoint whose activations overflow, or inputs
+// it cannot handle. Run stops at the first such batch, in input order, and
+// WriteTable then commits no catalog.
+type NonFiniteError struct {
+	Checkpoint string   // the model's checkpoint file
+	IDs        []string // the object_id of each cutout concerned, in input order
+	Rows       []int64  // their rows in the input table
+	Batch      int      // the cutouts in the batch
+	From, To   int64    // the batch's first and last rows
+}
+
+// listedIDs is how many object_ids a NonFiniteError names.
+const listedIDs = 10
+
+func (e *NonFiniteError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the model %s returned NaN or infinite logits for %d of the %d cutouts of rows %d to %d: ",
+		e.Checkpoint, len(e.IDs), e.Batch, e.From, e.To)
+	for i, id := range e.IDs[:min(len(e.IDs), listedIDs)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "object %q (row %d)", id, e.Rows[i])
+	}
+	if more := len(e.IDs) - listedIDs; more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	b.WriteString("; check the checkpoint and these cutouts")
+	return b.String()
+}
+
+// nonFinite returns a *NonFiniteError naming the rows marked bad, or nil
+// when there are none. rows is not empty.
+func nonFinite(checkpoint string, rows []cutout, bad []bool) error {
+	e := NonFiniteError{Checkpoint: checkpoint, Batch: len(rows), From: rows[0].row, To: rows[len(rows)-1].row}
+	for i, r := range rows {
+		if bad[i] {
+			e.IDs = append(e.IDs, r.id)
+			e.Rows = append(e.Rows, r.row)
+		}
+	}
+	if len(e.IDs) == 0 {
+		return nil
+	}
+	return &e
 }
 
 // write builds the catalog records from the inferred batches, in order,

@@ -36,10 +36,11 @@ func Metadata(p *Predictor, in *table.Table, s catalog.Shard, extra map[string]s
 
 // WriteTable predicts the rows of shard s of in and commits them as the
 // table out.Dir. The output is written one input chunk (part file, or the
-// shard's share of it) at a time, durably: a run that is killed or
-// cancelled keeps its completed chunks in the staging folder, and the next
-// run with the same fingerprint and schema predicts only the rest. Any
-// other error discards the staging folder.
+// shard's share of it) at a time, durably: a run that is killed, cancelled
+// or fails keeps its completed chunks in the staging folder, and the next
+// run with the same fingerprint and schema predicts only the rest (one with
+// another fingerprint starts afresh). Nothing is committed unless every
+// row is predicted; a *NonFiniteError, in particular, leaves no catalog.
 func WriteTable(ctx context.Context, p *Predictor, in *table.Table, s catalog.Shard, out Output, progress func(int)) (*table.Manifest, Stats, error) {
 	w, err := table.CreateResumable(out.Dir, p.Schema(), table.Options{
 		RowsPerPart: out.RowsPerPart,
