@@ -45,6 +45,13 @@ type Manifest struct {
 	Rows              int64             `json:"rows,omitempty"`
 	Parts             []Part            `json:"parts,omitempty"`
 	Metadata          map[string]string `json:"metadata,omitempty"`
+
+	// Files lists the folder's other files with their sizes, and Digest is
+	// the SHA-256 of the manifest itself; WriteManifest fills both, so that
+	// Check notices a removed file or an edited manifest. Manifests written
+	// before they existed have neither, and are not checked for them.
+	Files  []File `json:"files,omitempty"`
+	Digest string `json:"digest,omitempty"`
 }
 
 // Part is one data file of a table artifact.
@@ -83,6 +90,11 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%s: invalid manifest: %w", path, err)
 	}
+	if m.Digest != "" {
+		if d, err := m.digest(); err != nil || d != m.Digest {
+			return nil, &DamagedError{Dir: dir, File: ManifestFile, Reason: "its digest does not match its content: edited or damaged"}
+		}
+	}
 	if len(m.Params) > 0 {
 		// WriteManifest indents Params with the rest; give them back compact.
 		var buf bytes.Buffer
@@ -114,9 +126,18 @@ func (m *Manifest) check() error {
 }
 
 // WriteManifest writes m as dir/_manifest.json and flushes it to disk. It is
-// the last write into a staging folder before Commit.
+// the last write into a staging folder before Commit. It sets m.Files to the
+// folder's files other than the parts, and m.Digest.
 func WriteManifest(dir string, m *Manifest) error {
 	if err := m.check(); err != nil {
+		return fmt.Errorf("write manifest in %s: %w", dir, err)
+	}
+	files, err := listFiles(dir, m)
+	if err != nil {
+		return fmt.Errorf("write manifest in %s: %w", dir, err)
+	}
+	m.Files = files
+	if m.Digest, err = m.digest(); err != nil {
 		return fmt.Errorf("write manifest in %s: %w", dir, err)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")

@@ -34,10 +34,15 @@ type owner struct {
 // <parent>/.<base>.staging-<random>. It first removes staging folders of the
 // same artifact left behind by processes that no longer run: on this host,
 // processes that have exited; on other hosts, those silent for over Lease.
+// A folder at dir that Commit would refuse to replace (see Replaceable) is
+// an error now, before any work is done.
 func Stage(dir string) (string, error) {
 	parent, base, err := split(dir)
 	if err != nil {
 		return "", err
+	}
+	if err := Replaceable(dir); err != nil {
+		return "", fmt.Errorf("stage %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("stage %s: %w", dir, err)
@@ -71,6 +76,9 @@ func StageResumable(dir, key string) (staging string, resumed bool, err error) {
 	parent, base, err := split(dir)
 	if err != nil {
 		return "", false, err
+	}
+	if err := Replaceable(dir); err != nil {
+		return "", false, fmt.Errorf("stage %s: %w", dir, err)
 	}
 	if key == "" || len(key) > 64 || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
 		return "", false, fmt.Errorf("stage %s: resume key %q must be 1 to 64 ASCII letters, digits, '-' or '_'", dir, key)
@@ -113,7 +121,9 @@ func Discard(staging string) error {
 // Commit makes staging the artifact dir. staging must hold _manifest.json.
 // Every file and folder in staging is flushed to disk, staging replaces dir
 // in one rename (an existing dir is swapped out and removed), and the parent
-// folder is flushed. A crash leaves either the old dir or the new one.
+// folder is flushed. A crash leaves either the old dir or the new one. Only
+// an artifact Commit made, or an empty folder, is replaced: anything else at
+// dir is a *ForeignError, and nothing is removed.
 func Commit(staging, dir string) error {
 	parent, _, err := split(dir)
 	if err != nil {
@@ -124,6 +134,9 @@ func Commit(staging, dir string) error {
 	}
 	if _, err := os.Stat(filepath.Join(staging, ManifestFile)); err != nil {
 		return fmt.Errorf("commit %s: staging folder %s has no %s: %w", dir, staging, ManifestFile, err)
+	}
+	if err := Replaceable(dir); err != nil {
+		return fmt.Errorf("commit %s: %w", dir, err)
 	}
 	ownerPath := filepath.Join(staging, ownerFile)
 	if o, ok := readOwner(staging); ok && !o.self() {

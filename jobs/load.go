@@ -169,6 +169,7 @@ func (l *Loader) decode(file *hcl.File, filename string) (*pipeline.Job, hcl.Dia
 		diags = append(diags, more...)
 		stages = append(stages, stageBlock{b, s})
 	}
+	diags = append(diags, checkArtifactNames(stages)...)
 	diags = append(diags, checkNames(stages)...)
 	if diags.HasErrors() {
 		// A stage that failed to decode has unknown outputs; checking the
@@ -251,6 +252,7 @@ func checkNames(stages []stageBlock) hcl.Diagnostics {
 	type writer struct {
 		block *hcl.Block
 		name  string
+		raw   string // the output as written
 	}
 	byOutput := map[string]writer{}
 	for _, sb := range stages {
@@ -270,17 +272,21 @@ func checkNames(stages []stageBlock) hcl.Diagnostics {
 			continue
 		}
 		for _, out := range sb.stage.Outputs() {
-			if first, ok := byOutput[out]; ok {
+			clean, err := pipeline.CleanName(out)
+			if err != nil {
+				continue // checkArtifactNames reports it
+			}
+			if first, ok := byOutput[clean]; ok {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Artifact written by two stages",
-					Detail: fmt.Sprintf("Stage %q already writes %q (%s). Give one of the outputs another name.",
-						first.name, out, valueRange(first.block, out, isOutputAttr)),
+					Detail: fmt.Sprintf("Stage %q already writes %s (%s). Give one of the outputs another name.",
+						first.name, spelled(first.raw, out), valueRange(first.block, first.raw, isOutputAttr)),
 					Subject: rangePtr(valueRange(sb.block, out, isOutputAttr)),
 				})
 				continue
 			}
-			byOutput[out] = writer{sb.block, name}
+			byOutput[clean] = writer{sb.block, name, out}
 		}
 	}
 	return diags
@@ -294,8 +300,16 @@ func checkGraph(job *pipeline.Job, stages []stageBlock) hcl.Diagnostics {
 	if err != nil { // checkNames has reported these already
 		return diags
 	}
+	diags = append(diags, checkOverlaps(stages)...)
+	diags = append(diags, checkSources(job, stages)...)
+	if diags.HasErrors() {
+		return diags
+	}
 	for _, sb := range stages {
 		for _, in := range sb.stage.Inputs() {
+			if clean, err := pipeline.CleanName(in); err == nil {
+				in = clean
+			}
 			if _, ok := producer[in]; ok {
 				continue
 			}
@@ -337,6 +351,15 @@ func checkGraph(job *pipeline.Job, stages []stageBlock) hcl.Diagnostics {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid job", Detail: err.Error()})
 	}
 	return diags
+}
+
+// spelled names the artifact first written as raw, noting when out is
+// another spelling of it.
+func spelled(raw, out string) string {
+	if raw == out {
+		return fmt.Sprintf("%q", raw)
+	}
+	return fmt.Sprintf("%q, the same artifact as %q", raw, out)
 }
 
 func isInputAttr(name string) bool  { return strings.Contains(name, "input") }

@@ -30,8 +30,8 @@ func (e *CycleError) Error() string {
 	return "dependency cycle: " + strings.Join(e.Stages, " -> ") + " -> " + e.Stages[0]
 }
 
-// Producers maps every artifact name that some stage outputs to that stage's
-// index in j.Stages. It returns an error if a stage name is used twice or two
+// Producers maps every artifact name that some stage outputs, in its clean
+// form (CleanName), to that stage's index in j.Stages. It returns an error if a stage name is used twice or two
 // stages write the same artifact.
 func (j *Job) Producers() (map[string]int, error) {
 	names := make(map[string]bool, len(j.Stages))
@@ -42,6 +42,7 @@ func (j *Job) Producers() (map[string]int, error) {
 		}
 		names[s.Name()] = true
 		for _, out := range s.Outputs() {
+			out = cleanKey(out)
 			if p, ok := producer[out]; ok {
 				return nil, fmt.Errorf("job %q: stages %q and %q both write %q",
 					j.Name, j.Stages[p].Name(), s.Name(), out)
@@ -68,7 +69,7 @@ func (j *Job) Order() ([]Stage, error) {
 	for i, s := range j.Stages {
 		seen := map[int]bool{}
 		for _, in := range s.Inputs() {
-			p, ok := producer[in]
+			p, ok := producer[cleanKey(in)]
 			if !ok || seen[p] {
 				continue
 			}
@@ -137,4 +138,13 @@ func (j *Job) findCycle(deps [][]int, done []bool) []string {
 		names[k] = j.Stages[i].Name()
 	}
 	return names
+}
+
+// cleanKey is the clean form of an artifact name, or the name itself when it
+// is not valid (CheckNames reports those).
+func cleanKey(name string) string {
+	if clean, err := CleanName(name); err == nil {
+		return clean
+	}
+	return name
 }

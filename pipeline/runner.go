@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -81,6 +82,9 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 	if producer == "" {
 		producer = Version()
 	}
+	if err := job.CheckNames(); err != nil {
+		return nil, err
+	}
 	order, err := job.Order()
 	if err != nil {
 		return nil, err
@@ -95,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 	consumers := map[string][]string{} // artifact -> stages reading it
 	for _, s := range job.Stages {
 		for _, in := range s.Inputs() {
-			consumers[in] = append(consumers[in], s.Name())
+			consumers[cleanKey(in)] = append(consumers[cleanKey(in)], s.Name())
 		}
 	}
 	if err := os.MkdirAll(job.Workdir, 0o755); err != nil {
@@ -106,6 +110,9 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 		return nil, fmt.Errorf("job %q: %w", job.Name, err)
 	}
 	defer unlock()
+	if err := checkOutputs(job); err != nil {
+		return nil, err
+	}
 
 	rep := &Report{Job: job.Name, Workdir: job.Workdir}
 	defer func() { rep.Duration = time.Since(start) }()
@@ -135,7 +142,7 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 		}
 		if forced[s.Name()] != "" {
 			for _, out := range s.Outputs() {
-				for _, c := range consumers[out] {
+				for _, c := range consumers[cleanKey(out)] {
 					if forced[c] == "" {
 						forced[c] = fmt.Sprintf("upstream stage %q was forced", s.Name())
 					}
@@ -193,7 +200,7 @@ func (r *Runner) prepare(job *Job, s Stage, producer string, log hclog.Logger) (
 	}
 	inputs := make([]Input, 0, len(s.Inputs()))
 	for _, in := range s.Inputs() {
-		m, err := artifact.ReadManifest(env.Path(in))
+		m, err := artifact.Check(env.Path(in))
 		if err != nil {
 			return nil, fmt.Errorf("stage %q (%s): input %q: %w", s.Name(), s.Kind(), in, err)
 		}
@@ -214,8 +221,11 @@ func staleReason(env *Env, outputs []string) string {
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			return fmt.Sprintf("output %q does not exist yet", out)
 		}
-		m, err := artifact.ReadManifest(dir)
+		m, err := artifact.Check(dir)
+		var damaged *artifact.DamagedError
 		switch {
+		case errors.As(err, &damaged):
+			return fmt.Sprintf("output %q is damaged (%s: %s)", out, damaged.File, damaged.Reason)
 		case err != nil:
 			return fmt.Sprintf("output %q is incomplete (%v)", out, err)
 		case m.Fingerprint != env.Fingerprint:
@@ -234,4 +244,43 @@ func stageNames(job *Job) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// checkOutputs refuses, before any stage runs, outputs whose folder holds
+// something astroformer did not write (artifact.Replaceable) or that resolve
+// outside the workdir through a symbolic link.
+func checkOutputs(job *Job) error {
+	for _, s := range job.Stages {
+		for _, out := range s.Outputs() {
+			dir := filepath.Join(job.Workdir, out)
+			if err := insideWorkdir(job.Workdir, out); err != nil {
+				return fmt.Errorf("stage %q: output %q: %w", s.Name(), out, err)
+			}
+			if err := artifact.Replaceable(dir); err != nil {
+				return fmt.Errorf("stage %q: output %q: %w", s.Name(), out, err)
+			}
+		}
+	}
+	return nil
+}
+
+// insideWorkdir reports an error when a folder on the way to artifact name
+// (the artifact's own folder included) is a symbolic link: an artifact is
+// replaced by renames, and must not resolve to a folder outside the workdir.
+func insideWorkdir(workdir, name string) error {
+	path := workdir
+	for _, part := range strings.Split(cleanKey(name), "/") {
+		path = filepath.Join(path, part)
+		info, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symbolic link; outputs must be folders inside the workdir", path)
+		}
+	}
+	return nil
 }

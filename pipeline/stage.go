@@ -127,3 +127,11 @@ func (e *Env) Summary() []string {
 	defer e.mu.Unlock()
 	return append([]string(nil), e.summary...)
 }
+
+// Sourced is implemented by source stages: Sources are the files and folders
+// outside the workdir's artifacts that the stage reads (an HDF5 file, a
+// folder of images, a manifest), as given in the job. The job loader refuses
+// a source that lies inside an output, which committing would replace.
+type Sourced interface {
+	Sources() []string
+}

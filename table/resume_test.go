@@ -258,3 +258,39 @@ func TestResumableAbortKeepsCompletedParts(t *testing.T) {
 		t.Fatalf("commit: %+v, %v", m, err)
 	}
 }
+
+// A part that fails to close (a full disk, here a file closed under the
+// writer) is removed from staging at once, not left for the next run.
+func TestFailedPartIsRemoved(t *testing.T) {
+	schema := schemas.Rejects()
+	recs := chunks(t, schema, 2, 50)
+	dir := filepath.Join(t.TempDir(), "t")
+	w, err := CreateResumable(dir, schema, Options{Manifest: testManifest("fp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(recs[0])
+	if err := w.EndPart("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(recs[1]); err != nil {
+		t.Fatal(err)
+	}
+	failing := filepath.Join(w.staging, w.part.name)
+	w.part.f.Close()
+	if err := w.EndPart("b"); err == nil {
+		t.Fatal("EndPart on a failed part succeeded")
+	}
+	if _, err := os.Stat(failing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the failed part %s stays in staging: %v", filepath.Base(failing), err)
+	}
+	w.Abort()
+	w, err = CreateResumable(dir, schema, Options{Manifest: testManifest("fp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if !w.Done("a") || w.Done("b") || w.Rows() != 50 {
+		t.Errorf("after the failure: done(a)=%v done(b)=%v rows=%d", w.Done("a"), w.Done("b"), w.Rows())
+	}
+}

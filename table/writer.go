@@ -337,6 +337,9 @@ func (w *Writer) closePart() error {
 		err = cerr
 	}
 	if err != nil {
+		// A part that did not close is unusable; on a full disk, removing it
+		// gives the space back at once rather than at the next run.
+		os.Remove(filepath.Join(w.staging, p.name))
 		return w.fail(fmt.Errorf("write table %s: %s: %w", w.dir, p.name, err))
 	}
 	w.parts = append(w.parts, artifact.Part{

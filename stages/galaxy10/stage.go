@@ -138,6 +138,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 func (s *stage) Name() string      { return s.name }
 func (s *stage) Kind() string      { return Kind }
 func (s *stage) Inputs() []string  { return nil }
+func (s *stage) Sources() []string { return []string{s.p.Path} }
 func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
 func (s *stage) Params() any       { return s.p }
 

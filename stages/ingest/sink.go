@@ -382,13 +382,29 @@ func (s *Sink) Reject(source, position, objectID, reason string) error {
 	b.Field(4).(*array.StringBuilder).Append(reason)
 	s.summary.Rejects++
 	if s.opt.MaxRejects > 0 && s.summary.Rejects > s.opt.MaxRejects {
-		return fmt.Errorf("ingest: more than %d rejected records (max_rejects); the last: %s, %s: %s",
-			s.opt.MaxRejects, source, position, reason)
+		return s.stop(fmt.Errorf("ingest: more than %d rejected records (max_rejects); the last: %s, %s: %s",
+			s.opt.MaxRejects, source, position, reason))
 	}
 	if b.Field(0).Len() >= batchRows {
 		return s.flushRejects()
 	}
 	return nil
+}
+
+// stop ends a sink that exceeded MaxRejects: the rejects table is committed,
+// so that the user can read what was rejected and why, and the cutouts table
+// is not (see Abort). The stage fails with err, which says where the rejects
+// are; its rerun rebuilds both tables.
+func (s *Sink) stop(err error) error {
+	ferr := s.flushRejects()
+	if ferr == nil {
+		_, ferr = s.rejects.Commit()
+	}
+	s.Abort()
+	if ferr != nil {
+		return fmt.Errorf("%w (and the rejects table could not be committed: %v)", err, ferr)
+	}
+	return fmt.Errorf("%w; the %d rejected records are in %s", err, s.summary.Rejects, s.opt.Rejects)
 }
 
 func (s *Sink) flushCutouts() error {

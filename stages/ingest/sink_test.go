@@ -187,12 +187,17 @@ func TestSinkMaxRejects(t *testing.T) {
 			t.Fatalf("reject %d: %v", i, err)
 		}
 	}
-	if err == nil || !strings.Contains(err.Error(), "more than 2 rejected records") || !strings.Contains(err.Error(), "row 2") {
+	if err == nil || !strings.Contains(err.Error(), "more than 2 rejected records") || !strings.Contains(err.Error(), "row 2") ||
+		!strings.Contains(err.Error(), "the 3 rejected records are in "+filepath.Join(root, "rejects")) {
 		t.Errorf("err = %v", err)
 	}
 	s.Abort()
-	if entries, _ := os.ReadDir(root); len(entries) != 0 {
-		t.Errorf("Abort left %v", entries)
+	// The rejects are committed for the user to read; the cutouts are not.
+	if entries, _ := os.ReadDir(root); len(entries) != 1 || entries[0].Name() != "rejects" {
+		t.Errorf("after max_rejects the folder holds %v, want only the rejects table", entries)
+	}
+	if rows := rejectRows(t, filepath.Join(root, "rejects")); len(rows) != 3 {
+		t.Errorf("rejects table has %d rows, want 3: %v", len(rows), rows)
 	}
 }
 

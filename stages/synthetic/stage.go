@@ -22,6 +22,12 @@ const Kind = "synthetic"
 // Defaults of the stage attributes.
 const (
 	DefaultCount = 3000
+	// MaxCount bounds count: 10 million 64x64 cutouts are about 120 GB of
+	// pixels and a day of rendering on one core. A larger survey is several
+	// stages with their own seeds, so that each one resumes and finishes.
+	MaxCount = 10_000_000
+	// MaxPixelBytes bounds count x size² x 3, the table's raw pixel bytes.
+	MaxPixelBytes = 1 << 40
 	// ChunkRows is the number of objects rendered and committed at a time: a
 	// killed run resumes after the last complete chunk.
 	ChunkRows = 1024
@@ -102,8 +108,16 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	}
 	at := source.NewAttrs(body, &diags)
 	at.CheckTables(s.p.Output, s.p.Rejects)
-	if s.p.Count < 1 {
+	switch {
+	case s.p.Count < 1:
 		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", s.p.Count))
+	case s.p.Count > MaxCount:
+		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at most %d cutouts. "+
+			"For a larger survey, declare several synthetic stages with their own seed and output.", s.p.Count, MaxCount))
+	case s.p.Size >= 16 && s.p.Size <= 2048 && s.p.Count*int64(s.p.Size*s.p.Size*3) > MaxPixelBytes:
+		at.Bad("count", "Invalid count", fmt.Sprintf("count %d at size %d is %.1f TiB of pixels; the limit is 1 TiB. "+
+			"Lower count or size, or split the survey over several stages.", s.p.Count, s.p.Size,
+			float64(s.p.Count)*float64(s.p.Size*s.p.Size*3)/(1<<40)))
 	}
 	if s.p.Size < 16 || s.p.Size > 2048 {
 		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", s.p.Size))

@@ -67,6 +67,8 @@ workers = 3`)
 	}{
 		{`count = 3`, "Missing required argument", 1},
 		{"output = \"c\"\ncount = 0", "Invalid count", 2},
+		{"output = \"c\"\ncount = 9000000000000000000", "Invalid count", 2},
+		{"output = \"c\"\ncount = 2000000\nsize = 2048", "Invalid count", 2},
 		{"output = \"c\"\nsize = 8", "Invalid size", 2},
 		{"output = \"c\"\nworkers = -1", "Invalid workers", 2},
 		{"output = \"c\"\nclass_weights = [1, 2]", "Invalid class_weights", 2},
