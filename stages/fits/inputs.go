@@ -1,15 +1,12 @@
 package fits
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/astroformer/astroformer/stages/fits/internal/fitsfile"
 	"github.com/astroformer/astroformer/stages/internal/manifest"
 )
 
@@ -154,24 +151,4 @@ func manifestUnits(path string) ([]unit, []string, error) {
 		}
 	}
 	return units, manifest.ClassNames(entries), nil
-}
-
-// readFile reads the first image of a FITS file, gzip-compressed when its
-// name ends in ".gz".
-func readFile(path string) (*fitsfile.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	return fitsfile.ReadImage(r, MaxImageBytes)
 }

@@ -91,6 +91,7 @@ type config struct {
 	Survey     *string              `hcl:"survey,optional"`
 	Release    *string              `hcl:"release,optional"`
 	Workers    *int                 `hcl:"workers,optional"`
+	Memory     *string              `hcl:"memory,optional"`
 }
 
 // params determine the stage's output. Inputs is a digest of the names,
@@ -117,6 +118,7 @@ type stage struct {
 	name    string
 	p       params
 	workers int
+	memory  int64 // bytes; 0: not set
 }
 
 // Decode decodes a fits stage block:
@@ -141,7 +143,10 @@ type stage struct {
 //	  pixel_scale = 0.262              # optional: arcsec per image pixel, instead of the WCS's
 //	  survey      = "DECaLS"           # optional: the survey column
 //	  release     = "DR10"             # optional: the release column
-//	  workers     = 0                  # reading goroutines; 0: GOMAXPROCS
+//	  workers     = 0                  # reading goroutines; 0: one per CPU (GOMAXPROCS), fewer
+//	                                   # when the memory budget does not hold that many
+//	  memory      = "4GiB"             # optional: the memory budget of the workers; default
+//	                                   # GOMEMLIMIT, else half of MemAvailable
 //	}
 //
 // Decoding lists the input files for the fingerprint.
@@ -193,6 +198,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	at.CheckSplit(s.p.Split)
 	at.CheckPixelScale(s.p.PixelScale)
 	at.CheckWorkers(s.workers)
+	s.memory = at.CheckMemory(cfg.Memory)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -251,10 +257,16 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	bar := env.Progress.Bar(s.name, int64(len(units)))
 	defer bar.Done()
 	st := &stats{log: env.Log}
+	workers := s.workerCount(units, env.Log)
+	free := newScratches(workers)
 	resumed, err := source.Ingest(ctx, sink, len(units), source.Options{
-		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
+		Chunk: ChunkRows, Workers: workers, Bar: bar,
 		Key: func(first, last int) string { return fmt.Sprintf("cutouts %d-%d", first, last) },
-	}, func(i int) source.Result { return s.cutout(&units[i], st, single) })
+	}, func(i int) source.Result {
+		sc := free.get()
+		defer free.put(sc)
+		return s.cutout(&units[i], st, single, sc)
+	})
 	if err != nil {
 		return err
 	}
@@ -307,18 +319,24 @@ func (st *stats) missingWCS(reason string) {
 }
 
 // planes is the fluxes of one cutout in output order: one h×w plane per
-// band, row 0 at the top.
+// band, row 0 at the top, in the buffers of a scratch; and what the first
+// file's header says of the cutout's position.
 type planes struct {
 	bands []string
 	data  [][]float32
 	h, w  int
+	fitH  int // FITS NAXIS2, for the WCS of the output centre
+	wcs   *tan
+	why   string // why wcs is nil
+
+	nonFinite int32 // NaN and infinite fluxes set to 0, over all bands
 }
 
-// cutout reads and converts one unit. A problem with the input gives a
-// Result with Reject set, the file in Cutout.Source and the byte offset,
-// if known, in Cutout.Position; or, when the unit is the stage's single
-// input file, with Err set.
-func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
+// cutout reads and converts one unit with the buffers of sc. A problem with
+// the input gives a Result with Reject set, the file in Cutout.Source and
+// the byte offset, if known, in Cutout.Position; or, when the unit is the
+// stage's single input file, with Err set.
+func (s *stage) cutout(u *unit, st *stats, single bool, sc *scratch) source.Result {
 	c := ingest.Cutout{ObjectID: u.objectID, Source: u.files[0].rel, Position: u.position}
 	reject := func(f bandFile, err error) source.Result {
 		if single {
@@ -332,40 +350,13 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 		}
 		return source.Result{Cutout: c, Reject: err.Error()}
 	}
-	var (
-		p    planes
-		wcs  *tan
-		why  string
-		fitH int // FITS NAXIS2, for the WCS of the output centre
-
-		nonFinite int32 // NaN and infinite fluxes set to 0, over all bands
-	)
+	var p planes
 	for i, f := range u.files {
-		im, err := readFile(f.path)
+		n, err := s.readFile(&p, f, i, len(u.files), sc)
 		if err != nil {
 			return reject(f, err)
 		}
-		var bands []string
-		if f.band != "" {
-			if im.Planes() != 1 {
-				return reject(f, fmt.Errorf("band %s: %d image planes, expected one per file", f.band, im.Planes()))
-			}
-			bands = []string{f.band}
-		} else if bands, err = bandNames(s.p.Bands, im.Planes(), im.Header, im.Primary); err != nil {
-			return reject(f, err)
-		} else if bands == nil {
-			return reject(f, fmt.Errorf("%d image planes without band names (BANDS, BAND0…); set the bands attribute", im.Planes()))
-		}
-		if i == 0 {
-			p.h, p.w, fitH = im.Height(), im.Width(), im.Height()
-			if wcs, why, err = parseTAN(im.Header); err != nil {
-				return reject(f, err)
-			}
-		} else if im.Height() != p.h || im.Width() != p.w {
-			return reject(f, fmt.Errorf("band %s is %d×%d pixels, band %s %d×%d", f.band, im.Width(), im.Height(), p.bands[0], p.w, p.h))
-		}
-		n := flipInto(&p, im, bands)
-		nonFinite += int32(n)
+		p.nonFinite += int32(n)
 		if n > 0 {
 			st.nonFinitePixels.Add(int64(n))
 			st.nonFiniteRows.Add(1)
@@ -376,94 +367,147 @@ func (s *stage) cutout(u *unit, st *stats, single bool) source.Result {
 	if err := scheme.Check(p.bands); err != nil {
 		return reject(u.files[0], err)
 	}
-	// Crop and resize in output coordinates; (cx, cy) is the centre of the
-	// output image in FITS pixel coordinates.
-	cx, cy := float64(p.w+1)/2, float64(p.h+1)/2
-	scale := 1.0
-	if s.p.Size > 0 {
-		sq := imageops.CenterSquare(image.Rect(0, 0, p.w, p.h))
-		side := sq.Dx()
-		cx = float64(sq.Min.X) + float64(side+1)/2
-		cy = float64(fitH-sq.Min.Y) - float64(side-1)/2
-		for k, d := range p.data {
-			p.data[k] = resize(crop(d, p.w, sq.Min.X, sq.Min.Y, side), side, s.p.Size)
-		}
-		scale = float64(side) / float64(s.p.Size)
-		p.h, p.w = s.p.Size, s.p.Size
-	}
-	c.NonFinite = &nonFinite
+	cx, cy, scale := s.resize(&p, sc)
+	c.NonFinite = &p.nonFinite
 	c.Pixels = scheme.RGB(p.data, p.bands, p.h, p.w)
 	c.Height, c.Width, c.Channels = int32(p.h), int32(p.w), 3
 	c.Bands = joinBands(p.bands)
 	c.Label, c.LabelName, c.Split = u.label, u.labelName, s.p.Split
 	c.Survey, c.Release = s.p.Survey, s.p.Release
-	switch {
-	case u.ra != nil:
-		c.RA, c.Dec = u.ra, u.dec
-	case wcs != nil:
-		if ra, dec, ok := wcs.sky(cx, cy); ok {
-			c.RA, c.Dec = &ra, &dec
-		} else {
-			st.missingWCS("the WCS gives no finite position")
-		}
-	default:
-		st.missingWCS(why)
-	}
-	if s.p.PixelScale != nil {
-		ps := *s.p.PixelScale * scale
-		c.PixelScale = &ps
-	} else if wcs != nil {
-		if ps, ok := wcs.scale(); ok {
-			ps *= scale
-			c.PixelScale = &ps
-		}
-	}
+	s.position(&c, &p, cx, cy, scale, u, st)
 	if s.p.KeepRaw {
 		c.Raw = rawBytes(p.data)
 	}
 	return source.Result{Cutout: c}
 }
 
-// flipInto appends the planes of im, flipped vertically and with
-// non-finite values set to 0, to p, and returns how many values were not
-// finite.
-func flipInto(p *planes, im *fitsfile.Image, bands []string) int {
+// readFile reads file i of the files of a unit into p: its planes, flipped
+// vertically and with non-finite values set to 0, go into sc's flux buffer
+// after those of the files before it. It returns how many values were not
+// finite. The header is checked before the data is read, but an error of
+// the data is reported first, as when the whole file was read at once.
+func (s *stage) readFile(p *planes, f bandFile, i, files int, sc *scratch) (int, error) {
+	im, closeFile, err := sc.openImage(f.path)
+	if err != nil {
+		return 0, err
+	}
+	defer closeFile()
+	bands, err := s.checkImage(p, im, f, i)
+	if err != nil {
+		if derr := im.Discard(); derr != nil {
+			return 0, derr
+		}
+		return 0, err
+	}
+	if i == 0 {
+		// The files of a unit of several are one plane each, of one size.
+		grow(&sc.flux, files*im.Values())
+	}
 	w, h := im.Width(), im.Height()
+	off := len(p.data) * w * h
+	data := sc.flux[off : off+im.Values()]
+	if err := im.ReadData(data); err != nil {
+		return 0, err
+	}
 	bad := 0
 	for k := range im.Planes() {
-		src := im.Data[k*w*h : (k+1)*w*h]
-		dst := make([]float32, w*h)
-		for r := range h {
-			row := src[(h-1-r)*w : (h-r)*w]
-			out := dst[r*w : (r+1)*w]
-			for x, v := range row {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					bad++
-					v = 0
-				}
-				out[x] = v
-			}
-		}
-		p.data = append(p.data, dst)
+		plane := data[k*w*h : (k+1)*w*h]
+		bad += flipPlane(plane, w, h)
+		p.data = append(p.data, plane)
 	}
 	p.bands = append(p.bands, bands...)
-	return bad
+	return bad, nil
 }
 
-// crop returns the side×side square of a w-wide plane at (x0, y0).
-func crop(plane []float32, w, x0, y0, side int) []float32 {
-	out := make([]float32, 0, side*side)
-	for y := y0; y < y0+side; y++ {
-		out = append(out, plane[y*w+x0:y*w+x0+side]...)
+// checkImage returns the band names of the planes of file i of a unit,
+// from its header; the first file sets the size of the cutout and its
+// WCS, and the others must have that size.
+func (s *stage) checkImage(p *planes, im *fitsfile.Image, f bandFile, i int) ([]string, error) {
+	var bands []string
+	var err error
+	if f.band != "" {
+		if im.Planes() != 1 {
+			return nil, fmt.Errorf("band %s: %d image planes, expected one per file", f.band, im.Planes())
+		}
+		bands = []string{f.band}
+	} else if bands, err = bandNames(s.p.Bands, im.Planes(), im.Header, im.Primary); err != nil {
+		return nil, err
+	} else if bands == nil {
+		return nil, fmt.Errorf("%d image planes without band names (BANDS, BAND0…); set the bands attribute", im.Planes())
 	}
-	return out
+	if i == 0 {
+		p.h, p.w, p.fitH = im.Height(), im.Width(), im.Height()
+		if p.wcs, p.why, err = parseTAN(im.Header); err != nil {
+			return nil, err
+		}
+	} else if im.Height() != p.h || im.Width() != p.w {
+		return nil, fmt.Errorf("band %s is %d×%d pixels, band %s %d×%d", f.band, im.Width(), im.Height(), p.bands[0], p.w, p.h)
+	}
+	return bands, nil
 }
 
-func resize(plane []float32, side, size int) []float32 {
-	if side == size {
-		return plane
+// resize crops the planes of p in place to the largest centred square and
+// area-resizes them to size×size, when size is set: in place when that
+// shrinks them, else into sc's buffer. It returns the centre of the output
+// image in FITS pixel coordinates and the number of source pixels per
+// output pixel.
+func (s *stage) resize(p *planes, sc *scratch) (cx, cy, scale float64) {
+	if s.p.Size <= 0 {
+		return float64(p.w+1) / 2, float64(p.h+1) / 2, 1
 	}
-	return imageops.ResizeAreaFloat(plane, side, side, size, size)
+	sq := imageops.CenterSquare(image.Rect(0, 0, p.w, p.h))
+	side, size := sq.Dx(), s.p.Size
+	cx = float64(sq.Min.X) + float64(side+1)/2
+	cy = float64(p.fitH-sq.Min.Y) - float64(side-1)/2
+	var sh [][]share
+	if side != size {
+		sh = shares(side, size)
+		grow(&sc.acc, size)
+	}
+	if size > side {
+		grow(&sc.resized, len(p.data)*size*size)
+	}
+	for k, d := range p.data {
+		d = cropPlane(d, p.w, sq.Min.X, sq.Min.Y, side)
+		if side != size {
+			out := d[:min(len(d), size*size)]
+			if size > side {
+				out = sc.resized[k*size*size : (k+1)*size*size]
+			}
+			resizeArea(out, d, side, size, sh, sc.acc)
+			d = out
+		}
+		p.data[k] = d
+	}
+	p.h, p.w = size, size
+	return cx, cy, float64(side) / float64(size)
+}
+
+// position sets the ra, dec and pixel_scale of c: ra and dec from the
+// manifest, or else from the WCS at (cx, cy); the pixel scale from the
+// stage, or else from the WCS, times scale.
+func (s *stage) position(c *ingest.Cutout, p *planes, cx, cy, scale float64, u *unit, st *stats) {
+	switch {
+	case u.ra != nil:
+		c.RA, c.Dec = u.ra, u.dec
+	case p.wcs != nil:
+		if ra, dec, ok := p.wcs.sky(cx, cy); ok {
+			c.RA, c.Dec = &ra, &dec
+		} else {
+			st.missingWCS("the WCS gives no finite position")
+		}
+	default:
+		st.missingWCS(p.why)
+	}
+	if s.p.PixelScale != nil {
+		ps := *s.p.PixelScale * scale
+		c.PixelScale = &ps
+	} else if p.wcs != nil {
+		if ps, ok := p.wcs.scale(); ok {
+			ps *= scale
+			c.PixelScale = &ps
+		}
+	}
 }
 
 // rawBytes encodes planes as consecutive little-endian float32 values.

@@ -12,7 +12,19 @@ Two jobs:
       compare row by row. The data are deterministic: rerunning the script
       rewrites identical datasets (HDF5 metadata may differ in timestamps).
       It also writes index_v0.h5 and index_latest.h5, small files whose
-      datasets exercise the reader's other chunk indexes and filters.
+      datasets exercise the reader's other chunk indexes and filters, and
+      everything the appended job writes.
+
+  make_fixtures.py appended [--out DIR]
+      Writes only the fixtures of datasets that grow (maxshape None) written
+      with libver='latest', the way survey pipelines append in batches:
+      g10_appended.h5 and g10_appended_gzip.h5 (Galaxy10 layout, the first
+      dimension unlimited: chunks indexed by an extensible array), their
+      expected_appended.json (as expected.json) and index_unlimited.h5
+      (several unlimited dimensions: version 2 B-tree chunk indexes). These
+      files record no timestamps, so rerunning rewrites them byte for byte;
+      the older libver='latest' fixtures do record them, which is why this
+      job exists: it leaves those files alone.
 
   make_fixtures.py bench --rows N [--size S] --out FILE
       Writes a synthetic file of N images of SxSx3 (default 256) with the
@@ -74,8 +86,7 @@ def galaxy_images(rng, rows, size):
         yield start, out
 
 
-def fixture_columns(rng):
-    rows = FIXTURE_ROWS
+def fixture_columns(rng, rows=FIXTURE_ROWS):
     ans = np.array([i % 10 for i in range(rows)], dtype=np.uint8)
     ans[BAD_LABEL_ROW] = 10
     ra = np.round(rng.uniform(0, 360, rows), 6)
@@ -127,9 +138,14 @@ def make_fixtures(out):
     for name, spec in files.items():
         write_file(os.path.join(out, name), images, columns, **spec)
 
+    write_expected(os.path.join(out, "expected.json"), sorted(files), images, columns)
+
+
+def write_expected(path, files, images, columns):
+    """Write the expected values of fixtures holding images and columns."""
     ans, ra, dec, redshift, pxscale = columns
     rows = []
-    for i in range(FIXTURE_ROWS):
+    for i in range(len(ans)):
         reject = None
         if i == BAD_LABEL_ROW:
             reject = "label"
@@ -146,13 +162,13 @@ def make_fixtures(out):
             "reject": reject,
         })
     expected = {
-        "files": sorted(files),
-        "height": size,
-        "width": size,
+        "files": files,
+        "height": images.shape[1],
+        "width": images.shape[2],
         "channels": 3,
         "rows": rows,
     }
-    with open(os.path.join(out, "expected.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
 
@@ -189,6 +205,113 @@ def make_index_fixtures(out):
         f["implicit_arange"][...] = np.arange(10, dtype=np.int64)
 
 
+# The appended fixtures: enough rows, in chunks small enough, that the
+# extensible array of every dataset outgrows its index block (4 elements and
+# data blocks of 16, 32, 64 and 128 more) and needs secondary blocks: 300
+# one-row chunks per column, 600 image chunks. Tiny images keep them small.
+APPENDED_ROWS = 300
+APPENDED_SIZE = 4
+APPENDED_BATCHES = (1, 6, 45, 64, 100, 84)  # rows added by each resize
+# Two chunks down an image of 4 rows: the second one is a partial edge.
+APPENDED_IMAGE_CHUNKS = (1, 3, APPENDED_SIZE, 3)
+
+
+def create_untimed(path):
+    """Create an HDF5 file with libver='latest' whose objects, the root
+    group included, record no modification times, so that the same data
+    always make the same bytes."""
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
+
+
+def append_rows(dataset, data, batches):
+    """Grow dataset along its first dimension and write data, a batch of
+    rows at a time, the way a pipeline appends what each job produced."""
+    start = 0
+    for n in batches:
+        dataset.resize(start + n, axis=0)
+        dataset[start:start + n] = data[start:start + n]
+        start += n
+    assert start == len(data)
+
+
+def write_appended_file(path, images, columns, compress):
+    """A Galaxy10-layout file whose datasets all start empty with an
+    unlimited first dimension and grow by APPENDED_BATCHES."""
+    opts = dict(compression="gzip", compression_opts=4) if compress else {}
+    with create_untimed(path) as f:
+        names = ["images", "ans", "ra", "dec", "redshift", "pxscale"]
+        for name, data in zip(names, (images,) + tuple(columns)):
+            chunks = APPENDED_IMAGE_CHUNKS if name == "images" else (1,)
+            extra = dict(shuffle=True) if compress and name != "images" else {}
+            d = f.create_dataset(name, shape=(0,) + data.shape[1:], dtype=data.dtype,
+                                 maxshape=(None,) + data.shape[1:], chunks=chunks,
+                                 track_times=False, **opts, **extra)
+            append_rows(d, data, APPENDED_BATCHES)
+
+
+def make_appended_fixtures(out):
+    rng = np.random.default_rng(20240602)
+    size = APPENDED_SIZE
+    images = np.concatenate([b for _, b in galaxy_images(rng, APPENDED_ROWS, size)])
+    columns = fixture_columns(rng, APPENDED_ROWS)
+    files = {"g10_appended.h5": False, "g10_appended_gzip.h5": True}
+    for name, compress in files.items():
+        write_appended_file(os.path.join(out, name), images, columns, compress)
+    write_expected(os.path.join(out, "expected_appended.json"), sorted(files), images, columns)
+    make_unlimited_index_fixtures(out)
+
+
+def grow(f, name, dtype, final, maxshape, chunks, steps, **opts):
+    """Create dataset name of shape (0, ...) and grow it to final in steps
+    (a list of shapes), writing arange values (element i of the C-order
+    flattening of final holds i) into the part each step adds."""
+    want = np.arange(np.prod(final), dtype=dtype).reshape(final)
+    start = tuple(0 if m is None else s for m, s in zip(maxshape, final))
+    d = f.create_dataset(name, shape=start, dtype=dtype, maxshape=maxshape,
+                         chunks=chunks, track_times=False, **opts)
+    for shape in list(steps) + [final]:
+        old = d.shape
+        d.resize(shape)
+        # Write only what the resize added: the new rows, then the new
+        # columns of the old rows.
+        d[old[0]:shape[0], ...] = want[old[0]:shape[0], :shape[1]]
+        if len(shape) > 1 and shape[1] > old[1]:
+            d[:old[0], old[1]:shape[1]] = want[:old[0], old[1]:shape[1]]
+    return d
+
+
+def make_unlimited_index_fixtures(out):
+    """index_unlimited.h5: datasets named *_arange hold arange(n) in C order
+    in their type, reshaped to their shape, like those of index_latest.h5."""
+    with create_untimed(os.path.join(out, "index_unlimited.h5")) as f:
+        # Two unlimited dimensions: a version 2 B-tree of 16 × 14 = 224
+        # chunks, more than one leaf holds (84 unfiltered, 67 filtered), so
+        # the root is an internal node. Partial chunks at both far edges.
+        steps = [(3, 5), (10, 5), (10, 20), (25, 30)]
+        grow(f, "btree2_arange", np.uint16, (31, 41), (None, None), (2, 3), steps)
+        grow(f, "btree2_gzip_arange", "<i4", (31, 41), (None, None), (2, 3), steps,
+             compression="gzip", shuffle=True)
+        # One unlimited dimension that is not the first: the extensible
+        # array orders chunks with that dimension first.
+        grow(f, "earray_dim1_arange", np.uint16, (6, 50), (6, None), (4, 2),
+             [(6, 3), (6, 21)])
+        # Fixed dimensions below their maximum: chunks are numbered over the
+        # grid of the maximum shape (4 chunks across), not the current (2).
+        grow(f, "earray_maxdim_arange", "<f8", (20, 5), (None, 11), (2, 3),
+             [(4, 5), (9, 5)])
+        # Chunks never written: undefined addresses in the extensible array
+        # and data blocks never allocated.
+        sparse = f.create_dataset("earray_sparse", shape=(0,), maxshape=(None,),
+                                  dtype=np.uint8, chunks=(2,), track_times=False)
+        sparse.resize((400,))
+        sparse[0:4] = [1, 2, 3, 4]
+        sparse[380:382] = [5, 6]
+
+
 def make_bench(path, rows, size):
     rng = np.random.default_rng(7)
     with h5py.File(path, "w") as f:
@@ -211,6 +334,8 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     fx = sub.add_parser("fixtures", help="write the test fixtures")
     fx.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    ap = sub.add_parser("appended", help="write only the appended-dataset fixtures")
+    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     bench = sub.add_parser("bench", help="write a synthetic benchmark file")
     bench.add_argument("--rows", type=int, required=True)
     bench.add_argument("--size", type=int, default=256)
@@ -219,6 +344,9 @@ def main():
     if args.cmd == "fixtures":
         make_fixtures(args.out)
         make_index_fixtures(args.out)
+        make_appended_fixtures(args.out)
+    elif args.cmd == "appended":
+        make_appended_fixtures(args.out)
     else:
         make_bench(args.out, args.rows, args.size)
     return 0

@@ -26,14 +26,20 @@ type HDU struct {
 type Image struct {
 	HDU
 	Primary *Header   // the primary header; the same as Header when the image is the primary HDU
-	Data    []float32 // FITS order: NAXIS1 varies fastest
+	Data    []float32 // FITS order: NAXIS1 varies fastest; nil until the data is read
+	rd      *reader   // positioned at the data until it is read
 }
 
 // Width, Height and Planes are NAXIS1, NAXIS2 and the product of the
 // remaining axes.
 func (im *Image) Width() int  { return int(im.Axes[0]) }
 func (im *Image) Height() int { return int(im.Axes[1]) }
-func (im *Image) Planes() int { return len(im.Data) / (im.Width() * im.Height()) }
+func (im *Image) Planes() int { return im.Values() / (im.Width() * im.Height()) }
+
+// Values is the number of values in the image's data.
+func (im *Image) Values() int { return int(im.DataBytes / int64(im.valueBytes())) }
+
+func (im *Image) valueBytes() int { return max(im.Bitpix, -im.Bitpix) / 8 }
 
 // reader counts the bytes consumed from an io.Reader.
 type reader struct {
@@ -62,7 +68,24 @@ func (r *reader) skip(n int64, what string) error {
 // second must multiply to the number of planes. The data may not exceed
 // maxBytes. A malformed header, an unsupported BITPIX, or a file that ends
 // early is an *Error; a file without such an image is an error too.
+//
+// ReadImage allocates the values the header announces before reading
+// them; ReadImageHeader and ReadData read into a buffer of the caller's.
 func ReadImage(r io.Reader, maxBytes int64) (*Image, error) {
+	im, err := ReadImageHeader(r, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := im.ReadData(make([]float32, im.Values())); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// ReadImageHeader is ReadImage without the data: it reads HDUs from r up
+// to the data of the first image and returns the image with Data nil. Read
+// the data next with ReadData, or skip it with Discard.
+func ReadImageHeader(r io.Reader, maxBytes int64) (*Image, error) {
 	rd := &reader{r: r}
 	var primary *Header
 	for index := 0; ; index++ {
@@ -83,11 +106,7 @@ func ReadImage(r io.Reader, maxBytes int64) (*Image, error) {
 			if hdu.DataBytes > maxBytes {
 				return nil, errorf(hdu.DataOffset, "image data of %d bytes is larger than the limit of %d", hdu.DataBytes, maxBytes)
 			}
-			data, err := readData(rd, hdu)
-			if err != nil {
-				return nil, err
-			}
-			return &Image{HDU: *hdu, Primary: primary, Data: data}, nil
+			return &Image{HDU: *hdu, Primary: primary, rd: rd}, nil
 		}
 		if z, _, _ := hdu.Header.Bool("ZIMAGE"); z {
 			return nil, errorf(hdu.Header.Cards[0].Offset, "HDU %d is a tile-compressed image (ZIMAGE = T), which is not supported; uncompress it with funpack", index)
@@ -102,7 +121,7 @@ func (h *HDU) isImage() bool {
 	if h.Extension != "" && h.Extension != "IMAGE" {
 		return false
 	}
-	if len(h.Axes) < 2 || h.DataBytes == 0 {
+	if len(h.Axes) < 2 || h.Axes[0] == 0 || h.Axes[1] == 0 || h.DataBytes == 0 {
 		return false
 	}
 	return !h.randomGroups()
@@ -325,74 +344,151 @@ func allZero(b []byte) bool {
 	return len(bytes.Trim(b, "\x00")) == 0
 }
 
-// readData reads the data of an image HDU and converts it to physical
-// values. Only the bytes present are allocated, so a header that claims
-// more than the file holds does not cost memory.
-func readData(rd *reader, hdu *HDU) ([]float32, error) {
-	var buf bytes.Buffer
-	buf.Grow(int(min(hdu.DataBytes, 1<<20)))
-	n, err := buf.ReadFrom(io.LimitReader(rd, hdu.DataBytes))
-	if err != nil {
-		return nil, err
+// blockBytes is the size of the blocks the data is read in: a multiple of
+// every value size.
+const blockBytes = 1 << 16
+
+// ReadData reads the image's data, which must come next in the reader
+// ReadImageHeader read the header from, into dst, converted to physical
+// values block by block, and sets Data to dst. dst must hold Values
+// values. A file that ends early, or a malformed BSCALE, BZERO or BLANK,
+// is an *Error.
+func (im *Image) ReadData(dst []float32) error {
+	if len(dst) != im.Values() {
+		return fmt.Errorf("fitsfile: a buffer of %d values for an image of %d", len(dst), im.Values())
 	}
-	if n < hdu.DataBytes {
-		return nil, errorf(hdu.DataOffset+n, "file ends %d bytes into the image data of %d bytes starting at byte %d", n, hdu.DataBytes, hdu.DataOffset)
+	if err := im.read(dst); err != nil {
+		return err
 	}
-	h := hdu.Header
-	scale, hasScale, err := h.Float("BSCALE")
-	if err != nil {
-		return nil, err
-	}
-	if !hasScale {
-		scale = 1
-	}
-	zero, _, err := h.Float("BZERO")
-	if err != nil {
-		return nil, err
-	}
-	blank, hasBlank, err := h.Int("BLANK")
-	if err != nil {
-		return nil, err
-	}
-	if hdu.Bitpix < 0 {
-		hasBlank = false // BLANK applies to integer data only
-	}
-	return decode(buf.Bytes(), hdu.Bitpix, scale, zero, blank, hasBlank), nil
+	im.Data = dst
+	return nil
 }
 
-// decode converts big-endian stored values to physical float32 values.
-func decode(b []byte, bitpix int, scale, zero float64, blank int64, hasBlank bool) []float32 {
-	size := bitpix / 8
-	if size < 0 {
-		size = -size
+// Discard reads past the image's data and returns the error ReadData
+// would: for a file that ends early, or a malformed BSCALE, BZERO or BLANK.
+func (im *Image) Discard() error { return im.read(nil) }
+
+// CheckSize returns the *Error that reading the data would give when the
+// file, of size bytes, ends before the end of the image's data: so that
+// no buffer is sized by a header that claims more than the file holds.
+func (im *Image) CheckSize(size int64) error {
+	if n := size - im.DataOffset; n < im.DataBytes {
+		return im.short(max(n, 0))
 	}
-	out := make([]float32, len(b)/size)
+	return nil
+}
+
+func (im *Image) short(n int64) *Error {
+	return errorf(im.DataOffset+n, "file ends %d bytes into the image data of %d bytes starting at byte %d", n, im.DataBytes, im.DataOffset)
+}
+
+// read reads the data in blocks and converts them into dst, or only
+// reads them when dst is nil. An error of the keywords is returned after
+// the data is read, so that a short file is reported first.
+func (im *Image) read(dst []float32) error {
+	phys, perr := newPhysical(&im.HDU)
+	size := im.valueBytes()
+	block := make([]byte, min(blockBytes, im.DataBytes))
+	per := len(block) / size
+	for i, n := 0, im.Values(); i < n; i += per {
+		k := min(per, n-i)
+		b := block[:k*size]
+		if m, err := readFull(im.rd, b); err == io.EOF {
+			return im.short(int64(i*size + m))
+		} else if err != nil {
+			return err
+		}
+		if dst != nil && perr == nil {
+			phys.decode(b, dst[i:i+k])
+		}
+	}
+	return perr
+}
+
+// readFull reads len(b) bytes; it returns io.EOF when r ends first, with
+// the number of bytes read, and any other error of r as it is.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if n == len(b) {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// physical converts stored values to physical ones.
+type physical struct {
+	bitpix      int
+	scale, zero float64
+	blank       int64
+	hasBlank    bool
+}
+
+// newPhysical reads BSCALE, BZERO and BLANK; BLANK applies to integer
+// data only.
+func newPhysical(hdu *HDU) (physical, error) {
+	h := hdu.Header
+	p := physical{bitpix: hdu.Bitpix, scale: 1}
+	scale, hasScale, err := h.Float("BSCALE")
+	if err != nil {
+		return p, err
+	}
+	if hasScale {
+		p.scale = scale
+	}
+	if p.zero, _, err = h.Float("BZERO"); err != nil {
+		return p, err
+	}
+	if p.blank, p.hasBlank, err = h.Int("BLANK"); err != nil {
+		return p, err
+	}
+	p.hasBlank = p.hasBlank && hdu.Bitpix > 0
+	return p, nil
+}
+
+// decode converts the big-endian stored values in b to physical float32
+// values in out, one per value of b.
+func (p physical) decode(b []byte, out []float32) {
 	be := binary.BigEndian
-	phys := func(i int, v int64) {
-		if hasBlank && v == blank {
-			out[i] = float32(math.NaN())
-			return
+	switch p.bitpix {
+	case 8:
+		for i := range out {
+			out[i] = p.integer(int64(b[i])) // unsigned bytes
 		}
-		out[i] = float32(zero + scale*float64(v))
-	}
-	for i := range out {
-		p := b[i*size:]
-		switch bitpix {
-		case 8:
-			phys(i, int64(p[0])) // unsigned bytes
-		case 16:
-			phys(i, int64(int16(be.Uint16(p))))
-		case 32:
-			phys(i, int64(int32(be.Uint32(p))))
-		case 64:
-			phys(i, int64(be.Uint64(p)))
-		case -32:
-			out[i] = float32(zero + scale*float64(math.Float32frombits(be.Uint32(p))))
-		case -64:
-			out[i] = float32(zero + scale*math.Float64frombits(be.Uint64(p)))
+	case 16:
+		for i := range out {
+			out[i] = p.integer(int64(int16(be.Uint16(b[2*i:]))))
+		}
+	case 32:
+		for i := range out {
+			out[i] = p.integer(int64(int32(be.Uint32(b[4*i:]))))
+		}
+	case 64:
+		for i := range out {
+			out[i] = p.integer(int64(be.Uint64(b[8*i:])))
+		}
+	case -32:
+		for i := range out {
+			out[i] = float32(p.zero + p.scale*float64(math.Float32frombits(be.Uint32(b[4*i:]))))
+		}
+	case -64:
+		for i := range out {
+			out[i] = float32(p.zero + p.scale*math.Float64frombits(be.Uint64(b[8*i:])))
 		}
 	}
-	return out
+}
+
+func (p physical) integer(v int64) float32 {
+	if p.hasBlank && v == p.blank {
+		return float32(math.NaN())
+	}
+	return float32(p.zero + p.scale*float64(v))
 }
 
 // ParseHeader parses header text: whole 80-byte cards up to an END card or

@@ -39,6 +39,10 @@ func (d *Dataset) indexChunks() error {
 		return d.readBTreeIndex()
 	case indexFixedArray:
 		return d.readFixedArrayIndex()
+	case indexExtensible:
+		return d.readExtensibleArrayIndex()
+	case indexBTree2:
+		return d.readBTree2Index()
 	case indexSingle:
 		size := uint64(d.chunkBytes)
 		if d.index.singleSize != 0 {
@@ -175,8 +179,8 @@ func (d *Dataset) readFixedArrayIndex() error {
 	if count > maxChunks {
 		return f.errorf(what, int64(f.base+d.index.addr), "%d entries: more than %d chunks", count, maxChunks)
 	}
-	filtered := client == 1
-	if (filtered && entrySize <= f.offSize+4) || (!filtered && entrySize != f.offSize) || pageBits > 32 {
+	ef, err := d.entryFormat(client, entrySize)
+	if err != nil || pageBits > 32 {
 		return f.errorf(what, int64(f.base+d.index.addr), "entries of %d bytes (client %d, page bits %d)", entrySize, client, pageBits)
 	}
 	grid := d.maxGrid()
@@ -204,22 +208,9 @@ func (d *Dataset) readFixedArrayIndex() error {
 	if err := f.verifyChecksum(p, block, what); err != nil {
 		return err
 	}
+	coords := func(k uint64) []uint64 { return unravel(k, grid) }
 	decodeEntries := func(raw []byte, first uint64) error {
-		dec := f.decoder(raw)
-		for k := first; dec.remaining() > 0; k++ {
-			ref := chunkRef{addr: dec.addr(), size: uint64(d.chunkBytes)}
-			if filtered {
-				ref.size = dec.uvar(entrySize - f.offSize - 4)
-				ref.mask = dec.u32()
-			}
-			if ref.addr == undefined {
-				continue
-			}
-			if err := d.setChunk(unravel(k, grid), ref); err != nil {
-				return err
-			}
-		}
-		return dec.err
+		return d.setEntries(raw, first, ef, coords)
 	}
 	if pages == 0 {
 		return decodeEntries(p[prefix-bitmap:len(p)-4], 0)
@@ -240,6 +231,51 @@ func (d *Dataset) readFixedArrayIndex() error {
 			return err
 		}
 		if err := decodeEntries(page[:len(page)-4], i*perPage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entryFormat describes how a fixed or extensible array stores the entry of
+// one chunk: its address, and for filtered chunks (client 1) the stored
+// size in size-offSize-4 bytes and the filter mask.
+type entryFormat struct {
+	size     int
+	filtered bool
+}
+
+// entryFormat checks the client ID and entry size of an array index.
+func (d *Dataset) entryFormat(client uint8, size int) (entryFormat, error) {
+	off := d.f.offSize
+	switch {
+	case client == 0 && size == off:
+	case client == 1 && size > off+4 && size <= off+4+8:
+	default:
+		return entryFormat{}, fmt.Errorf("entries of %d bytes for client %d: expected %d bytes unfiltered (client 0), %d to %d filtered (client 1)", size, client, off, off+5, off+12)
+	}
+	return entryFormat{size: size, filtered: client == 1}, nil
+}
+
+// setEntries records the chunks of the array entries in raw, the first of
+// which is entry first; coords maps an entry's index to its chunk's grid
+// coordinates. Entries with an undefined address (chunks never written)
+// are skipped.
+func (d *Dataset) setEntries(raw []byte, first uint64, ef entryFormat, coords func(uint64) []uint64) error {
+	dec := d.f.decoder(raw)
+	for k := first; dec.remaining() > 0; k++ {
+		ref := chunkRef{addr: dec.addr(), size: uint64(d.chunkBytes)}
+		if ef.filtered {
+			ref.size = dec.uvar(ef.size - d.f.offSize - 4)
+			ref.mask = dec.u32()
+		}
+		if dec.err != nil {
+			return dec.err
+		}
+		if ref.addr == undefined {
+			continue
+		}
+		if err := d.setChunk(coords(k), ref); err != nil {
 			return err
 		}
 	}

@@ -297,6 +297,25 @@ type chunkIndex struct {
 	addr       uint64
 	singleSize uint64 // single chunk, filtered: bytes stored
 	singleMask uint32
+	ea         earrayParams // extensible array: its creation parameters
+	bt2        btree2Params // version 2 B-tree: its creation parameters
+}
+
+// earrayParams are the creation parameters of an extensible array that a
+// layout message repeats from the array's header.
+type earrayParams struct {
+	maxBits  uint8 // bits of the largest element index
+	idxElmts uint8 // elements stored in the index block
+	minPtrs  uint8 // data block pointers of the smallest secondary block
+	minElmts uint8 // elements of the smallest data block
+	pageBits uint8 // log2 of the elements of a data block page
+}
+
+// btree2Params are the creation parameters of a version 2 B-tree that a
+// layout message repeats from the tree's header.
+type btree2Params struct {
+	nodeSize     uint32
+	split, merge uint8
 }
 
 func (d *Dataset) parseChunkedLayout(dec *decoder, version uint8, at int64) error {
@@ -330,9 +349,9 @@ func (d *Dataset) parseChunkedLayout(dec *decoder, version uint8, at int64) erro
 		case indexFixedArray:
 			dec.skip(1)
 		case indexExtensible:
-			return d.f.errorf(d.name, at, "chunks indexed by an extensible array (a dataset with an unlimited dimension written with libver='latest'): not supported")
+			idx.ea = earrayParams{maxBits: dec.u8(), idxElmts: dec.u8(), minPtrs: dec.u8(), minElmts: dec.u8(), pageBits: dec.u8()}
 		case indexBTree2:
-			return d.f.errorf(d.name, at, "chunks indexed by a version 2 B-tree (several unlimited dimensions): not supported")
+			idx.bt2 = btree2Params{nodeSize: dec.u32(), split: dec.u8(), merge: dec.u8()}
 		default:
 			return d.f.errorf(d.name, at, "unknown chunk index type %d", idx.kind)
 		}

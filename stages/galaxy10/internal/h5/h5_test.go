@@ -29,9 +29,12 @@ type expected struct {
 	}
 }
 
-func loadExpected(t *testing.T) expected {
+func loadExpected(t *testing.T) expected { return loadExpectedFile(t, "expected.json") }
+
+// loadExpectedFile reads expected values written by make_fixtures.py.
+func loadExpectedFile(t *testing.T, name string) expected {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testdata, "expected.json"))
+	b, err := os.ReadFile(filepath.Join(testdata, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,12 @@ func sameFloat(got float64, want *float64) bool {
 }
 
 func TestGalaxy10Fixtures(t *testing.T) {
-	e := loadExpected(t)
+	checkGalaxy10Fixtures(t, loadExpected(t))
+}
+
+// checkGalaxy10Fixtures reads every file of e through the h5 package and
+// compares it with e row by row.
+func checkGalaxy10Fixtures(t *testing.T, e expected) {
 	for _, name := range e.Files {
 		t.Run(name, func(t *testing.T) {
 			f := open(t, name)
@@ -224,7 +232,7 @@ func asError(t *testing.T, err error, path string) *Error {
 }
 
 func TestTruncatedFile(t *testing.T) {
-	for _, name := range []string{"g10_default.h5", "g10_latest.h5"} {
+	for _, name := range []string{"g10_default.h5", "g10_latest.h5", "g10_appended.h5"} {
 		for _, keep := range []int{100, 4000, 20000} {
 			path := copyFixture(t, name, func(b []byte) []byte { return b[:keep] })
 			_, err := Open(path)
