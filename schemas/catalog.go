@@ -22,29 +22,32 @@ func Catalog(classNames []string, tta bool) *arrow.Schema {
 		panic("schemas.Catalog: " + err.Error())
 	}
 	fields := []arrow.Field{
-		field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object"),
-		field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"),
-		field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"),
-		field("label", arrow.PrimitiveTypes.Int16, true, "", "true class index, when known"),
-		field("label_name", arrow.BinaryTypes.String, true, "", "true class name, when known"),
-		field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or ""`),
-		field("predicted_class", arrow.PrimitiveTypes.Int16, false, "", "index of the most probable class"),
-		field("predicted_label", arrow.BinaryTypes.String, false, "", "name of the most probable class"),
-		field("confidence", arrow.PrimitiveTypes.Float32, false, "", "probability of the predicted class"),
+		withUCD(field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object"), "meta.id;meta.main"),
+		withUCD(field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"), "pos.eq.ra;meta.main"),
+		withUCD(field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"), "pos.eq.dec;meta.main"),
+		withUCD(field("label", arrow.PrimitiveTypes.Int16, true, "", "true class index, when known"), "meta.code.class"),
+		withUCD(field("label_name", arrow.BinaryTypes.String, true, "", "true class name, when known"), "src.class"),
+		withUCD(field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or ""`), "meta.dataset"),
+		withUCD(field("predicted_class", arrow.PrimitiveTypes.Int16, false, "", "index of the most probable class"), "meta.code.class"),
+		withUCD(field("predicted_label", arrow.BinaryTypes.String, false, "", "name of the most probable class"), "src.class"),
+		withUCD(field("confidence", arrow.PrimitiveTypes.Float32, false, "", "probability of the predicted class"), "stat.probability"),
 	}
 	for i, name := range classNames {
-		fields = append(fields, field(probs[i], arrow.PrimitiveTypes.Float32, false, "",
-			fmt.Sprintf("probability of class %d %q", i, name)))
+		fields = append(fields, withUCD(field(probs[i], arrow.PrimitiveTypes.Float32, false, "",
+			fmt.Sprintf("probability of class %d %q", i, name)), "stat.probability"))
 	}
-	fields = append(fields, field("entropy", arrow.PrimitiveTypes.Float32, false, "nat",
-		"Shannon entropy of the class probabilities"))
+	// Entropy is in nats, which VOUnits has no symbol for: the unit is
+	// empty and the description says so.
+	fields = append(fields, withUCD(field("entropy", arrow.PrimitiveTypes.Float32, false, "",
+		"Shannon entropy of the class probabilities, in nats (natural logarithm)"), "stat.value"))
 	if tta {
 		for i, name := range classNames {
-			fields = append(fields, field(probs[i]+"_std", arrow.PrimitiveTypes.Float32, false, "",
-				fmt.Sprintf("standard deviation across test-time augmentation views of the probability of class %d %q", i, name)))
+			fields = append(fields, withUCD(field(probs[i]+"_std", arrow.PrimitiveTypes.Float32, false, "",
+				fmt.Sprintf("standard deviation across test-time augmentation views of the probability of class %d %q", i, name)),
+				"stat.stdev;stat.probability"))
 		}
-		fields = append(fields, field("tta_views", arrow.PrimitiveTypes.Int16, false, "",
-			"number of test-time augmentation views averaged"))
+		fields = append(fields, withUCD(field("tta_views", arrow.PrimitiveTypes.Int16, false, "",
+			"number of test-time augmentation views averaged"), "meta.number"))
 	}
 	return tableSchema("catalog", fields)
 }

@@ -16,11 +16,17 @@ import (
 // every Parquet part file and changes whenever a schema changes incompatibly.
 const Version = "1"
 
-// Keys of the Arrow field metadata set on every field.
+// Keys of the Arrow field metadata set on every field. Units are VOUnits
+// (IVOA Units in the VO 1.0) strings, "" for a dimensionless value.
 const (
 	MetaUnit        = "unit"
 	MetaDescription = "description"
 )
+
+// MetaUCD is the Arrow field metadata key of a column's IVOA Unified Content
+// Descriptor (UCD1+), such as "pos.eq.ra;meta.main". It is set on the
+// columns that have one; exports (FITS TUCDn, VOTable ucd) carry it.
+const MetaUCD = "ucd"
 
 // MetaAdded marks, in its field metadata, a nullable column added to a table
 // after tables without it were written. Validate accepts a table that lacks
@@ -59,6 +65,14 @@ func field(name string, typ arrow.DataType, nullable bool, unit, description str
 	}
 }
 
+// withUCD sets the UCD of f.
+func withUCD(f arrow.Field, ucd string) arrow.Field {
+	keys := append(slices.Clone(f.Metadata.Keys()), MetaUCD)
+	values := append(slices.Clone(f.Metadata.Values()), ucd)
+	f.Metadata = arrow.NewMetadata(keys, values)
+	return f
+}
+
 // added marks f, a nullable field, as added to its table at when.
 func added(f arrow.Field, when string) arrow.Field {
 	keys := append(slices.Clone(f.Metadata.Keys()), MetaAdded)
@@ -76,22 +90,22 @@ func tableSchema(table string, fields []arrow.Field) *arrow.Schema {
 // Pixels are raw uint8 bytes in height×width×channels (HWC) order.
 func Cutouts() *arrow.Schema {
 	return tableSchema("cutouts", []arrow.Field{
-		field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object within the table"),
-		field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"),
-		field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"),
-		field("label", arrow.PrimitiveTypes.Int16, true, "", "class index; null when unlabelled"),
-		field("label_name", arrow.BinaryTypes.String, true, "", "class name of label"),
-		field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or "" when not assigned`),
-		field("height", arrow.PrimitiveTypes.Int32, false, "pixel", "image height"),
-		field("width", arrow.PrimitiveTypes.Int32, false, "pixel", "image width"),
-		field("channels", arrow.PrimitiveTypes.Int32, false, "", "number of image channels"),
+		withUCD(field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object within the table"), "meta.id;meta.main"),
+		withUCD(field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"), "pos.eq.ra;meta.main"),
+		withUCD(field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"), "pos.eq.dec;meta.main"),
+		withUCD(field("label", arrow.PrimitiveTypes.Int16, true, "", "class index; null when unlabelled"), "meta.code.class"),
+		withUCD(field("label_name", arrow.BinaryTypes.String, true, "", "class name of label"), "src.class"),
+		withUCD(field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or "" when not assigned`), "meta.dataset"),
+		withUCD(field("height", arrow.PrimitiveTypes.Int32, false, "pixel", "image height"), "meta.number"),
+		withUCD(field("width", arrow.PrimitiveTypes.Int32, false, "pixel", "image width"), "meta.number"),
+		withUCD(field("channels", arrow.PrimitiveTypes.Int32, false, "", "number of image channels"), "meta.number"),
 		field("pixels", arrow.BinaryTypes.Binary, false, "", "raw uint8 pixels, height×width×channels (HWC) order"),
-		field("pixel_scale", arrow.PrimitiveTypes.Float64, true, "arcsec/pixel", "angular size of one pixel"),
-		field("bands", arrow.BinaryTypes.String, false, "", `photometric bands of the channels in order, e.g. "grz"`),
-		field("source", arrow.BinaryTypes.String, false, "", "file or generator the cutout was read from"),
-		field("survey", arrow.BinaryTypes.String, true, "", "survey name"),
-		field("release", arrow.BinaryTypes.String, true, "", "survey data release"),
-		field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"),
+		withUCD(field("pixel_scale", arrow.PrimitiveTypes.Float64, true, "arcsec/pixel", "angular size of one pixel"), "instr.scale"),
+		withUCD(field("bands", arrow.BinaryTypes.String, false, "", `photometric bands of the channels in order, e.g. "grz"`), "instr.bandpass"),
+		withUCD(field("source", arrow.BinaryTypes.String, false, "", "file or generator the cutout was read from"), "meta.ref"),
+		withUCD(field("survey", arrow.BinaryTypes.String, true, "", "survey name"), "meta.dataset"),
+		withUCD(field("release", arrow.BinaryTypes.String, true, "", "survey data release"), "meta.version"),
+		withUCD(field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"), "src.redshift"),
 		field("raw", arrow.BinaryTypes.Binary, true, "", "optional float32 little-endian planar (bands, height, width) fluxes as read from the source"),
 		added(field("nonfinite_values", arrow.PrimitiveTypes.Int32, true, "", "flux values, over all bands, that were NaN or infinite in the source and were set to 0; null when the source has no float fluxes"), "2026-11"),
 	})

@@ -24,9 +24,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
@@ -99,7 +97,7 @@ type Writer struct {
 	part       *partWriter
 	groupRows  int64
 	groupBytes int64
-	values     [][]parquet.Value // per column, reused
+	enc        encoder
 	finished   bool
 	err        error // sticky, see fail
 }
@@ -165,36 +163,25 @@ func CreateResumable(dir string, schema *arrow.Schema, opt Options) (*Writer, er
 
 func newWriter(dir string, schema *arrow.Schema, opt Options) (*Writer, error) {
 	opt.setDefaults()
-	pqSchema, cols, err := parquetSchema(schema)
+	pqSchema, cols, encoded, err := fileSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("create table %s: %w", dir, err)
 	}
-	encoded, err := encodeArrowSchema(schema)
-	if err != nil {
-		return nil, fmt.Errorf("create table %s: serialise Arrow schema: %w", dir, err)
+	md := maps.Clone(opt.Metadata)
+	if md == nil {
+		md = map[string]string{}
 	}
-	wopts := []parquet.WriterOption{
-		pqSchema,
-		parquet.Compression(&zstd.Codec{Level: zstd.DefaultLevel}),
-		parquet.KeyValueMetadata(arrowSchemaKey, encoded),
-		parquet.KeyValueMetadata(MetaSchemaVersion, schemas.Version),
-		parquet.KeyValueMetadata(MetaProducer, opt.Manifest.Producer),
-		parquet.KeyValueMetadata(MetaStage, opt.Manifest.Stage),
-		parquet.KeyValueMetadata(MetaParams, string(opt.Manifest.Params)),
-	}
-	for _, k := range sortedKeys(opt.Metadata) {
-		wopts = append(wopts, parquet.KeyValueMetadata(k, opt.Metadata[k]))
-	}
-	for _, c := range cols {
-		if c.isBlob() {
-			wopts = append(wopts, parquet.SkipPageBounds(c.path...), parquet.SkipPageStatistics(c.path...))
-		}
-	}
+	md[MetaSchemaVersion] = schemas.Version
+	md[MetaProducer] = opt.Manifest.Producer
+	md[MetaStage] = opt.Manifest.Stage
+	md[MetaParams] = string(opt.Manifest.Params)
+	wopts := writerOptions(schema, pqSchema, cols, encoded, md)
 	return &Writer{
 		dir:       dir,
 		schema:    schema,
 		pqSchema:  pqSchema,
 		columns:   cols,
+		enc:       newEncoder(cols),
 		writerOpt: wopts,
 		opt:       opt,
 		done:      map[string]bool{},
@@ -255,31 +242,11 @@ func (w *Writer) Write(rec arrow.Record) error {
 // columns are converted before any is written, so that an invalid value
 // leaves the row group as it was.
 func (w *Writer) writeRows(rec arrow.Record, lo, hi int64) error {
-	if w.values == nil {
-		w.values = make([][]parquet.Value, len(w.columns))
+	if err := w.enc.convert(rec, lo, hi, w.rows); err != nil {
+		return fmt.Errorf("write table %s: %w", w.dir, err)
 	}
-	for i := range w.columns {
-		arr := rec.Column(i)
-		sliced := lo != 0 || hi != int64(arr.Len())
-		if sliced {
-			arr = array.NewSlice(arr, lo, hi) // shares rec's buffers, which stay alive
-		}
-		var err error
-		w.values[i], err = w.columns[i].appendValues(w.values[i][:0], arr, i, w.rows)
-		if sliced {
-			arr.Release()
-		}
-		if err != nil {
-			return fmt.Errorf("write table %s: %w", w.dir, err)
-		}
-	}
-	cws := w.part.pw.ColumnWriters()
-	for i, values := range w.values {
-		_, err := cws[i].WriteRowValues(values)
-		clear(values) // drop references to Arrow buffers
-		if err != nil {
-			return w.fail(fmt.Errorf("write table %s: %s: column %q: %w", w.dir, w.part.name, w.columns[i].field.Name, err))
-		}
+	if err := w.enc.write(w.part.pw); err != nil {
+		return w.fail(fmt.Errorf("write table %s: %s: %w", w.dir, w.part.name, err))
 	}
 	w.groupRows += hi - lo
 	w.part.rows += hi - lo
@@ -321,6 +288,7 @@ func (w *Writer) openPart() error {
 	p := &partWriter{name: name, f: f, hash: sha256.New()}
 	p.pw = parquet.NewWriter(p, w.writerOpt...)
 	w.part = p
+	w.enc.startFile()
 	w.groupRows, w.groupBytes = 0, 0
 	return nil
 }
@@ -329,6 +297,7 @@ func (w *Writer) openPart() error {
 func (w *Writer) closePart() error {
 	p := w.part
 	w.part = nil
+	w.enc.setLengths(p.pw)
 	err := p.pw.Close()
 	if err == nil {
 		err = p.f.Sync()
