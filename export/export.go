@@ -16,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/internal/vo"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -193,6 +194,37 @@ func WriteFile(ctx context.Context, t *table.Table, f Format, path string, opt O
 	if err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("export %s to %s: %w", t.Dir(), path, err)
+	}
+	return nil
+}
+
+// FolderFormat is the manifest format of a folder written by WriteFolder.
+const FolderFormat = "astroformer.export/1"
+
+// WriteFolder writes the rows of t in every format into the folder dir,
+// atomically (a staging folder, then rename), as files named base plus the
+// format's extension, with a manifest whose header is m (Format, Rows and
+// Metadata are filled in).
+func WriteFolder(ctx context.Context, t *table.Table, dir, base string, formats []Format, m artifact.Manifest) error {
+	staging, err := artifact.Stage(dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range formats {
+		if err = WriteFile(ctx, t, f, filepath.Join(staging, base+f.Ext()), Options{}); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		m.Format, m.Rows, m.Metadata = FolderFormat, t.Rows(), t.Manifest().Metadata
+		err = artifact.WriteManifest(staging, &m)
+	}
+	if err == nil {
+		err = artifact.Commit(staging, dir)
+	}
+	if err != nil {
+		artifact.Discard(staging)
+		return err
 	}
 	return nil
 }

@@ -69,6 +69,7 @@ func commands() []command {
 		inspectCommand(),
 		predictCommand(),
 		catalogCommand(),
+		exportCommand(),
 		fetchCommand(),
 		versionCommand(),
 	}

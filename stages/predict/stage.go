@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/export"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -49,6 +50,8 @@ type config struct {
 	HEALPixOrder   *int     `hcl:"healpix_order,optional"`
 	HATS           *string  `hcl:"hats,optional"`
 	RowsPerPart    *int64   `hcl:"rows_per_part,optional"`
+	Formats        []string `hcl:"format,optional"`
+	Export         *string  `hcl:"export,optional"`
 }
 
 // Params are what determine a prediction's output: they enter the stage
@@ -69,6 +72,10 @@ type Params struct {
 	HEALPixOrder     *int     `json:"healpix_order,omitempty"`
 	HATS             string   `json:"hats,omitempty"`
 	RowsPerPart      int64    `json:"rows_per_part,omitempty"`
+	// Formats are the export formats (export.Format) of the copy of the
+	// catalog written into the folder Export.
+	Formats []string `json:"format,omitempty"`
+	Export  string   `json:"export,omitempty"`
 }
 
 type stage struct {
@@ -94,6 +101,8 @@ type stage struct {
 //	  healpix_order = 5              # also write a HATS layout partitioned at this order ...
 //	  hats       = "catalog_hats"    # ... into this folder (default <output>_hats)
 //	  rows_per_part = 16384          # rows per output part file
+//	  format     = ["fits", "votable"] # also write copies in these formats (fits, votable, csv) ...
+//	  export     = "catalog_export"  # ... into this folder (default <output>_export)
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	var cfg config
@@ -193,10 +202,44 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 			bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
 		}
 	}
+	decodeExport(cfg, p, bad)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return s, diags
+}
+
+// decodeExport checks the format and export attributes.
+func decodeExport(cfg config, p *Params, bad func(attr, summary, detail string)) {
+	if cfg.Formats == nil {
+		if cfg.Export != nil {
+			bad("export", "export without format", "export names the folder of the copies in other formats; set format too.")
+		}
+		return
+	}
+	seen := map[export.Format]bool{}
+	for _, name := range cfg.Formats {
+		f, err := export.ParseFormat(name)
+		if err != nil {
+			bad("format", "Invalid format", err.Error())
+			continue
+		}
+		if seen[f] {
+			bad("format", "Duplicate format", fmt.Sprintf("format lists %q twice.", name))
+		}
+		seen[f] = true
+		p.Formats = append(p.Formats, string(f))
+	}
+	if len(cfg.Formats) == 0 {
+		bad("format", "Empty format", `format lists the formats of the copies, e.g. ["fits", "votable", "csv"].`)
+	}
+	p.Export = p.Output + "_export"
+	if cfg.Export != nil {
+		p.Export = *cfg.Export
+	}
+	if p.Export == "" || p.Export == p.Output || p.Export == p.Input || p.Export == p.Model || p.Export == p.HATS {
+		bad("export", "Invalid export", fmt.Sprintf("export is %q; it names a new folder for the copies.", p.Export))
+	}
 }
 
 func (s *stage) Name() string { return s.name }
@@ -217,14 +260,18 @@ func (s *stage) Inputs() []string {
 }
 
 func (s *stage) Outputs() []string {
+	out := []string{s.p.Output}
 	if s.p.HEALPixOrder != nil {
-		return []string{s.p.Output, s.p.HATS}
+		out = append(out, s.p.HATS)
 	}
-	return []string{s.p.Output}
+	if s.p.Formats != nil {
+		out = append(out, s.p.Export)
+	}
+	return out
 }
 
 // Run predicts every row of the input, commits the catalog and, with
-// healpix_order, its HATS layout.
+// healpix_order, its HATS layout, and with format, its copies.
 func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	in, err := table.OpenAs(env.Path(s.p.Input), schemas.Cutouts())
 	if err != nil {
@@ -264,12 +311,15 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	summarize(env, s.name, s.p.Output, m, pred, stats)
-	if s.p.HEALPixOrder == nil {
-		return nil
-	}
 	cat, err := table.Open(env.Path(s.p.Output))
 	if err != nil {
 		return err
+	}
+	if err := s.writeExports(ctx, env, cat); err != nil {
+		return err
+	}
+	if s.p.HEALPixOrder == nil {
+		return nil
 	}
 	res, err := catalog.WriteHATS(ctx, cat, env.Path(s.p.HATS), catalog.HATSOptions{
 		Order: *s.p.HEALPixOrder, Name: s.p.Output, Manifest: env.Manifest(s.p.HATS),
@@ -279,6 +329,27 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	env.Summarize("  HATS layout %s: %d rows in %d partitions at order %d, %d without a position",
 		s.p.HATS, res.Rows, res.Partitions, *s.p.HEALPixOrder, res.Unpositioned)
+	return nil
+}
+
+// writeExports writes the copies of the catalog in the formats asked for.
+func (s *stage) writeExports(ctx context.Context, env *pipeline.Env, cat *table.Table) error {
+	if s.p.Formats == nil {
+		return nil
+	}
+	formats := make([]export.Format, len(s.p.Formats))
+	for i, f := range s.p.Formats {
+		formats[i] = export.Format(f)
+	}
+	base := filepath.Base(filepath.Clean(s.p.Output))
+	if err := export.WriteFolder(ctx, cat, env.Path(s.p.Export), base, formats, env.Manifest(s.p.Export)); err != nil {
+		return err
+	}
+	files := make([]string, len(formats))
+	for i, f := range formats {
+		files[i] = base + f.Ext()
+	}
+	env.Summarize("  copies in %s: %s", s.p.Export, strings.Join(files, ", "))
 	return nil
 }
 

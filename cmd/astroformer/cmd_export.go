@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/astroformer/astroformer/export"
+	"github.com/astroformer/astroformer/table"
+)
+
+func exportCommand() command {
+	return command{
+		name:    "export",
+		args:    "TABLE [--format fits|votable|csv] [--output FILE] [flags]",
+		summary: "write a table as a FITS binary table, a VOTable or CSV",
+		run:     (*cli).export,
+	}
+}
+
+const exportDescription = `
+Export writes the table TABLE (a catalog, or any table of numbers, booleans
+and strings) in a format that astronomy tools read natively, streaming it
+batch by batch whatever its size:
+
+  fits     a FITS binary table (BINTABLE) with TTYPE/TFORM/TUNIT per column,
+           TNULL for null integers, NaN for null floats, UCDs (TUCDn) and
+           descriptions (TCOMMn), and the provenance (MODEL, CKSHA256,
+           CLASSn, JOB, CREATOR, DATE) in the header
+  votable  a VOTable 1.4 (BINARY2) with units, UCDs and descriptions, and
+           the table's metadata as INFO elements
+  csv      a header line, then one line per row; nulls are empty
+
+The file is written atomically (FILE appears complete or not at all). With
+--output - it goes to standard output. Null strings become empty strings in
+FITS and CSV.
+`
+
+func (c *cli) export(ctx context.Context, args []string) int {
+	fs := c.flagSet(exportCommand(), exportDescription)
+	format := fs.String("format", "fits", "output `FORMAT`: fits, votable or csv")
+	output := fs.String("output", "", "output `FILE` (default TABLE.fits, TABLE.vot or TABLE.csv beside the table folder; - for standard output)")
+	columns := fs.String("columns", "", "comma-separated `COLUMNS` to export, in order (default all)")
+	pos, status, ok := parse(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "want one table folder, got %d arguments", len(pos))
+	}
+	f, err := export.ParseFormat(*format)
+	if err != nil {
+		return usageError(fs, "--format: %v", err)
+	}
+	opt := export.Options{}
+	if *columns != "" {
+		opt.Columns = strings.Split(*columns, ",")
+	}
+	out := *output
+	if out == "" {
+		out = filepath.Clean(pos[0]) + f.Ext()
+	}
+	if err := c.exportTable(ctx, pos[0], f, out, opt); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(c.stderr, "astroformer export: interrupted; nothing was written\n")
+			return exitInterrupted
+		}
+		fmt.Fprintf(c.stderr, "astroformer export: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// exportTable writes the table dir to out ("-": standard output).
+func (c *cli) exportTable(ctx context.Context, dir string, f export.Format, out string, opt export.Options) error {
+	t, err := table.Open(dir)
+	if err != nil {
+		return err
+	}
+	if out == "-" {
+		bw := bufio.NewWriterSize(c.stdout, 1<<20)
+		if err := export.Write(ctx, t, f, bw, opt); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if err := export.WriteFile(ctx, t, f, out, opt); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "exported %d rows of %s to %s (%s)\n", t.Rows(), dir, out, f)
+	return nil
+}
