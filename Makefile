@@ -13,7 +13,7 @@ export CGO_LDFLAGS := $(if $(filter openblas,$(BLAS)),-lopenblas,)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.version=$(VERSION)
 
-.PHONY: all build demo openblas-if-possible test fuzz bench bench-long bench-deps vet fmt clean deps blas
+.PHONY: all build demo openblas-if-possible astro-tools-if-possible test fuzz bench bench-long bench-deps vet fmt clean deps blas
 
 all: build
 
@@ -44,8 +44,30 @@ openblas-if-possible:
 	  fi; \
 	fi
 
+# Debian's astronomy tools that the export, Parquet and HEALPix tests check their files with
+# (each test skips, saying why, when one is missing). As root with apt-get they are installed
+# first; a failure to install only leaves those checks skipped.
+
+astro-tools-if-possible:
+	@missing=""; \
+	command -v fitsverify >/dev/null || missing="$$missing fitsverify"; \
+	/usr/bin/python3 -c 'import astropy' 2>/dev/null || missing="$$missing python3-astropy"; \
+	/usr/bin/python3 -c 'import healpy' 2>/dev/null || missing="$$missing python3-healpy"; \
+	command -v stilts >/dev/null || missing="$$missing stilts"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (apt-get) for the format checks"; \
+	    apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1; } || \
+	    echo "could not install$$missing: those format checks are skipped"; \
+	  else \
+	    echo "not installed:$$missing: those format checks are skipped ('sudo apt-get install$$missing' adds them)"; \
+	  fi; \
+	fi
+
 # Unit, parity and integration tests, then a short run of every fuzz target.
 test: deps
+	@$(MAKE) --no-print-directory astro-tools-if-possible
 	$(GO) vet ./...
 	$(GO) test -tags '$(TAGS)' -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz

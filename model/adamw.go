@@ -9,6 +9,10 @@ type AdamW struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
 	Step                               int64       // updates made so far
 	M, V                               [][]float32 // first and second moments, one per parameter
+	// Scale, when set, multiplies the learning rate (and so the decoupled
+	// weight decay) of each parameter: layer-wise learning-rate decay. A
+	// parameter scaled by 0 is frozen: neither it nor its moments change.
+	Scale []float64
 }
 
 // NewAdamW returns an optimiser for params with PyTorch's default betas
@@ -39,15 +43,22 @@ func (o *AdamW) Update(params []*Param) {
 	parallelFor(len(params), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p, m, v := params[i], o.M[i], o.V[i]
+			lr, step := o.LR, stepSize
+			if o.Scale != nil {
+				if o.Scale[i] == 0 {
+					continue
+				}
+				lr, step = lr*o.Scale[i], step*o.Scale[i]
+			}
 			decay := float32(1)
 			if p.Decay {
-				decay = float32(1 - o.LR*o.WeightDecay)
+				decay = float32(1 - lr*o.WeightDecay)
 			}
 			for j, g := range p.Grad {
 				m[j] = b1*m[j] + (1-b1)*g
 				v[j] = b2*v[j] + (1-b2)*g*g
 				denom := math.Sqrt(float64(v[j]))/bc2Sqrt + o.Eps
-				p.Data[j] = float32(float64(p.Data[j]*decay) - stepSize*float64(m[j])/denom)
+				p.Data[j] = float32(float64(p.Data[j]*decay) - step*float64(m[j])/denom)
 			}
 		}
 	})

@@ -24,6 +24,7 @@ type Net struct {
 	buffers []*Buffer
 	gemm    gemm
 	graphs  []*graph // least recently used first
+	frozen  int      // parts below this one are frozen in training (see Freeze)
 }
 
 // New returns the network of spec s with freshly initialised parameters, as
@@ -159,8 +160,14 @@ func (n *Net) TrainStep(x, targets []float32, batch int, rng *rand.Rand) (float6
 	if err != nil {
 		return 0, err
 	}
-	for i, gn := range g.grads {
-		p := n.params[i]
+	k := 0
+	for _, p := range n.params {
+		if n.Frozen(p.Name) {
+			clear(p.Grad)
+			continue
+		}
+		gn := g.grads[k]
+		k++
 		d, err := float32s(gn.Value())
 		if err != nil {
 			return 0, fmt.Errorf("model: TrainStep: gradient of %s: %w", p.Name, err)
@@ -211,10 +218,7 @@ func (n *Net) graph(batch int, train bool) (*graph, error) {
 	if len(n.graphs) > 0 && !sameTensors(n.graphs[0].tensors, n.tensors()) {
 		// A caller replaced a Data slice instead of copying into it: the
 		// graphs hold the old ones.
-		for _, g := range n.graphs {
-			g.vm.Close()
-		}
-		n.graphs = nil
+		n.closeGraphs()
 	}
 	for i, g := range n.graphs {
 		if g.batch == batch && g.train == train {
@@ -244,7 +248,7 @@ type graph struct {
 	acts       [5]*gorgonia.Node // stem and the four stages
 	logits     *gorgonia.Node
 	loss       *gorgonia.Node // training only
-	grads      gorgonia.Nodes // training only, one per parameter
+	grads      gorgonia.Nodes // training only, one per parameter not frozen
 	tensors    [][]float32    // the parameter and buffer data bound in
 }
 
@@ -259,10 +263,12 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	x := b.input("input", gr.x, batch, s.InChans, s.ImageH, s.ImageW)
 
 	nodes := make(map[string]*gorgonia.Node, len(n.params))
-	wrt := make(gorgonia.Nodes, len(n.params))
-	for i, p := range n.params {
-		wrt[i] = b.input(p.Name, p.Data, p.Shape...)
-		nodes[p.Name] = wrt[i]
+	var wrt gorgonia.Nodes
+	for _, p := range n.params {
+		nodes[p.Name] = b.input(p.Name, p.Data, p.Shape...)
+		if !n.Frozen(p.Name) {
+			wrt = append(wrt, nodes[p.Name])
+		}
 	}
 	stats := make(map[string]*bnStats)
 	for _, buf := range n.buffers {
@@ -283,12 +289,15 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	}
 	l := &layers{builder: b, params: nodes, stats: stats, state: gr.state}
 
+	// Frozen parts run as in evaluation, even in the training graph.
+	b.train = train && PartStem >= n.frozen
 	h := l.stem(x)
 	gr.acts[0] = h
 	grids := s.Grids()
 	total, block := s.Depths[0]+s.Depths[1]+s.Depths[2]+s.Depths[3], 0
 	c := s.StemWidth
 	for st := range 4 {
+		b.train = train && st+1 >= n.frozen
 		for i := range s.Depths[st] {
 			prefix := fmt.Sprintf("stages.%d.blocks.%d", st, i)
 			// Stochastic depth grows linearly from 0 at the first block to
@@ -307,6 +316,7 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 		}
 		gr.acts[st+1] = h
 	}
+	b.train = train
 	gr.logits = l.head(h, s.Dropout)
 
 	if train {

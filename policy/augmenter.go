@@ -11,7 +11,8 @@ import (
 // and safe for concurrent use.
 //
 // Training (Apply) runs, in this order and each only when enabled:
-// random-resized crop to Height×Width (or a plain resize), horizontal flip,
+// random-resized crop to Height×Width (or a plain resize), translation,
+// horizontal flip,
 // vertical flip, quarter turns, arbitrary rotation, then RandAugment or
 // else colour jitter, then random erasing. Each step draws from the rng
 // only when it is enabled.
@@ -91,6 +92,9 @@ func (a *Augmenter) Apply(m Image, rng *rand.Rand) Image {
 		out = Resize(m, c.Height, c.Width)
 	}
 	// out is ours from here on: steps may work in place.
+	if n := c.Translate; n > 0 {
+		out = Shift(out, n, rng.IntN(2*n+1)-n, rng.IntN(2*n+1)-n)
+	}
 	if c.HFlip > 0 && rng.Float64() < c.HFlip {
 		flipHInPlace(out)
 	}

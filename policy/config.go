@@ -34,6 +34,15 @@ type Config struct {
 	// log-uniformly (default [0.75, 1.3333]).
 	CropRatio []float64 `json:"crop_ratio" hcl:"crop_ratio,optional"`
 
+	// Translate shifts training images by up to Translate pixels in each
+	// direction (default 0, off): the image is reflect-padded by Translate
+	// pixels on every side and cropped back to its size at an offset drawn
+	// uniformly, as the CIFAR recipes of timm and PyTorch do
+	// (RandomCrop(size, padding=N, padding_mode="reflect")). It applies
+	// after the random-resized crop or resize, so it works with or without
+	// RandomCrop. It must be smaller than Height and Width.
+	Translate int `json:"translate,omitempty" hcl:"translate,optional"`
+
 	// HFlip and VFlip are the probabilities of a horizontal and a vertical
 	// mirror (default 0.5 each): the sky has no preferred handedness.
 	HFlip float64 `json:"hflip" hcl:"hflip,optional"`
@@ -219,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	span("crop_scale", c.CropScale, fraction, "0 < min <= max <= 1")
 	span("crop_ratio", c.CropRatio, positive, "0 < min <= max, finite")
+	if c.Translate < 0 || c.Translate > 0 && c.Translate >= min(c.Height, c.Width) {
+		bad("translate", c.Translate, fmt.Sprintf("pixels in 0..%d (less than the image size)", max(min(c.Height, c.Width)-1, 0)))
+	}
 	prob("hflip", c.HFlip)
 	prob("vflip", c.VFlip)
 	if c.Rot90 && c.Height != c.Width {

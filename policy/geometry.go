@@ -285,3 +285,50 @@ func RandomResizedCrop(m Image, outH, outW int, scale, ratio [2]float64, rng *ra
 func uniform(rng *rand.Rand, lo, hi float64) float64 {
 	return lo + (hi-lo)*rng.Float64()
 }
+
+// Shift returns m moved down by dy and right by dx pixels (negative: up,
+// left), filling what enters with the mirror image of the border without
+// repeating the border pixel, so that Shift(m, n, dy, dx) is m
+// reflect-padded by n pixels on every side (PyTorch's padding_mode
+// "reflect") and cropped back to its size at row n-dy, column n-dx. The
+// shifts must satisfy |dy|, |dx| <= n < min(m.H, m.W).
+func Shift(m Image, n, dy, dx int) Image {
+	if n < 0 || n >= min(m.H, m.W) || abs(dy) > n || abs(dx) > n {
+		panic(fmt.Sprintf("policy: Shift of a %dx%d image by (%d, %d) with padding %d", m.H, m.W, dy, dx, n))
+	}
+	out := NewImage(m.H, m.W, m.C)
+	cols := make([]int, m.W)
+	for x := range cols {
+		cols[x] = mirror(x-dx, m.W)
+	}
+	for c := range m.C {
+		src, dst := m.Plane(c), out.Plane(c)
+		for y := range m.H {
+			row := src[mirror(y-dy, m.H)*m.W:]
+			d := dst[y*m.W : (y+1)*m.W]
+			for x, sx := range cols {
+				d[x] = row[sx]
+			}
+		}
+	}
+	return out
+}
+
+// mirror maps i in -n+1..2n-2 onto 0..n-1 by reflection about the first
+// and last index, which are not repeated.
+func mirror(i, n int) int {
+	if i < 0 {
+		return -i
+	}
+	if i >= n {
+		return 2*(n-1) - i
+	}
+	return i
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -2,21 +2,17 @@ package predict
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
-	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 )
 
 // Classifier is the network prediction runs: in evaluation mode, a batch of
@@ -40,47 +36,14 @@ type Model struct {
 
 // Checkpoint files in a model folder written by the train stage.
 const (
-	BestCheckpoint  = "best.safetensors"
-	FinalCheckpoint = "model.safetensors"
+	BestCheckpoint  = modelfolder.Best
+	FinalCheckpoint = modelfolder.Final
 	policyFile      = "policy.json"
 )
 
-// CheckpointFile returns the checkpoint to load from ref: ref itself when it
-// is a file, else the file called name in the model folder ref (".safetensors"
-// may be left off name: "best", "model", "best_ema"). An empty name picks
-// best.safetensors, or model.safetensors when there is no best one.
-func CheckpointFile(ref, name string) (string, error) {
-	info, err := os.Stat(ref)
-	if err != nil {
-		return "", fmt.Errorf("checkpoint: %w", err)
-	}
-	if !info.IsDir() {
-		if name != "" {
-			return "", fmt.Errorf("checkpoint %s is a file; a checkpoint name (%q) only applies to a model folder", ref, name)
-		}
-		return ref, nil
-	}
-	if _, err := artifact.ReadManifest(ref); err != nil {
-		return "", fmt.Errorf("model folder %s: %w", ref, err)
-	}
-	if name != "" {
-		if !strings.HasSuffix(name, ".safetensors") {
-			name += ".safetensors"
-		}
-		path := filepath.Join(ref, name)
-		if _, err := os.Stat(path); err != nil {
-			return "", fmt.Errorf("model folder %s: %w", ref, err)
-		}
-		return path, nil
-	}
-	for _, n := range []string{BestCheckpoint, FinalCheckpoint} {
-		path := filepath.Join(ref, n)
-		if _, err := os.Stat(path); err == nil {
-			return path, nil
-		}
-	}
-	return "", fmt.Errorf("model folder %s has neither %s nor %s", ref, BestCheckpoint, FinalCheckpoint)
-}
+// CheckpointFile returns the checkpoint to load from ref; see
+// modelfolder.Checkpoint.
+func CheckpointFile(ref, name string) (string, error) { return modelfolder.Checkpoint(ref, name) }
 
 // LoadModel loads the checkpoint file path (see model.Load) and hashes it.
 // The evaluation crop comes from the checkpoint's provenance (key
@@ -103,18 +66,7 @@ func LoadModel(path string) (*Model, error) {
 	return m, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("checkpoint: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func fileSHA256(path string) (string, error) { return modelfolder.FileSHA256(path) }
 
 func cropPct(checkpoint string, meta model.Meta) (float64, error) {
 	if v, ok := meta.Provenance["crop_pct"]; ok {

@@ -25,12 +25,24 @@ const (
 const (
 	NormalizePolicy  = "policy"  // the policy's mean and std (ImageNet's unless set)
 	NormalizeDataset = "dataset" // per-channel mean and std of the training images
+	// NormalizeCheckpoint keeps the normalisation of the pretrained
+	// weights (init_from), so that fine-tuning feeds them what they learnt on.
+	NormalizeCheckpoint = "checkpoint"
 )
 
 // Learning-rate scaling rules for lr_base_batch.
 const (
 	ScaleSqrt   = "sqrt"   // timm's rule for adaptive optimisers such as AdamW
 	ScaleLinear = "linear" // Goyal et al.'s rule for SGD
+)
+
+// Checkpoint selections: which weights of a run the model folder names for
+// prediction (the select attribute).
+const (
+	SelectLast    = "last"     // the weights after the last epoch (model.safetensors)
+	SelectBest    = "best"     // those of the epoch with the best val top-1 (best.safetensors)
+	SelectLastEMA = "last_ema" // the EMA weights after the last epoch (model_ema.safetensors)
+	SelectBestEMA = "best_ema" // the EMA weights of the epoch with the best val_ema top-1 (best_ema.safetensors)
 )
 
 // Settings is everything that determines a training run. Decode fills it
@@ -75,6 +87,17 @@ type Settings struct {
 	ShuffleWindow int    `json:"shuffle_window"`
 	Normalize     string `json:"normalize"`
 	EvalBatchSize int    `json:"eval_batch_size"`
+	Select        string `json:"select"`
+
+	// Fine-tuning: the weights to start from (a model folder of the job,
+	// or a checkpoint file or model folder outside the workdir, with the
+	// SHA-256 of the checkpoint so that a changed file retrains), the
+	// stages kept fixed and the layer-wise learning-rate decay.
+	InitFrom     string  `json:"init_from,omitempty"`
+	InitFromFile string  `json:"init_from_file,omitempty"`
+	InitSHA256   string  `json:"init_sha256,omitempty"`
+	Freeze       *int    `json:"freeze,omitempty"`
+	LayerDecay   float64 `json:"layer_decay,omitempty"`
 
 	Policy policy.Config `json:"policy"`
 }
@@ -117,7 +140,7 @@ func Preset(name string) (Settings, error) {
 			ClipGrad: 0, AbortGradNorm: 1e4, Dropout: 0.1, DropPath: 0,
 			EMA: false, EMADecay: 0.9998, EMAWarmup: true,
 			Balance: BalanceNone, Patience: 0, ShuffleWindow: 1024,
-			Normalize: NormalizePolicy, EvalBatchSize: 256,
+			Normalize: NormalizePolicy, EvalBatchSize: 256, Select: SelectLast,
 			Policy: policy.Galaxy10Preset(),
 		}, nil
 	case "cpu-demo":
@@ -131,7 +154,7 @@ func Preset(name string) (Settings, error) {
 			ClipGrad: 1, AbortGradNorm: 1e4, Dropout: 0, DropPath: 0,
 			EMA: false, EMADecay: 0.998, EMAWarmup: true,
 			Balance: BalanceNone, Patience: 0, ShuffleWindow: 8192,
-			Normalize: NormalizeDataset, EvalBatchSize: 64,
+			Normalize: NormalizeDataset, EvalBatchSize: 64, Select: SelectLast,
 			Policy: pol,
 		}, nil
 	}
@@ -192,6 +215,12 @@ type config struct {
 	ShuffleWindow *int    `hcl:"shuffle_window,optional"`
 	Normalize     *string `hcl:"normalize,optional"`
 	EvalBatchSize *int    `hcl:"eval_batch_size,optional"`
+	Select        *string `hcl:"select,optional"`
+
+	InitFrom     *string  `hcl:"init_from,optional"`
+	InitFromFile *string  `hcl:"init_from_file,optional"`
+	Freeze       *int     `hcl:"freeze,optional"`
+	LayerDecay   *float64 `hcl:"layer_decay,optional"`
 
 	// Execution knobs: they do not change the result, so they are not
 	// part of Settings and do not enter the fingerprint.
@@ -272,6 +301,10 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	set(&s.ShuffleWindow, cfg.ShuffleWindow)
 	set(&s.Normalize, cfg.Normalize)
 	set(&s.EvalBatchSize, cfg.EvalBatchSize)
+	set(&s.Select, cfg.Select)
+	set(&s.LayerDecay, cfg.LayerDecay)
+	s.Freeze = cfg.Freeze
+	diags = append(diags, decodeInit(&s, cfg, at)...)
 	if cfg.Betas != nil {
 		if len(cfg.Betas) != 2 {
 			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))
@@ -294,7 +327,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 			bad(a.name, "Empty "+a.name, a.name+" names an artifact under the workdir.")
 		}
 	}
-	if s.Input != "" && (s.Input == s.Output || s.Input == s.Metrics) {
+	if s.Input != "" && (s.Input == s.Output || s.Input == s.Metrics) || s.InitFrom != "" && (s.InitFrom == s.Output || s.InitFrom == s.Metrics) {
 		bad("output", "Output overwrites input", fmt.Sprintf("%q is both the input and an output.", s.Input))
 	}
 	if s.Output != "" && s.Output == s.Metrics {
@@ -370,9 +403,17 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	if s.ShuffleWindow < 1 {
 		bad("shuffle_window", "Invalid shuffle_window", fmt.Sprintf("shuffle_window is %d; want at least 1 sample.", s.ShuffleWindow))
 	}
-	if s.Normalize != NormalizePolicy && s.Normalize != NormalizeDataset {
-		bad("normalize", "Invalid normalize", fmt.Sprintf("normalize is %q; want %q (the policy's mean and std) or %q (the training images').", s.Normalize, NormalizePolicy, NormalizeDataset))
+	switch s.Normalize {
+	case NormalizePolicy, NormalizeDataset:
+	case NormalizeCheckpoint:
+		if s.InitFrom == "" && s.InitFromFile == "" {
+			bad("normalize", "No checkpoint to normalise as", fmt.Sprintf("normalize = %q takes the normalisation of the pretrained weights; set init_from or init_from_file.", s.Normalize))
+		}
+	default:
+		bad("normalize", "Invalid normalize", fmt.Sprintf("normalize is %q; want %q (the policy's mean and std), %q (the training images') or %q (the pretrained weights', with init_from).",
+			s.Normalize, NormalizePolicy, NormalizeDataset, NormalizeCheckpoint))
 	}
+	checkSelection(&s, bad)
 	if exec.workers < 1 || exec.prefetch < 1 || exec.checkpointSteps < 0 {
 		attr := "workers"
 		switch {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -120,16 +122,20 @@ func (t *trainer) fillModel(staging string) error {
 		return err
 	}
 	ckpt := t.checkpointDir()
-	if err := linkOrCopy(filepath.Join(ckpt, bestFile), filepath.Join(staging, BestFile)); err != nil {
-		return fmt.Errorf("best weights: %w", err)
+	if t.st.Best != nil {
+		if err := linkOrCopy(filepath.Join(ckpt, bestFile), filepath.Join(staging, BestFile)); err != nil {
+			return fmt.Errorf("best weights: %w", err)
+		}
 	}
 	if t.ema != nil {
 		meta.Provenance["weights"] = "ema"
 		if err := model.SaveWeights(filepath.Join(staging, ModelEMAFile), t.emaParams, t.emaBuffers, meta); err != nil {
 			return err
 		}
-		if err := linkOrCopy(filepath.Join(ckpt, bestEMAFile), filepath.Join(staging, BestEMAFile)); err != nil {
-			return fmt.Errorf("best EMA weights: %w", err)
+		if t.st.BestEMA != nil {
+			if err := linkOrCopy(filepath.Join(ckpt, bestEMAFile), filepath.Join(staging, BestEMAFile)); err != nil {
+				return fmt.Errorf("best EMA weights: %w", err)
+			}
 		}
 	}
 	var png bytes.Buffer
@@ -156,15 +162,19 @@ func (t *trainer) fillModel(staging string) error {
 	m := t.env.Manifest(t.p.Output)
 	m.Format = artifact.ModelFormat
 	m.Metadata = map[string]string{
-		"variant":     t.spec.Variant,
-		"image_size":  strconv.Itoa(t.p.ImageSize),
-		"classes":     strconv.Itoa(t.classes),
-		"epochs":      strconv.Itoa(t.st.Epoch),
-		"steps":       strconv.Itoa(t.st.Step),
-		"metrics":     t.p.Metrics,
-		"best_epoch":  strconv.Itoa(t.st.Best.Epoch),
-		"best_top1":   strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64),
-		"stop_reason": t.st.StopReason,
+		"variant":                t.spec.Variant,
+		"image_size":             strconv.Itoa(t.p.ImageSize),
+		"classes":                strconv.Itoa(t.classes),
+		"epochs":                 strconv.Itoa(t.st.Epoch),
+		"steps":                  strconv.Itoa(t.st.Step),
+		"metrics":                t.p.Metrics,
+		"stop_reason":            t.st.StopReason,
+		modelfolder.MetaSelected: selectedFile(t.p.Select),
+		"select":                 t.p.Select,
+	}
+	if t.st.Best != nil {
+		m.Metadata["best_epoch"] = strconv.Itoa(t.st.Best.Epoch)
+		m.Metadata["best_top1"] = strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64)
 	}
 	names, _ := json.Marshal(t.ds.ClassNames)
 	m.Metadata["astroformer.class_names"] = string(names)
@@ -209,6 +219,19 @@ func curvePanels(history []metricRow) []plots.Panel {
 	)
 }
 
+// selectedFile returns the model folder's file that select names.
+func selectedFile(sel string) string {
+	switch sel {
+	case SelectBest:
+		return BestFile
+	case SelectLastEMA:
+		return ModelEMAFile
+	case SelectBestEMA:
+		return BestEMAFile
+	}
+	return ModelFile
+}
+
 // summarize records the outcome for the run summary.
 func (t *trainer) summarize(took time.Duration) {
 	env, st := t.env, &t.st
@@ -220,11 +243,61 @@ func (t *trainer) summarize(took time.Duration) {
 	for _, r := range st.History {
 		last[r.Scope+"/"+r.Name] = r.Value
 	}
-	env.Summarize("  best val top-1 %.2f%% at epoch %d; final val top-1 %.2f%%, val loss %.4f",
-		100*st.Best.Top1, st.Best.Epoch, 100*last["val/top1"], last["val/loss"])
-	if st.BestEMA != nil {
-		env.Summarize("  best EMA val top-1 %.2f%% at epoch %d", 100*st.BestEMA.Top1, st.BestEMA.Epoch)
+	if st.Best != nil {
+		n := t.val.Len()
+		env.Summarize("  val top-1 %s at the last epoch, best %s at epoch %d; val loss %.4f (95%% intervals, %d val rows)",
+			withInterval(last["val/top1"], n), withInterval(st.Best.Top1, n), st.Best.Epoch, last["val/loss"], n)
+		if st.BestEMA != nil {
+			env.Summarize("  EMA val top-1 %s at the last epoch, best %s at epoch %d",
+				withInterval(last["val_ema/top1"], n), withInterval(st.BestEMA.Top1, n), st.BestEMA.Epoch)
+		}
+		t.warnSmallVal(last["val/top1"])
 	}
+	env.Summarize("  prediction uses %s (select = %q)%s", selectedFile(t.p.Select), t.p.Select, t.selectionNote())
 	env.Summarize("  %.1f images/s in the last epoch, %.1f%% of step time waiting for data; %s; took %s",
 		last["train/images_per_sec"], 100*last["train/data_wait_fraction"], st.StopReason, took.Round(time.Second))
+}
+
+// selectionNote says why there is no choice to make, when there is none.
+func (t *trainer) selectionNote() string {
+	if t.val.Len() == 0 {
+		return ": no val rows, so the last epoch"
+	}
+	return ""
+}
+
+// withInterval writes a top-1 fraction measured on n rows as a percentage
+// with its 95% Wilson score interval: "71.2% [66.1, 75.8]".
+func withInterval(p float64, n int) string {
+	lo, hi := wilson(p, n)
+	return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*p, 100*lo, 100*hi)
+}
+
+// wilson returns the 95% Wilson score interval of a proportion p observed
+// on n trials.
+func wilson(p float64, n int) (lo, hi float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	const z = 1.959964
+	nf := float64(n)
+	centre := (p + z*z/(2*nf)) / (1 + z*z/nf)
+	half := z / (1 + z*z/nf) * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	return max(0, centre-half), min(1, centre+half)
+}
+
+// warnSmallVal warns when the val split is too small to tell the epochs
+// apart: when the best epoch's lead over the last one is less than the
+// standard error of a difference between two accuracies on these rows,
+// choosing it (select = "best") picks noise.
+func (t *trainer) warnSmallVal(lastTop1 float64) {
+	n := t.val.Len()
+	p := t.st.Best.Top1
+	se := math.Sqrt(2 * p * (1 - p) / float64(n))
+	if gain := p - lastTop1; gain > 0 && gain < 1.96*se {
+		t.env.Log.Warn("the val split is too small to select an epoch on: the best epoch's lead over the last is within the noise of a difference of two accuracies",
+			"val_rows", n, "lead_points", round4(100*gain), "noise_points_95", round4(100*1.96*se), "select", t.p.Select)
+		t.env.Summarize("  warning: %d val rows cannot tell the best epoch (%.1f%%) from the last (%.1f%%): differences under %.1f points are noise; prefer select = %q or a larger val split",
+			n, 100*p, 100*lastTop1, 100*1.96*se, SelectLast)
+	}
 }

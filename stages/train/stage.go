@@ -92,9 +92,14 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	return &stage{name: name, p: p, exec: exec}, diags
 }
 
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return []string{s.p.Input} }
+func (s *stage) Name() string { return s.name }
+func (s *stage) Kind() string { return Kind }
+func (s *stage) Inputs() []string {
+	if s.p.InitFrom != "" {
+		return []string{s.p.Input, s.p.InitFrom}
+	}
+	return []string{s.p.Input}
+}
 func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Metrics} }
 func (s *stage) Params() any       { return s.p }
 

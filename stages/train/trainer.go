@@ -63,8 +63,12 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 	case t.train.Len() < global:
 		return nil, fmt.Errorf("train: %s has %d train rows, fewer than one optimiser step takes (batch_size %d × accumulate %d)",
 			in.Dir(), t.train.Len(), p.BatchSize, p.Accumulate)
-	case t.val.Len() == 0:
-		return nil, fmt.Errorf("train: %s has no val rows to select the model on; give the split stage a val fraction", in.Dir())
+	case t.val.Len() == 0 && (p.Select == SelectBest || p.Select == SelectBestEMA):
+		return nil, fmt.Errorf("train: %s has no val rows to select the best epoch on (select = %q); set select = %q, or give the split stage a val fraction",
+			in.Dir(), p.Select, SelectLast)
+	case t.val.Len() == 0 && p.Patience > 0:
+		return nil, fmt.Errorf("train: %s has no val rows to stop early on (patience = %d); set patience = 0, or give the split stage a val fraction",
+			in.Dir(), p.Patience)
 	case t.classes < 2:
 		return nil, fmt.Errorf("train: %s has %d class(es); classification needs at least 2", in.Dir(), t.classes)
 	}
@@ -121,8 +125,24 @@ func (t *trainer) restore(ctx context.Context) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	t.net = net
+	// Pretrained weights first, so that a fresh EMA starts from them; a
+	// resumed run then overwrites everything from its checkpoint.
+	var pretrained model.Normalize
+	if path, err := t.initCheckpoint(); err != nil {
+		return fmt.Errorf("train: init_from: %w", err)
+	} else if path != "" {
+		if pretrained, err = t.initialise(ctx, path); err != nil {
+			return err
+		}
+	}
+	if t.p.Freeze != nil {
+		if err := net.Freeze(*t.p.Freeze); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
 	t.opt = model.NewAdamW(net.Params(), t.p.PeakLR(), t.p.WeightDecay)
 	t.opt.Beta1, t.opt.Beta2, t.opt.Eps = t.p.Betas[0], t.p.Betas[1], t.p.Eps
+	t.opt.Scale = t.optimiserScales()
 	if t.p.EMA {
 		t.ema = policy.NewEMA(t.p.EMADecay, t.p.EMAWarmup, t.emaTensors())
 		t.emaParams, t.emaBuffers = emaViews(net, t.ema)
@@ -143,10 +163,18 @@ func (t *trainer) restore(ctx context.Context) error {
 	} else {
 		t.st = state{Version: stateVersion, Fingerprint: t.env.Fingerprint}
 		t.st.Mean, t.st.Std = t.p.Policy.Mean, t.p.Policy.Std
-		if t.p.Normalize == NormalizeDataset {
+		switch t.p.Normalize {
+		case NormalizeDataset:
 			if t.st.Mean, t.st.Std, err = t.datasetStats(ctx); err != nil {
 				return err
 			}
+		case NormalizeCheckpoint:
+			if t.st.Mean, t.st.Std, err = checkpointStats(pretrained, t.spec.InChans); err != nil {
+				return err
+			}
+		}
+		if t.val.Len() == 0 {
+			t.env.Log.Info("no val rows: training on every train row without validation, and keeping the last epoch", "select", t.p.Select)
 		}
 	}
 	cfg := t.p.Policy
@@ -440,12 +468,15 @@ func splitmix(x uint64) uint64 {
 // weights, decides on early stopping and checkpoints.
 func (t *trainer) endEpoch(ctx context.Context) error {
 	e := t.st.Epoch + 1 // epochs completed
-	res, err := t.evaluate(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return t.interrupted(ctx)
+	var res []evalResult
+	if t.val.Len() > 0 {
+		var err error
+		if res, err = t.evaluate(ctx); err != nil {
+			if ctx.Err() != nil {
+				return t.interrupted(ctx)
+			}
+			return err
 		}
-		return err
 	}
 	acc := t.st.Acc
 	step := t.st.Step
@@ -465,7 +496,7 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 		}
 	}
 
-	improved := t.st.Best == nil || res[0].top1 > t.st.Best.Top1
+	improved := len(res) > 0 && (t.st.Best == nil || res[0].top1 > t.st.Best.Top1)
 	if improved {
 		t.st.Best = &best{Epoch: e, Step: step, Top1: res[0].top1}
 		t.st.BadEpochs = 0
@@ -489,8 +520,10 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 	if err := t.save(improved, improvedEMA); err != nil {
 		return err
 	}
-	args := []any{"epoch", fmt.Sprintf("%d/%d", e, t.p.Epochs), "step", step,
-		"loss", round4(acc.Loss / float64(max(acc.Steps, 1))), "val_loss", round4(res[0].loss), "val_top1", round4(res[0].top1)}
+	args := []any{"epoch", fmt.Sprintf("%d/%d", e, t.p.Epochs), "step", step, "loss", round4(acc.Loss / float64(max(acc.Steps, 1)))}
+	if len(res) > 0 {
+		args = append(args, "val_loss", round4(res[0].loss), "val_top1", round4(res[0].top1))
+	}
 	if len(res) > 1 {
 		args = append(args, "ema_top1", round4(res[1].top1))
 	}
