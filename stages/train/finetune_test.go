@@ -31,10 +31,7 @@ func TestDecodeSelectionAndFineTuning(t *testing.T) {
 	if s, _ := decode(t, base); s.Params().(Settings).Select != SelectLast {
 		t.Errorf("default select %q", s.Params().(Settings).Select)
 	}
-	for _, tc := range []struct {
-		src, summary string
-		line         int
-	}{
+	checkDiagnostics(t, []diagCase{
 		{base + `select = "first"`, "Invalid select", 3},
 		{base + `select = "best_ema"`, "Select without an EMA", 3},
 		{base + "init_from = \"p\"\nfreeze = 5", "Invalid freeze", 4},
@@ -44,17 +41,7 @@ func TestDecodeSelectionAndFineTuning(t *testing.T) {
 		{base + "init_from = \"p\"\ninit_from_file = \"x.safetensors\"", "Two starting points", 4},
 		{base + `init_from_file = "no/such.safetensors"`, "Unreadable init_from_file", 3},
 		{base + `init_from = "m"`, "Output overwrites input", 2},
-	} {
-		_, diags := decode(t, tc.src)
-		if !diags.HasErrors() {
-			t.Errorf("%q: no error", tc.src)
-			continue
-		}
-		d := diags[0]
-		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
-			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
-		}
-	}
+	})
 }
 
 // TestNoValSplit trains on a table without val rows: it trains on every

@@ -85,10 +85,7 @@ policy {
 	}
 
 	base := "input = \"c\"\noutput = \"m\"\n"
-	for _, tc := range []struct {
-		src, summary string
-		line         int
-	}{
+	checkDiagnostics(t, []diagCase{
 		{`output = "m"`, "Missing required argument", 1},
 		{base + `preset = "gpu"`, "Unknown preset", 3},
 		{base + `variant = "astroformer_9"`, "Unknown variant", 3},
@@ -105,14 +102,26 @@ policy {
 		{base + "policy {\n  height = 32\n}", "Image size set in the policy", 4},
 		{base + "policy {\n  hflip = 2\n}", "Invalid policy", 3},
 		{base + "policy {\n  colour = 1\n}", "Unsupported argument", 4},
-	} {
+	})
+}
+
+// diagCase is a stage body and the first diagnostic it must give.
+type diagCase struct {
+	src, summary string
+	line         int
+}
+
+// checkDiagnostics decodes each case and checks its first diagnostic's
+// summary and line.
+func checkDiagnostics(t *testing.T, cases []diagCase) {
+	t.Helper()
+	for _, tc := range cases {
 		_, diags := decode(t, tc.src)
 		if !diags.HasErrors() {
 			t.Errorf("%q: no error", tc.src)
 			continue
 		}
-		d := diags[0]
-		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
+		if d := diags[0]; d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
 			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
 		}
 	}
