@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/internal/skymap"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -52,16 +54,22 @@ func openCatalog(dir string) (*catalogTable, error) {
 }
 
 // accumulator gathers what the metrics need from the rows of one selection:
-// the confusion matrix, the calibration bins and the top-k hits.
+// the confusion matrix, the calibration bins and the top-k hits, and the
+// gallery's candidates.
 type accumulator struct {
 	topK        int
 	confusion   *Confusion
 	calibration *Calibration
 	inTopK      int64
+	gallery     *galleryCollector // nil without a gallery
 }
 
-func newAccumulator(classes, topK, bins int) *accumulator {
-	return &accumulator{topK: topK, confusion: NewConfusion(classes), calibration: NewCalibration(bins)}
+func newAccumulator(classes int, opt scanOptions) *accumulator {
+	a := &accumulator{topK: opt.topK, confusion: NewConfusion(classes), calibration: NewCalibration(opt.bins)}
+	if opt.gallery > 0 {
+		a.gallery = newGalleryCollector(classes, opt.gallery)
+	}
+	return a
 }
 
 func (a *accumulator) add(truth, pred int, confidence float64, probs []float32) {
@@ -72,6 +80,25 @@ func (a *accumulator) add(truth, pred int, confidence float64, probs []float32) 
 	}
 }
 
+// addRow adds a row of the selection: to the gallery, and to the scores
+// when it is labelled.
+func (a *accumulator) addRow(c candidate, probs []float32) {
+	if a.gallery != nil {
+		a.gallery.add(c)
+	}
+	if c.truth >= 0 {
+		a.add(c.truth, c.pred, c.confidence, probs)
+	}
+}
+
+// scanOptions are what scanCatalog computes besides the rows it reads.
+type scanOptions struct {
+	split      string // a split name, SplitAll or SplitAuto
+	topK, bins int
+	gallery    int   // candidates per gallery cell; 0 for none
+	seed       int64 // of the sky map's sample
+}
+
 // scanned is the outcome of reading a catalog.
 type scanned struct {
 	acc       *accumulator
@@ -79,77 +106,53 @@ type scanned struct {
 	rows      int64  // rows in the catalog
 	labelled  int64  // rows with a label
 	topK      int    // k of the top-k accuracy, at most the number of classes
+	sky       *skymap.Map
+	from      string // which rows the gallery drew from, for people
 }
 
-// scanCatalog streams the catalog and accumulates the labelled rows that
-// split selects (a split name, SplitAll or SplitAuto). progress is called
-// with the number of rows of every batch read.
-func scanCatalog(ctx context.Context, cat *catalogTable, split string, topK, bins int, progress func(int)) (*scanned, error) {
-	k := len(cat.classes)
-	topK = min(topK, k)
-	// Under SplitAuto both candidates are kept until the end tells whether
-	// the catalog has labelled test rows; each costs only its counters.
-	var one, all *accumulator // rows of split `want`; every labelled row
-	want := split
-	switch split {
-	case SplitAll:
-		all = newAccumulator(k, topK, bins)
-	case SplitAuto:
-		want = schemas.SplitTest
-		one, all = newAccumulator(k, topK, bins), newAccumulator(k, topK, bins)
-	default:
-		one = newAccumulator(k, topK, bins)
-	}
+// selection routes the rows of a catalog to the accumulators of a split
+// selection: one for the rows of split want, all for every row. Under
+// SplitAuto both are kept until the end tells whether the catalog has
+// labelled test rows; each costs only its counters and gallery.
+type selection struct {
+	want     string
+	one, all *accumulator
+}
 
-	columns := append([]string{"label", "split", "predicted_class", "confidence"}, cat.probs...)
+func newSelection(classes int, opt scanOptions) selection {
+	sel := selection{want: opt.split}
+	switch opt.split {
+	case SplitAll:
+		sel.all = newAccumulator(classes, opt)
+	case SplitAuto:
+		sel.want = schemas.SplitTest
+		sel.one, sel.all = newAccumulator(classes, opt), newAccumulator(classes, opt)
+	default:
+		sel.one = newAccumulator(classes, opt)
+	}
+	return sel
+}
+
+// scanCatalog streams the catalog, accumulating the rows that opt.split
+// selects and every position for the sky map. progress is called with the
+// number of rows of every batch read.
+func scanCatalog(ctx context.Context, cat *catalogTable, opt scanOptions, progress func(int)) (*scanned, error) {
+	opt.topK = min(opt.topK, len(cat.classes))
+	sel := newSelection(len(cat.classes), opt)
+	columns := append([]string{"object_id", "ra", "dec", "label", "split", "predicted_class", "confidence"}, cat.probs...)
 	sc := cat.table.Scan(ctx, table.ScanOptions{Columns: columns})
 	defer sc.Close()
-	out := &scanned{topK: topK}
-	probs := make([]float32, k)
+	out := &scanned{topK: opt.topK, sky: skymap.New(opt.seed)}
 	for sc.Next() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		rec := sc.Record()
-		labels := rec.Column(0).(*array.Int16)
-		splits := rec.Column(1).(*array.String)
-		preds := rec.Column(2).(*array.Int16)
-		confs := rec.Column(3).(*array.Float32)
-		probCols := make([]*array.Float32, k)
-		for c := range k {
-			probCols[c] = rec.Column(4 + c).(*array.Float32)
+		if err := out.sky.AddColumns(rec.Column(1), rec.Column(2), rec.Column(5)); err != nil {
+			return nil, fmt.Errorf("evaluate: %s: %w", cat.table.Dir(), err)
 		}
-		for i := range int(rec.NumRows()) {
-			row := out.rows + int64(i)
-			if labels.IsNull(i) {
-				continue
-			}
-			out.labelled++
-			inSplit := one != nil && splits.Value(i) == want
-			if !inSplit && all == nil {
-				continue
-			}
-			truth, pred := int(labels.Value(i)), int(preds.Value(i))
-			if truth < 0 || truth >= k {
-				return nil, fmt.Errorf("evaluate: %s: row %d: label %d is not a class index (the catalog has %d classes)", cat.table.Dir(), row, truth, k)
-			}
-			if pred < 0 || pred >= k {
-				return nil, fmt.Errorf("evaluate: %s: row %d: predicted_class %d is not a class index (the catalog has %d classes)", cat.table.Dir(), row, pred, k)
-			}
-			conf := float64(confs.Value(i))
-			if !(conf >= 0 && conf <= 1+confidenceSlack) {
-				return nil, fmt.Errorf("evaluate: %s: row %d: confidence %g is not a probability", cat.table.Dir(), row, conf)
-			}
-			conf = math.Min(conf, 1)
-			for c, col := range probCols {
-				probs[c] = col.Value(i)
-			}
-			if inSplit {
-				one.add(truth, pred, conf, probs)
-			}
-			if all != nil {
-				all.add(truth, pred, conf, probs)
-			}
+		if err := out.batch(cat, sel, rec); err != nil {
+			return nil, err
 		}
 		out.rows += rec.NumRows()
 		progress(int(rec.NumRows()))
@@ -157,17 +160,81 @@ func scanCatalog(ctx context.Context, cat *catalogTable, split string, topK, bin
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate: reading %s: %w", cat.table.Dir(), err)
 	}
+	return out, out.choose(cat, sel, opt.split)
+}
 
+// batch adds the selected rows of a record of the columns scanCatalog reads.
+func (out *scanned) batch(cat *catalogTable, sel selection, rec arrow.Record) error {
+	k := len(cat.classes)
+	ids := rec.Column(0).(*array.String)
+	labels := rec.Column(3).(*array.Int16)
+	splits := rec.Column(4).(*array.String)
+	preds := rec.Column(5).(*array.Int16)
+	confs := rec.Column(6).(*array.Float32)
+	probCols := make([]*array.Float32, k)
+	for c := range k {
+		probCols[c] = rec.Column(7 + c).(*array.Float32)
+	}
+	probs := make([]float32, k)
+	for i := range int(rec.NumRows()) {
+		row := out.rows + int64(i)
+		if labels.IsValid(i) {
+			out.labelled++
+		}
+		inOne := sel.one != nil && splits.Value(i) == sel.want
+		if !inOne && sel.all == nil {
+			continue
+		}
+		c := candidate{row: row, objectID: ids.Value(i), truth: -1, pred: int(preds.Value(i)), confidence: float64(confs.Value(i))}
+		if labels.IsValid(i) {
+			c.truth = int(labels.Value(i))
+		}
+		if err := checkRow(cat, c, labels.IsValid(i)); err != nil {
+			return err
+		}
+		c.confidence = math.Min(c.confidence, 1)
+		for j, col := range probCols {
+			probs[j] = col.Value(i)
+		}
+		if inOne {
+			sel.one.addRow(c, probs)
+		}
+		if sel.all != nil {
+			sel.all.addRow(c, probs)
+		}
+	}
+	return nil
+}
+
+// checkRow checks a row's class indexes and confidence.
+func checkRow(cat *catalogTable, c candidate, labelled bool) error {
+	k := len(cat.classes)
+	if labelled && (c.truth < 0 || c.truth >= k) {
+		return fmt.Errorf("evaluate: %s: row %d: label %d is not a class index (the catalog has %d classes)", cat.table.Dir(), c.row, c.truth, k)
+	}
+	if c.pred < 0 || c.pred >= k {
+		return fmt.Errorf("evaluate: %s: row %d: predicted_class %d is not a class index (the catalog has %d classes)", cat.table.Dir(), c.row, c.pred, k)
+	}
+	if !(c.confidence >= 0 && c.confidence <= 1+confidenceSlack) {
+		return fmt.Errorf("evaluate: %s: row %d: confidence %g is not a probability", cat.table.Dir(), c.row, c.confidence)
+	}
+	return nil
+}
+
+// choose picks the accumulator of the selection once every row is read.
+func (out *scanned) choose(cat *catalogTable, sel selection, split string) error {
 	switch {
 	case split == SplitAll:
-		out.acc, out.selection = all, "all labelled rows"
-	case split == SplitAuto && one.confusion.Total() == 0:
-		out.acc, out.selection = all, "all labelled rows (the catalog has no labelled test rows)"
+		out.acc, out.selection, out.from = sel.all, "all labelled rows", "the whole catalog"
+	case split == SplitAuto && sel.one.confusion.Total() == 0:
+		out.acc, out.selection = sel.all, "all labelled rows (the catalog has no labelled test rows)"
+		out.from = "the whole catalog (it has no labelled test rows)"
 	default:
-		out.acc, out.selection = one, fmt.Sprintf("split %q", want)
+		out.acc, out.selection = sel.one, fmt.Sprintf("split %q", sel.want)
+		out.from = out.selection
 	}
 	if out.acc.confusion.Total() == 0 {
-		return nil, fmt.Errorf("evaluate: %s: no labelled rows to score in %s (%d rows, %d labelled)", cat.table.Dir(), out.selection, out.rows, out.labelled)
+		return fmt.Errorf("evaluate: %s: no labelled rows to score in %s (%d rows, %d labelled)", cat.table.Dir(), out.selection, out.rows, out.labelled)
 	}
-	return out, nil
+	return nil
 }

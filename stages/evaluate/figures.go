@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/astroformer/astroformer/internal/plots"
+	"github.com/astroformer/astroformer/internal/skymap"
 )
 
 // figure is one PNG of the report.
@@ -57,4 +58,19 @@ func drawFigures(r *results, curves []curveSeries) ([]figure, error) {
 		}
 	}
 	return figs, nil
+}
+
+// drawSky draws the sky map of the catalog's positions, or returns a note
+// saying why there is none.
+func drawSky(m *skymap.Map, classes []string) (*figure, string, error) {
+	if m.Positions() == 0 {
+		return nil, fmt.Sprintf("No row of the catalog has a position (%d rows without ra/dec), so there is no sky map.", m.Missing()), nil
+	}
+	var buf bytes.Buffer
+	sum, err := m.Draw(&buf, "catalog positions by predicted class", classes)
+	if err != nil {
+		return nil, "", fmt.Errorf("evaluate: drawing sky.png: %w", err)
+	}
+	return &figure{file: "sky.png", title: "Sky map", caption: "Positions of the whole catalog coloured by predicted class (top) and their density (bottom): " +
+		sum.Caption(), png: buf.Bytes()}, "", nil
 }

@@ -40,7 +40,9 @@ type report struct {
 	Worst      string // class with the lowest F1, when there are several classes
 	Stats      []keyValue
 	Classes    []classRow
+	Gallery    *gallerySection // nil without a gallery
 	Figures    []reportFigure
+	SkyNote    string // why there is no sky map, when there is none
 	Provenance []keyValue
 }
 
@@ -173,8 +175,20 @@ func writeReport(dir string, m artifact.Manifest, rep *report, figs []figure, r 
 }
 
 func fillReport(staging string, rep *report, figs []figure) error {
+	files := make(map[string][]byte, len(figs))
 	for _, f := range figs {
-		if err := os.WriteFile(filepath.Join(staging, f.file), f.png, 0o644); err != nil {
+		files[f.file] = f.png
+	}
+	if rep.Gallery != nil && len(rep.Gallery.files) > 0 {
+		if err := os.Mkdir(filepath.Join(staging, GalleryDir), 0o755); err != nil {
+			return fmt.Errorf("evaluate: %w", err)
+		}
+		for _, f := range rep.Gallery.files {
+			files[f.name] = f.png
+		}
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(staging, filepath.FromSlash(name)), data, 0o644); err != nil {
 			return fmt.Errorf("evaluate: %w", err)
 		}
 	}
@@ -221,12 +235,26 @@ var markdownTemplate = template.Must(template.New("report.md").Funcs(template.Fu
 {{range .Classes}}| {{cell .Name}}{{if .Worst}} (worst){{end}} | {{.Support}} | {{.Precision}} | {{.Recall}} | {{.F1}} |
 {{end}}
 Precision, recall and F1 are one-vs-rest; a ratio with a zero denominator is reported as 0.
-{{range .Figures}}
+{{with .Gallery}}
+## Gallery
+
+{{.Caption}} A ✗ marks a wrong prediction.
+{{with .Note}}
+{{.}}
+{{end}}
+| class |{{range .Headers}} {{.}} |{{end}}
+|---|{{range .Headers}}---|{{end}}
+{{range .Rows}}| {{cell .Class}} |{{range .Cells}} {{range .}}{{if .File}}![cutout]({{.File}})<br>{{end}}{{if .Wrong}}✗ {{end}}{{cell .ObjectID}}<br>pred {{cell .Pred}} {{.Confidence}}{{with .Truth}}<br>true {{cell .}}{{end}}<br>{{else}}none{{end}} |{{end}}
+{{end}}{{end}}{{range .Figures}}
 ## {{.Title}}
 
 ![{{.Title}}]({{.File}})
 
 {{.Caption}}
+{{end}}{{with .SkyNote}}
+## Sky map
+
+{{.}}
 {{end}}
 ## Provenance
 
@@ -252,6 +280,15 @@ tr.worst td { background: #fbe9e7; }
 figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9rem; }
+table.gallery th, table.gallery td { vertical-align: top; }
+.thumbs { display: grid; grid-template-columns: repeat(2, 100px); gap: 6px; }
+figure.thumb { margin: 0; width: 100px; }
+figure.thumb img, figure.thumb .nopix { display: block; width: 96px; height: 96px; border: 2px solid #ddd; image-rendering: auto; }
+figure.thumb.wrong img, figure.thumb.wrong .nopix { border-color: #d55e00; }
+figure.thumb .nopix { background: #eee; color: #888; font-size: 0.75rem; text-align: center; line-height: 96px; }
+figure.thumb figcaption { font-size: 0.7rem; line-height: 1.25; overflow-wrap: anywhere; color: #333; }
+figure.thumb.wrong figcaption .pred { color: #b34700; font-weight: 600; }
+.note { color: #8a4b00; }
 </style>
 </head>
 <body>
@@ -269,12 +306,23 @@ figcaption { color: #555; font-size: 0.9rem; }
 {{range .Classes}}<tr{{if .Worst}} class="worst"{{end}}><td>{{.Name}}</td><td class="num">{{.Support}}</td><td class="num">{{.Precision}}</td><td class="num">{{.Recall}}</td><td class="num">{{.F1}}</td></tr>
 {{end}}</table>
 <p>Precision, recall and F1 are one-vs-rest; a ratio with a zero denominator is reported as 0.{{with .Worst}} The highlighted row, {{.}}, is the class with the lowest F1.{{end}}</p>
-{{range .Figures}}
+{{with .Gallery}}
+<h2>Gallery</h2>
+<p>{{.Caption}}</p>
+{{with .Note}}<p class="note">{{.}}</p>
+{{end}}<table class="gallery">
+<tr><th>class</th>{{range .Headers}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><th>{{.Class}}</th>{{range .Cells}}<td><div class="thumbs">{{range .}}<figure class="thumb{{if .Wrong}} wrong{{end}}" title="{{.Tooltip}}">{{if .DataURI}}<img src="{{.DataURI}}" alt="{{.ObjectID}}">{{else}}<div class="nopix">no cutout</div>{{end}}<figcaption><code>{{.ObjectID}}</code><br><span class="pred">pred {{.Pred}} {{.Confidence}}</span>{{with .Truth}}<br>true {{.}}{{end}}</figcaption></figure>{{else}}<span class="none">none</span>{{end}}</div></td>{{end}}</tr>
+{{end}}</table>
+{{end}}{{range .Figures}}
 <h2>{{.Title}}</h2>
 <figure>
 <img src="{{.DataURI}}" alt="{{.Title}}">
 <figcaption>{{.Caption}}</figcaption>
 </figure>
+{{end}}{{with .SkyNote}}
+<h2>Sky map</h2>
+<p>{{.}}</p>
 {{end}}
 <h2>Provenance</h2>
 <table>

@@ -35,6 +35,9 @@ const (
 	DefaultBins      = 15
 )
 
+// maxGallery is the most cutouts per gallery cell.
+const maxGallery = 20
+
 // Level is the confidence level of the top-1 interval.
 const Level = 0.95
 
@@ -55,6 +58,8 @@ type config struct {
 	Bootstrap     *int    `hcl:"bootstrap,optional"`
 	Bins          *int    `hcl:"bins,optional"`
 	Seed          *int64  `hcl:"seed,optional"`
+	Cutouts       *string `hcl:"cutouts,optional"`
+	Gallery       *int    `hcl:"gallery,optional"`
 }
 
 // params determine the outputs; they enter the stage fingerprint.
@@ -68,6 +73,16 @@ type params struct {
 	Bootstrap     int    `json:"bootstrap"`
 	Bins          int    `json:"bins"`
 	Seed          *int64 `json:"seed,omitempty"` // nil: the job seed
+	Cutouts       string `json:"cutouts,omitempty"`
+	Gallery       *int   `json:"gallery,omitempty"` // nil: DefaultGallery
+}
+
+// gallery returns the number of cutouts per gallery cell.
+func (p params) gallery() int {
+	if p.Gallery == nil {
+		return DefaultGallery
+	}
+	return *p.Gallery
 }
 
 type stage struct {
@@ -88,6 +103,9 @@ type stage struct {
 //	  bootstrap      = 1000             # resamples for the top-1 interval; 0 for none
 //	  bins           = 15               # equal-width confidence bins of ECE and the reliability diagram
 //	  seed           = 7                # optional; default the job seed
+//	  cutouts        = "cutouts_split"  # optional: the cutouts table the catalog was predicted from,
+//	                                    # for the gallery's pixels
+//	  gallery        = 4                # cutouts per gallery cell, 0 to 20; 0 for no gallery
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	var cfg config
@@ -109,6 +127,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	p := params{
 		Input: cfg.Input, Output: cfg.Output, MetricsOutput: cfg.Output + "_metrics",
 		Split: SplitAuto, TopK: DefaultTopK, Bootstrap: DefaultBootstrap, Bins: DefaultBins, Seed: cfg.Seed,
+		Gallery: cfg.Gallery,
 	}
 	if cfg.Metrics != nil {
 		p.Metrics = *cfg.Metrics
@@ -146,15 +165,25 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 			bad("bins", "Invalid bins", fmt.Sprintf("bins is %d; give 1 to 1000 confidence bins (default %d).", p.Bins, DefaultBins))
 		}
 	}
+	if n := p.gallery(); n < 0 || n > maxGallery {
+		bad("gallery", "Invalid gallery", fmt.Sprintf("gallery is %d; give 0 to %d cutouts per gallery cell (0: no gallery; default %d).", n, maxGallery, DefaultGallery))
+	}
+	if cfg.Cutouts != nil {
+		p.Cutouts = *cfg.Cutouts
+		if p.Cutouts == "" {
+			bad("cutouts", "Empty cutouts", "cutouts names the cutouts table the catalog was predicted from, for the gallery's pixels; leave it out when there is none.")
+		}
+	}
 	names := map[string]string{}
 	for _, a := range []struct{ attr, value, what string }{
 		{"input", p.Input, "a catalog table"},
 		{"output", p.Output, "the report folder"},
 		{"metrics_output", p.MetricsOutput, "the metrics table to write"},
 		{"metrics", p.Metrics, "the train stage's metrics table"},
+		{"cutouts", p.Cutouts, "the cutouts table the catalog was predicted from"},
 	} {
 		switch {
-		case a.value == "" && a.attr != "metrics":
+		case a.value == "" && a.attr != "metrics" && a.attr != "cutouts":
 			bad(a.attr, "Empty "+a.attr, a.attr+" names "+a.what+".")
 		case a.value == "":
 		case names[a.value] != "":
@@ -169,15 +198,24 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	return &stage{name: name, p: p}, diags
 }
 
+// Revision is the revision of the evaluate stage's results (see
+// pipeline.Revisioned): 2 added the gallery and the sky map to the report.
+const Revision = "2"
+
+func (s *stage) Revision() string { return Revision }
+
 func (s *stage) Name() string { return s.name }
 func (s *stage) Kind() string { return Kind }
 func (s *stage) Params() any  { return s.p }
 
 func (s *stage) Inputs() []string {
-	if s.p.Metrics == "" {
-		return []string{s.p.Input}
+	in := []string{s.p.Input}
+	for _, name := range []string{s.p.Metrics, s.p.Cutouts} {
+		if name != "" {
+			in = append(in, name)
+		}
 	}
-	return []string{s.p.Input, s.p.Metrics}
+	return in
 }
 
 func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.MetricsOutput} }
@@ -193,7 +231,8 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	bar := env.Progress.Bar(s.name, cat.table.Rows())
-	sc, err := scanCatalog(ctx, cat, s.p.Split, s.p.TopK, s.p.Bins, bar.IncrBy)
+	opt := scanOptions{split: s.p.Split, topK: s.p.TopK, bins: s.p.Bins, gallery: s.p.gallery(), seed: seed}
+	sc, err := scanCatalog(ctx, cat, opt, bar.IncrBy)
 	bar.Done()
 	if err != nil {
 		return err
@@ -215,16 +254,46 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
+	sky, skyNote, err := drawSky(sc.sky, cat.classes)
+	if err != nil {
+		return err
+	}
+	if sky != nil {
+		figs = append(figs, *sky)
+	}
+	gallery, err := s.gallery(ctx, env, sc, cat.classes)
+	if err != nil {
+		return err
+	}
 
 	if err := writeMetrics(env, s.p.MetricsOutput, res, seed); err != nil {
 		return err
 	}
 	m := env.Manifest(s.p.Output)
 	rep := newReport(env, s, seed, m.Created, cat, res, figs)
+	rep.Gallery, rep.SkyNote = gallery, skyNote
 	if err := writeReport(env.Path(s.p.Output), m, rep, figs, res); err != nil {
 		return err
 	}
 	env.Summarize("%s", res.summaryLine())
 	env.Summarize("report: %s (report.html, report.md); metrics: %s", s.p.Output, s.p.MetricsOutput)
 	return nil
+}
+
+// gallery fetches the pixels of the gallery's candidates from the cutouts
+// table, when the stage has one, and lays the gallery out; it returns nil
+// when the stage draws no gallery.
+func (s *stage) gallery(ctx context.Context, env *pipeline.Env, sc *scanned, classes []string) (*gallerySection, error) {
+	g := sc.acc.gallery
+	if g == nil {
+		return nil, nil
+	}
+	var thumbs map[string][]byte
+	if s.p.Cutouts != "" {
+		var err error
+		if thumbs, err = fetchThumbnails(ctx, env.Path(s.p.Cutouts), g.objectIDs()); err != nil {
+			return nil, err
+		}
+	}
+	return newGallerySection(g, classes, thumbs, sc.from, s.p.Cutouts), nil
 }

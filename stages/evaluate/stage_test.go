@@ -72,10 +72,7 @@ seed = 3`)
 		t.Errorf("Inputs %q, want the catalog and the training metrics", in)
 	}
 
-	for _, tc := range []struct {
-		src, summary string
-		line         int
-	}{
+	checkDiagnostics(t, []diagCase{
 		{"input = \"c\"\noutput = \"r\"\nsplit = \"holdout\"", "Invalid split", 3},
 		{"input = \"c\"\noutput = \"r\"\ntop_k = 0", "Invalid top_k", 3},
 		{"input = \"c\"\noutput = \"r\"\nbootstrap = -1", "Invalid bootstrap", 3},
@@ -85,7 +82,20 @@ seed = 3`)
 		{"input = \"c\"\noutput = \"r\"\nmetrics_output = \"c\"", "Artifact named twice", 3},
 		{"input = \"c\"\noutput = \"\"", "Empty output", 2},
 		{"input = \"c\"", "Missing required argument", 1},
-	} {
+	})
+}
+
+// diagCase is a stage block and the first diagnostic it must give.
+type diagCase struct {
+	src, summary string
+	line         int
+}
+
+// checkDiagnostics decodes every case and checks its first diagnostic's
+// summary and line.
+func checkDiagnostics(t *testing.T, cases []diagCase) {
+	t.Helper()
+	for _, tc := range cases {
 		_, diags := decode(t, tc.src)
 		if !diags.HasErrors() {
 			t.Errorf("%q: no error", tc.src)
@@ -100,12 +110,17 @@ seed = 3`)
 
 var testClasses = []string{"Disturbed Galaxies", "Merging Galaxies", "Round Smooth Galaxies"}
 
-// row is a catalog row; label < 0 means unlabelled.
+// row is a catalog row; label < 0 means unlabelled. Rows without pos have
+// a null dec.
 type row struct {
 	label int
 	split string
 	probs []float32
+	pos   bool
 }
+
+// objectID is the object_id of catalog row i.
+func objectID(i int) string { return "obj-" + string(rune('a'+i%26)) + string(rune('a'+i/26)) }
 
 // writeCatalog writes a catalog table whose predictions follow probs, in
 // parts of 16 rows.
@@ -127,9 +142,14 @@ func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, row
 				pred = c
 			}
 		}
-		b.Field(0).(*array.StringBuilder).Append("obj-" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
-		b.Field(1).(*array.Float64Builder).Append(float64(i))
-		b.Field(2).(*array.Float64Builder).AppendNull()
+		b.Field(0).(*array.StringBuilder).Append(objectID(i))
+		if r.pos {
+			b.Field(1).(*array.Float64Builder).Append(150 + 0.4*float64(i%20))
+			b.Field(2).(*array.Float64Builder).Append(1 + 0.5*float64(i%7))
+		} else {
+			b.Field(1).(*array.Float64Builder).Append(float64(i))
+			b.Field(2).(*array.Float64Builder).AppendNull()
+		}
 		if r.label < 0 {
 			b.Field(3).(*array.Int16Builder).AppendNull()
 			b.Field(4).(*array.StringBuilder).AppendNull()
