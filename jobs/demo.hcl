@@ -44,10 +44,12 @@ job "demo" {
   }
 
   # Scores the test split: top-1 with a bootstrap interval, per-class F1, calibration,
-  # and a Markdown + HTML report with plots.
+  # and a Markdown + HTML report with plots, a gallery of cutouts (pixels from the table
+  # the catalog was predicted from) and a sky map.
   stage "evaluate" "evaluate" {
     input   = "catalog"
     metrics = "train_metrics"
+    cutouts = "cutouts_split"
     output  = "report"
   }
 }

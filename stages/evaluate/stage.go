@@ -147,6 +147,23 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 				p.Split, schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto))
 		}
 	}
+	checkNumbers(cfg, &p, bad)
+	if cfg.Cutouts != nil {
+		p.Cutouts = *cfg.Cutouts
+		if p.Cutouts == "" {
+			bad("cutouts", "Empty cutouts", "cutouts names the cutouts table the catalog was predicted from, for the gallery's pixels; leave it out when there is none.")
+		}
+	}
+	checkNames(p, bad)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &stage{name: name, p: p}, diags
+}
+
+// checkNumbers sets the numeric attributes of p that cfg gives, reporting
+// those out of range with bad.
+func checkNumbers(cfg config, p *params, bad func(attr, summary, detail string)) {
 	if cfg.TopK != nil {
 		p.TopK = *cfg.TopK
 		if p.TopK < 1 {
@@ -168,12 +185,10 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if n := p.gallery(); n < 0 || n > maxGallery {
 		bad("gallery", "Invalid gallery", fmt.Sprintf("gallery is %d; give 0 to %d cutouts per gallery cell (0: no gallery; default %d).", n, maxGallery, DefaultGallery))
 	}
-	if cfg.Cutouts != nil {
-		p.Cutouts = *cfg.Cutouts
-		if p.Cutouts == "" {
-			bad("cutouts", "Empty cutouts", "cutouts names the cutouts table the catalog was predicted from, for the gallery's pixels; leave it out when there is none.")
-		}
-	}
+}
+
+// checkNames reports artifact names that are empty or named twice.
+func checkNames(p params, bad func(attr, summary, detail string)) {
 	names := map[string]string{}
 	for _, a := range []struct{ attr, value, what string }{
 		{"input", p.Input, "a catalog table"},
@@ -192,10 +207,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 			names[a.value] = a.attr
 		}
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return &stage{name: name, p: p}, diags
 }
 
 // Revision is the revision of the evaluate stage's results (see
