@@ -18,9 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
@@ -34,8 +31,13 @@ const HATSFormat = "astroformer.hats/1"
 const (
 	HATSDataset      = "dataset"              // folder of the partitions
 	HATSUnpositioned = "unpositioned.parquet" // rows without a valid position
+	HATSPointMap     = "point_map.fits"       // HEALPix counts map
 	HealpixColumn    = "_healpix_29"          // spatial index column
 )
+
+// MinPointMapOrder is the coarsest order of point_map.fits: the map is at
+// the partition order, or at this one when the partitions are coarser.
+const MinPointMapOrder = 6
 
 // DefaultHATSRowsInMemory is the default of HATSOptions.MaxRowsInMemory.
 const DefaultHATSRowsInMemory = 1 << 20
@@ -69,6 +71,7 @@ type HATSResult struct {
 	Unpositioned int64 // rows in unpositioned.parquet
 	Partitions   int
 	MaxRows      int64 // rows of the largest partition
+	MapOrder     int   // HEALPix order of point_map.fits
 }
 
 // WriteHATS writes the rows of src, a table with float64 columns ra and dec
@@ -78,7 +81,9 @@ type HATSResult struct {
 //	dir/
 //	  properties, hats.properties      catalog properties (key=value)
 //	  partition_info.csv               Norder,Npix of every partition
+//	  point_map.fits                   rows per HEALPix pixel (nested) at order max(k, MinPointMapOrder)
 //	  dataset/_common_metadata         the schema, no rows
+//	  dataset/_metadata                the schema and the row groups of every partition
 //	  dataset/Norder=k/Dir=d/Npix=n.parquet
 //	  unpositioned.parquet             rows with null or invalid ra/dec
 //	  _manifest.json
@@ -89,8 +94,9 @@ type HATSResult struct {
 // Npix = _healpix_29 >> 2(29-k). Rows whose ra or dec is null, NaN or
 // infinite, or whose |dec| exceeds 90°, are not lost: they go, with the
 // columns of src only, to unpositioned.parquet, outside the dataset that
-// HATS readers see. Every file carries the Arrow schema (field units and
-// descriptions) and the key-value metadata of src's manifest.
+// HATS readers see. Every file is written by package table, so it carries
+// the Arrow schema (field units, UCDs and descriptions), the VOParquet and
+// astropy descriptions and the key-value metadata of src's manifest.
 func WriteHATS(ctx context.Context, src *table.Table, dir string, opt HATSOptions) (*HATSResult, error) {
 	if opt.Order < 0 || opt.Order > MaxOrder {
 		return nil, fmt.Errorf("write HATS %s: HEALPix order %d out of range 0..%d", dir, opt.Order, MaxOrder)
@@ -112,6 +118,7 @@ func WriteHATS(ctx context.Context, src *table.Table, dir string, opt HATSOption
 		return nil, err
 	}
 	w := &hatsWriter{src: src, staging: staging, opt: opt, shift: 2 * (MaxOrder - opt.Order)}
+	w.mapOrder = max(opt.Order, MinPointMapOrder)
 	res, err := w.write(ctx)
 	if err == nil {
 		err = w.finish(res)
@@ -133,6 +140,10 @@ type hatsWriter struct {
 	shift   int           // _healpix_29 >> shift is the partition pixel
 	schema  *arrow.Schema // of the partition files
 	written []int64       // partition pixels written, in increasing order
+	// mapOrder is the order of the point map and mapCounts its nonzero
+	// pixels.
+	mapOrder  int
+	mapCounts map[int64]int64
 }
 
 // position returns the _healpix_29 pixel of row i of a record's ra and dec
@@ -160,7 +171,7 @@ func (w *hatsWriter) write(ctx context.Context) (*HATSResult, error) {
 		return nil, err
 	}
 	pixels := slices.Sorted(maps.Keys(counts))
-	res := &HATSResult{Unpositioned: unpositioned, Partitions: len(pixels)}
+	res := &HATSResult{Unpositioned: unpositioned, Partitions: len(pixels), MapOrder: w.mapOrder}
 	var groups []group
 	for _, p := range pixels {
 		n := counts[p]
@@ -173,7 +184,7 @@ func (w *hatsWriter) write(ctx context.Context) (*HATSResult, error) {
 		groups = append(groups, group{first: p, last: p, rows: n})
 	}
 	w.schema = partitionSchema(w.src.Schema())
-	var unpos *pqarrow.FileWriter
+	var unpos *table.FileWriter
 	if unpositioned > 0 {
 		if unpos, err = w.create(filepath.Join(w.staging, HATSUnpositioned), w.src.Schema()); err != nil {
 			return nil, err
@@ -200,10 +211,12 @@ func (w *hatsWriter) write(ctx context.Context) (*HATSResult, error) {
 	return res, nil
 }
 
-// count scans ra and dec and counts the rows of every partition pixel and
-// the rows without a position.
+// count scans ra and dec and counts the rows of every partition pixel, of
+// every pixel of the point map and the rows without a position.
 func (w *hatsWriter) count(ctx context.Context) (map[int64]int64, int64, error) {
 	counts := map[int64]int64{}
+	w.mapCounts = map[int64]int64{}
+	mapShift := 2 * (MaxOrder - w.mapOrder)
 	var unpositioned int64
 	sc := w.src.Scan(ctx, table.ScanOptions{Columns: []string{"ra", "dec"}})
 	defer sc.Close()
@@ -213,6 +226,7 @@ func (w *hatsWriter) count(ctx context.Context) (map[int64]int64, int64, error) 
 		for i := range ra.Len() {
 			if h, ok := position(ra, dec, i); ok {
 				counts[h>>w.shift]++
+				w.mapCounts[h>>mapShift]++
 			} else {
 				unpositioned++
 			}
@@ -227,7 +241,7 @@ func (w *hatsWriter) count(ctx context.Context) (map[int64]int64, int64, error) 
 // writeGroup scans the table for the rows of the pixels of g, sorts them by
 // _healpix_29 and writes one file per pixel. Rows without a position are
 // written to unpos when it is not nil.
-func (w *hatsWriter) writeGroup(ctx context.Context, g group, unpos *pqarrow.FileWriter) error {
+func (w *hatsWriter) writeGroup(ctx context.Context, g group, unpos *table.FileWriter) error {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, w.schema)
 	defer b.Release()
 	hb := b.Field(0).(*array.Int64Builder)
@@ -321,44 +335,23 @@ func (w *hatsWriter) writePartition(pix int64, rec arrow.Record) error {
 	return nil
 }
 
-// create opens a Parquet file written by arrow-go's own writer, with the
-// Arrow schema stored and the source's metadata.
-func (w *hatsWriter) create(path string, schema *arrow.Schema) (*pqarrow.FileWriter, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithMaxRowGroupLength(hatsRowGroupRows),
-		parquet.WithCreatedBy("astroformer"),
-	)
-	fw, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	md := w.src.Manifest().Metadata
-	for _, k := range slices.Sorted(maps.Keys(md)) {
-		if err := fw.AppendKeyValueMetadata(k, md[k]); err != nil {
-			fw.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return fw, nil
+// create opens a Parquet file written by package table, with the source's
+// metadata.
+func (w *hatsWriter) create(path string, schema *arrow.Schema) (*table.FileWriter, error) {
+	return table.CreateFile(path, schema, table.FileOptions{
+		RowGroupRows: hatsRowGroupRows,
+		Metadata:     w.src.Manifest().Metadata,
+	})
 }
 
-// finish writes the schema file, partition list, properties and manifest.
+// finish writes the schema and summary files, partition list, point map,
+// properties and manifest.
 func (w *hatsWriter) finish(res *HATSResult) error {
-	if err := os.MkdirAll(filepath.Join(w.staging, HATSDataset), 0o755); err != nil {
+	if err := w.writeMetadataFiles(); err != nil {
 		return err
 	}
-	fw, err := w.create(filepath.Join(w.staging, HATSDataset, "_common_metadata"), w.schema)
-	if err != nil {
-		return err
-	}
-	if err := fw.Close(); err != nil {
-		return err
+	if err := writePointMap(filepath.Join(w.staging, HATSPointMap), w.mapOrder, w.mapCounts); err != nil {
+		return fmt.Errorf("%s: %w", HATSPointMap, err)
 	}
 	var csv bytes.Buffer
 	csv.WriteString("Norder,Npix\n")
@@ -393,6 +386,41 @@ func (w *hatsWriter) finish(res *HATSResult) error {
 	m.Metadata["astroformer.hats.partitions"] = strconv.Itoa(res.Partitions)
 	m.Metadata["astroformer.hats.unpositioned_rows"] = strconv.FormatInt(res.Unpositioned, 10)
 	return artifact.WriteManifest(w.staging, &m)
+}
+
+// writeMetadataFiles writes dataset/_common_metadata (the schema, no row
+// groups) and dataset/_metadata (the schema and the row groups of every
+// partition, each pointing to its file), as pyarrow's write_metadata makes
+// them.
+func (w *hatsWriter) writeMetadataFiles() error {
+	dataset := filepath.Join(w.staging, HATSDataset)
+	if err := os.MkdirAll(dataset, 0o755); err != nil {
+		return err
+	}
+	if err := w.schemaFile(filepath.Join(dataset, "_common_metadata")); err != nil {
+		return err
+	}
+	if len(w.written) == 0 {
+		return w.schemaFile(filepath.Join(dataset, "_metadata"))
+	}
+	parts := make([]table.SummaryPart, len(w.written))
+	for i, pix := range w.written {
+		rel := PartitionPath(w.opt.Order, pix)
+		parts[i] = table.SummaryPart{
+			Path: filepath.Join(w.staging, rel),
+			Rel:  filepath.ToSlash(strings.TrimPrefix(rel, HATSDataset+string(filepath.Separator))),
+		}
+	}
+	return table.WriteSummary(filepath.Join(dataset, "_metadata"), parts)
+}
+
+// schemaFile writes a Parquet file of the partitions' schema without rows.
+func (w *hatsWriter) schemaFile(path string) error {
+	fw, err := w.create(path, w.schema)
+	if err != nil {
+		return err
+	}
+	return fw.Close()
 }
 
 // properties returns the hats.properties content: the keys of the HATS
@@ -471,14 +499,14 @@ func partitionSchema(src *arrow.Schema) *arrow.Schema {
 	return arrow.NewSchema(append([]arrow.Field{h}, src.Fields()...), &md)
 }
 
-// writeRows appends rows of rec to fw's current row group.
-func writeRows(fw *pqarrow.FileWriter, rec arrow.Record, rows []int) error {
+// writeRows appends rows of rec to fw.
+func writeRows(fw *table.FileWriter, rec arrow.Record, rows []int) error {
 	sub, err := takeRecord(rec, rows)
 	if err != nil {
 		return err
 	}
 	defer sub.Release()
-	return fw.WriteBuffered(sub)
+	return fw.Write(sub)
 }
 
 // takeRecord returns a new record with the given rows of rec, in order.

@@ -1,0 +1,123 @@
+package catalog
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/table"
+)
+
+// writeTestHATS writes a HATS layout of 300 rows at order 2 and returns its
+// folder and result.
+func writeTestHATS(t *testing.T) (string, *HATSResult) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "catalog")
+	writePositions(t, src, 300, func(i int) bool { return i%17 == 5 })
+	tb, err := table.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "catalog_hats")
+	res, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: 2, MaxRowsInMemory: 40,
+		Manifest: artifact.Manifest{Name: "catalog_hats", Producer: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, res
+}
+
+// TestHATSMetadataFile reads dataset/_metadata with arrow-go's Parquet
+// reader: it lists the row groups of every partition, with their paths.
+func TestHATSMetadataFile(t *testing.T) {
+	out, res := writeTestHATS(t)
+	f, err := os.Open(filepath.Join(out, HATSDataset, "_metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := pf.MetaData()
+	if md.NumRows != res.Rows {
+		t.Errorf("_metadata: %d rows, want %d", md.NumRows, res.Rows)
+	}
+	seen := map[string]int64{}
+	for i := range md.NumRowGroups() {
+		rg := md.RowGroup(i)
+		cc, err := rg.ColumnChunk(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[cc.FilePath()] += rg.NumRows()
+	}
+	if len(seen) != res.Partitions {
+		t.Errorf("_metadata names %d files, want %d partitions", len(seen), res.Partitions)
+	}
+	for path, n := range seen {
+		data, _ := readParquet(t, filepath.Join(out, HATSDataset, filepath.FromSlash(path)))
+		if data.NumRows() != n {
+			t.Errorf("%s: %d rows, _metadata says %d", path, data.NumRows(), n)
+		}
+		if !strings.HasPrefix(path, "Norder=2/Dir=0/Npix=") {
+			t.Errorf("file_path %q is not relative to dataset/", path)
+		}
+	}
+}
+
+// TestHATSPointMap checks point_map.fits: its pixel counts sum to
+// hats_nrows, fitsverify finds no error, and healpy reads it (where the
+// Debian tools are installed).
+func TestHATSPointMap(t *testing.T) {
+	out, res := writeTestHATS(t)
+	path := filepath.Join(out, HATSPointMap)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MapOrder != MinPointMapOrder || len(data)%2880 != 0 {
+		t.Fatalf("map order %d, %d bytes", res.MapOrder, len(data))
+	}
+	npix := NPix(res.MapOrder)
+	start := 2 * 2880 // primary header and BINTABLE header, one block each
+	var sum int64
+	for p := range npix {
+		sum += int64(binary.BigEndian.Uint64(data[start+8*int(p):]))
+	}
+	props := readProperties(t, filepath.Join(out, "properties"))
+	if strconv.FormatInt(sum, 10) != props["hats_nrows"] {
+		t.Errorf("point map sums to %d, hats_nrows is %s", sum, props["hats_nrows"])
+	}
+	if _, err := exec.LookPath("fitsverify"); err != nil {
+		t.Log("skipping fitsverify: not installed (Debian fitsverify)")
+	} else if out, _ := exec.Command("fitsverify", path).CombinedOutput(); !strings.Contains(string(out), "0 warning(s) and 0 error(s)") {
+		t.Errorf("fitsverify:\n%s", out)
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import healpy").Run() != nil {
+		t.Log("skipping the healpy check: /usr/bin/python3 with healpy is not installed (Debian python3-healpy)")
+		return
+	}
+	script := fmt.Sprintf(`
+import sys, healpy as hp, numpy as np
+m, h = hp.read_map(sys.argv[1], nest=True, h=True, dtype=None)
+h = dict(h)
+assert h["ORDERING"] == "NESTED" and h["NSIDE"] == %d, h
+assert m.sum() == %d, m.sum()
+assert hp.npix2order(len(m)) == %d
+`, NSide(res.MapOrder), res.Rows, res.MapOrder)
+	if out, err := exec.Command("/usr/bin/python3", "-c", script, path).CombinedOutput(); err != nil {
+		t.Errorf("healpy: %v\n%s", err, out)
+	}
+}
