@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/internal/skymap"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -34,8 +36,15 @@ and split. For a table of cutouts it also writes a PNG contact sheet with the
 first --per-class cutouts of every class, by default next to the table as
 <table>_sheet.png.
 
+For a catalog table (the predict stage's output) it also prints the number of
+rows predicted as each class and writes a sky map PNG, by default next to the
+table as <table>_sky.png: the positions coloured by predicted class, zoomed
+to the catalog's footprint or on the whole sky, over a HEALPix density map.
+Rows without ra/dec are left off the map and counted.
+
 A table that cannot be read, or that lacks the columns a contact sheet needs
-when --sheet is given, is a runtime failure (exit status 1).
+when --sheet is given, or that is not a catalog when --sky is given, is a
+runtime failure (exit status 1).
 `
 
 // unlabelled is the class shown for rows whose label_name is null.
@@ -45,6 +54,7 @@ func (c *cli) inspect(ctx context.Context, args []string) int {
 	fs := c.flagSet(inspectCommand(), inspectDescription)
 	sheetPath := fs.String("sheet", "", "write the contact sheet to `PNG` (default <table>_sheet.png next to the table)")
 	perClass := fs.Int("per-class", 8, "cutouts per class on the contact sheet; 0 writes no sheet")
+	skyPath := fs.String("sky", "", "for a catalog, write the sky map to `PNG` (default <table>_sky.png next to the table)")
 	pos, status, ok := parse(fs, args)
 	if !ok {
 		return status
@@ -74,6 +84,9 @@ func (c *cli) inspect(ctx context.Context, args []string) int {
 		hist.write(&out)
 	}
 	io.WriteString(c.stdout, out.String())
+	if status := c.inspectSky(ctx, t, *skyPath); status != exitOK {
+		return status
+	}
 
 	explicit := *sheetPath != ""
 	if *perClass == 0 {
@@ -95,6 +108,29 @@ func (c *cli) inspect(ctx context.Context, args []string) int {
 		return exitFailure
 	}
 	fmt.Fprintf(c.stdout, "\ncontact sheet: %s (%d cutouts)\n", *sheetPath, n)
+	return exitOK
+}
+
+// inspectSky prints the predicted class counts of a catalog table and writes
+// its sky map to path (default <table>_sky.png); other tables are left
+// alone unless path is given.
+func (c *cli) inspectSky(ctx context.Context, t *table.Table, path string) int {
+	classes := catalogClasses(t)
+	if classes == nil {
+		if path != "" {
+			fmt.Fprintf(c.stderr, "astroformer inspect: %s: cannot draw a sky map: not a catalog table (no %s metadata, or no column %s)\n",
+				t.Dir(), catalog.MetaClassNames, strings.Join(skymap.Columns, ", "))
+			return exitFailure
+		}
+		return exitOK
+	}
+	if path == "" {
+		path = filepath.Join(filepath.Dir(t.Dir()), filepath.Base(t.Dir())+"_sky.png")
+	}
+	if err := inspectCatalog(ctx, c.stdout, t, classes, path); err != nil {
+		fmt.Fprintf(c.stderr, "astroformer inspect: %s: %v\n", t.Dir(), err)
+		return exitFailure
+	}
 	return exitOK
 }
 

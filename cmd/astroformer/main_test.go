@@ -286,18 +286,9 @@ func writeCutouts(t *testing.T, dir string) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	w, err := table.Create(dir, schemas.Cutouts(), table.Options{Manifest: artifact.Manifest{
+	commitRecord(t, dir, rec, table.Options{Manifest: artifact.Manifest{
 		Name: filepath.Base(dir), Stage: "survey", Kind: "synthetic", Fingerprint: "f", Producer: "test",
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestInspect(t *testing.T) {
@@ -361,17 +352,7 @@ func TestInspectErrors(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "object_id", Type: arrow.BinaryTypes.String}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	b.Field(0).(*array.StringBuilder).Append("x")
-	rec := b.NewRecord()
-	w, err := table.Create(dir, schema, table.Options{Manifest: artifact.Manifest{Name: "ids", Fingerprint: "f"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitRecord(t, dir, b.NewRecord(), table.Options{Manifest: artifact.Manifest{Name: "ids", Fingerprint: "f"}})
 	stderr.Reset()
 	if status := run([]string{"inspect", dir}, &stdout, &stderr); status != exitOK {
 		t.Errorf("table without pixels: status %d, stderr:\n%s", status, stderr.String())
