@@ -34,13 +34,14 @@ job "demo" {
   }
 
   # Predicts every cutout with 8-fold test-time augmentation into a catalog table,
-  # plus a HEALPix-partitioned (HATS-style) copy.
+  # plus a HEALPix-partitioned (HATS-style) copy and FITS and VOTable copies.
   stage "predict" "predict" {
     input         = "cutouts_split"
     model         = "model"
     output        = "catalog"
     tta           = 8
     healpix_order = 4
+    format        = ["fits", "votable"]
   }
 
   # Scores the test split: top-1 with a bootstrap interval, per-class F1, calibration,
