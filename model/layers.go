@@ -105,11 +105,11 @@ func (l *layers) transformer(prefix string, x *gorgonia.Node, cin, cout int, fir
 
 // head is global average pooling, LayerNorm, the tanh pre-logits layer,
 // dropout and the classifier.
-func (l *layers) head(x *gorgonia.Node, dropout float64) *gorgonia.Node {
+func (l *layers) head(x *gorgonia.Node, dropout float64) (logits, preLogits *gorgonia.Node) {
 	h := l.meanPool("head.pool", x)
 	h = l.ln("head.norm", h)
 	h = l.linear("head.pre_logits.fc", h, l.p("head.pre_logits.fc.weight"), l.p("head.pre_logits.fc.bias"))
-	h = l.apply("head.pre_logits.act", h.Shape(), tanhOp{}, h)
-	h = l.drop("head.drop", h, l.state, dropout, false)
-	return l.linear("head.fc", h, l.p("head.fc.weight"), l.p("head.fc.bias"))
+	preLogits = l.apply("head.pre_logits.act", h.Shape(), tanhOp{}, h)
+	h = l.drop("head.drop", preLogits, l.state, dropout, false)
+	return l.linear("head.fc", h, l.p("head.fc.weight"), l.p("head.fc.bias")), preLogits
 }

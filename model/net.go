@@ -33,16 +33,74 @@ type Net struct {
 // of standard deviation 0.02 truncated at two deviations, biases zero, norms
 // one and zero. seed fixes the draw.
 func New(s Spec, seed int64) (*Net, error) {
+	return NewInit(s, seed, InitTimm)
+}
+
+// Initialisation schemes of NewInit.
+const (
+	// InitTimm is timm's initialisation of CoAtNet-style models (see New).
+	InitTimm = "timm"
+	// InitTorch is PyTorch's default initialisation of the layers, which
+	// the reference model gets when nothing re-initialises it: weights and
+	// biases of convolutions and linear layers uniform in ±1/√fan_in
+	// (kaiming_uniform with a = √5), relative position tables zero, norms
+	// one and zero.
+	InitTorch = "torch"
+)
+
+// InitSchemes returns the schemes NewInit accepts.
+func InitSchemes() []string { return []string{InitTimm, InitTorch} }
+
+// NewInit is New with the initialisation scheme named: InitTimm or
+// InitTorch.
+func NewInit(s Spec, seed int64, scheme string) (*Net, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	n := &Net{spec: s, gemm: newGEMM()}
 	n.params, n.buffers = Allocate(s)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
-	for _, p := range n.params {
-		initParam(p, rng)
+	switch scheme {
+	case InitTimm:
+		for _, p := range n.params {
+			initParam(p, rng)
+		}
+	case InitTorch:
+		initTorch(n.params, rng)
+	default:
+		return nil, fmt.Errorf("model: initialisation %q: want one of %q", scheme, InitSchemes())
 	}
 	return n, nil
+}
+
+// initTorch initialises params as PyTorch's layer constructors do. A bias
+// takes the bound of the weight of its layer (same name up to ".bias").
+func initTorch(params []*Param, rng *rand.Rand) {
+	bound := map[string]float64{}
+	for _, p := range params {
+		if p.Kind == ConvWeight || p.Kind == LinearWeight {
+			fanIn := 1
+			for _, d := range p.Shape[1:] {
+				fanIn *= d
+			}
+			bound[strings.TrimSuffix(p.Name, ".weight")] = 1 / math.Sqrt(float64(fanIn))
+		}
+	}
+	for _, p := range params {
+		switch p.Kind {
+		case ConvWeight, LinearWeight, ConvBias, LinearBias:
+			b := bound[strings.TrimSuffix(strings.TrimSuffix(p.Name, ".weight"), ".bias")]
+			for i := range p.Data {
+				p.Data[i] = float32((2*rng.Float64() - 1) * b)
+			}
+		case NormWeight:
+			for i := range p.Data {
+				p.Data[i] = 1
+			}
+		default:
+			clear(p.Data)
+		}
+	}
 }
 
 func initParam(p *Param, rng *rand.Rand) {
@@ -121,6 +179,21 @@ func (n *Net) Forward(x []float32, batch int) ([]float32, error) {
 	}
 	return append([]float32(nil), opOf(g.logits).data...), nil
 }
+
+// ForwardEmbed runs the network in evaluation mode like Forward and also
+// returns the embedding of each image: the pooled pre-logits representation
+// (timm's forward_head with pre_logits=True: pooled, layer-normalised,
+// through head.pre_logits and its tanh), [batch, HeadHidden].
+func (n *Net) ForwardEmbed(x []float32, batch int) (logits, embeddings []float32, err error) {
+	g, err := n.run(x, nil, batch, false, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append([]float32(nil), opOf(g.logits).data...), append([]float32(nil), opOf(g.preLogits).data...), nil
+}
+
+// EmbeddingWidth returns the width of ForwardEmbed's embeddings.
+func (n *Net) EmbeddingWidth() int { return n.spec.HeadHidden }
 
 // Activations runs the network in evaluation mode like Forward and returns
 // the feature maps after the stem ("stem") and after each stage
@@ -247,6 +320,7 @@ type graph struct {
 	state      *runState
 	acts       [5]*gorgonia.Node // stem and the four stages
 	logits     *gorgonia.Node
+	preLogits  *gorgonia.Node // the pooled representation before the classifier
 	loss       *gorgonia.Node // training only
 	grads      gorgonia.Nodes // training only, one per parameter not frozen
 	tensors    [][]float32    // the parameter and buffer data bound in
@@ -317,7 +391,7 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 		gr.acts[st+1] = h
 	}
 	b.train = train
-	gr.logits = l.head(h, s.Dropout)
+	gr.logits, gr.preLogits = l.head(h, s.Dropout)
 
 	if train {
 		gr.targets = make([]float32, batch*s.Classes)

@@ -111,3 +111,19 @@ func ProbColumns(classNames []string) ([]string, error) {
 	}
 	return cols, nil
 }
+
+// Embedding column of a catalog written with embeddings, and the catalog
+// metadata key that gives its width.
+const (
+	EmbeddingColumn    = "embedding"
+	MetaEmbeddingWidth = "astroformer.embedding_width"
+)
+
+// EmbeddingField returns the catalog's optional embedding column: the
+// model's pooled pre-logits representation of each cutout, width float32
+// values, averaged over the test-time views.
+func EmbeddingField(width int) arrow.Field {
+	f := field(EmbeddingColumn, arrow.FixedSizeListOfNonNullable(int32(width), arrow.PrimitiveTypes.Float32), false, "",
+		fmt.Sprintf("pooled pre-logits representation of the cutout (%d values, mean over the test-time views), for similarity search", width))
+	return withUCD(f, "src.morph")
+}

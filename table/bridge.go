@@ -89,7 +89,9 @@ func parquetSchema(s *arrow.Schema) (*parquet.Schema, []column, error) {
 func newColumn(f arrow.Field) (column, error) {
 	c := column{field: f, path: []string{f.Name}, leaf: f.Type, scale: 1}
 	elemNullable := false
-	if lt, ok := f.Type.(*arrow.ListType); ok {
+	if lt, ok := f.Type.(arrow.ListLikeType); ok && (f.Type.ID() == arrow.LIST || f.Type.ID() == arrow.FIXED_SIZE_LIST) {
+		// Fixed-size lists are stored as Parquet lists too; the stored
+		// Arrow schema gives readers their size back.
 		c.list = true
 		c.leaf = lt.Elem()
 		elemNullable = lt.ElemField().Nullable
@@ -194,7 +196,7 @@ func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex 
 		}
 		return dst, nil
 	}
-	list, ok := arr.(*array.List)
+	list, ok := arr.(array.ListLike)
 	if !ok {
 		return dst, fmt.Errorf("column %q: got a %s array, want a list", c.field.Name, arr.DataType())
 	}
@@ -275,6 +277,12 @@ func valueGetter(arr arrow.Array, scale int64) (func(i int) parquet.Value, error
 	return nil, fmt.Errorf("unsupported Arrow array %T", arr)
 }
 
+// listBuilder is what list and fixed-size list builders have in common.
+type listBuilder interface {
+	Append(bool)
+	ValueBuilder() array.Builder
+}
+
 // appender adds the values of one Parquet leaf column to an Arrow builder.
 type appender struct {
 	c      *column
@@ -288,7 +296,7 @@ func newAppender(c *column, b array.Builder) (*appender, error) {
 	a := &appender{c: c, b: b}
 	target := b
 	if c.list {
-		lb, ok := b.(*array.ListBuilder)
+		lb, ok := b.(listBuilder)
 		if !ok {
 			return nil, fmt.Errorf("column %q: builder %T is not a list builder", c.field.Name, b)
 		}
@@ -322,7 +330,7 @@ func (a *appender) add(v parquet.Value) {
 			a.b.AppendNull()
 			return
 		}
-		a.b.(*array.ListBuilder).Append(true)
+		a.b.(listBuilder).Append(true)
 	}
 	switch {
 	case def <= a.c.listDef: // empty list

@@ -33,6 +33,7 @@ func allTypes() *arrow.Schema {
 		arrow.ListOf(arrow.PrimitiveTypes.Int32),
 		arrow.ListOfNonNullable(arrow.PrimitiveTypes.Float32),
 		arrow.ListOf(arrow.BinaryTypes.String),
+		arrow.FixedSizeListOfNonNullable(4, arrow.PrimitiveTypes.Float32),
 	}
 	var fields []arrow.Field
 	for i, typ := range types {
@@ -110,6 +111,11 @@ func appendRandom(t testing.TB, b array.Builder, rng *rand.Rand) {
 				b.ValueBuilder().AppendNull()
 				continue
 			}
+			appendRandom(t, b.ValueBuilder(), rng)
+		}
+	case *array.FixedSizeListBuilder:
+		b.Append(true)
+		for range b.Type().(*arrow.FixedSizeListType).Len() {
 			appendRandom(t, b.ValueBuilder(), rng)
 		}
 	default:

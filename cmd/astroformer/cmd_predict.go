@@ -68,6 +68,7 @@ type predictFlags struct {
 	shards                                   int
 	tta, batch, workers                      int
 	cropPct                                  float64
+	embeddings                               bool
 	healpixOrder                             int
 	rowsPerPart                              int64
 	takeoverWait                             time.Duration
@@ -80,6 +81,7 @@ func (f *predictFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.input, "input", "", "cutouts table `FOLDER` (required)")
 	fs.StringVar(&f.output, "output", "", "catalog table `FOLDER` to write (required unless --format arrow)")
 	fs.StringVar(&f.format, "format", "parquet", "`FORMAT` of the catalog: parquet (a table folder) or arrow (an IPC stream on standard output)")
+	fs.BoolVar(&f.embeddings, "embeddings", false, "add the embedding column: each cutout's pooled pre-logits representation, for similarity search")
 	fs.IntVar(&f.tta, "tta", 1, "test-time views averaged per cutout, `N` = 1 (none) to 8")
 	fs.IntVar(&f.batch, "batch", predict.DefaultBatchSize, "`N` cutouts per forward pass")
 	fs.IntVar(&f.workers, "workers", 0, "`N` preprocessing goroutines (default: the number of CPUs)")
@@ -206,7 +208,7 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 	if err != nil {
 		return err
 	}
-	pred, err := predict.NewPredictor(m, predict.Options{TTA: f.tta, BatchSize: f.batch, Workers: f.workers, CropPct: f.cropPct})
+	pred, err := predict.NewPredictor(m, predict.Options{TTA: f.tta, BatchSize: f.batch, Workers: f.workers, CropPct: f.cropPct, Embeddings: f.embeddings})
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,15 @@ type Classifier interface {
 	Forward(x []float32, batch int) ([]float32, error)
 }
 
+// Embedder is a Classifier that also gives each image's embedding, the
+// representation its classifier reads, [batch, EmbeddingWidth()]. *model.Net
+// is one.
+type Embedder interface {
+	Classifier
+	ForwardEmbed(x []float32, batch int) (logits, embeddings []float32, err error)
+	EmbeddingWidth() int
+}
+
 // Model is a checkpoint loaded for prediction.
 type Model struct {
 	Net    Classifier

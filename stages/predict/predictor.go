@@ -48,6 +48,9 @@ type Options struct {
 	// CropPct replaces the checkpoint's evaluation crop fraction (default
 	// Model.CropPct, else DefaultCropPct).
 	CropPct float64
+	// Embeddings adds the embedding column (schemas.EmbeddingField): the
+	// pooled pre-logits representation, averaged over the views.
+	Embeddings bool
 }
 
 // Predictor turns cutouts into catalog rows with one model. Its Run streams
@@ -55,14 +58,15 @@ type Options struct {
 // goroutines that decode pixels and build the normalised views of each
 // batch, the model, and a goroutine that builds the output records.
 type Predictor struct {
-	model   *Model
-	opt     Options
-	names   []string
-	aug     *policy.Augmenter
-	norm    policy.Normalizer
-	schema  *arrow.Schema
-	layout  layout
-	imgSize int // C*H*W of one model input
+	model    *Model
+	embedder Embedder // nil without embeddings
+	opt      Options
+	names    []string
+	aug      *policy.Augmenter
+	norm     policy.Normalizer
+	schema   *arrow.Schema
+	layout   layout
+	imgSize  int // C*H*W of one model input
 }
 
 // NewPredictor checks opt against the model and returns a Predictor.
@@ -116,15 +120,24 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 		return nil, fmt.Errorf("predict: evaluation transform of %s: %w", m.Path, err)
 	}
 	schema := schemas.Catalog(names, opt.TTA > 1)
+	var embedder Embedder
+	if opt.Embeddings {
+		var ok bool
+		if embedder, ok = m.Net.(Embedder); !ok {
+			return nil, fmt.Errorf("predict: %s: the model gives no embeddings", m.Path)
+		}
+		schema = arrow.NewSchema(append(schema.Fields(), schemas.EmbeddingField(embedder.EmbeddingWidth())), nil)
+	}
 	return &Predictor{
-		model:   m,
-		opt:     opt,
-		names:   names,
-		aug:     aug,
-		norm:    norm,
-		schema:  schema,
-		layout:  newLayout(schema, names),
-		imgSize: meta.InChans * meta.ImageH * meta.ImageW,
+		model:    m,
+		embedder: embedder,
+		opt:      opt,
+		names:    names,
+		aug:      aug,
+		norm:     norm,
+		schema:   schema,
+		layout:   newLayout(schema, names),
+		imgSize:  meta.InChans * meta.ImageH * meta.ImageW,
 	}, nil
 }
 
@@ -160,7 +173,7 @@ func (p *Predictor) Metadata() map[string]string {
 	meta := p.model.Meta
 	names, _ := json.Marshal(p.names)
 	norm, _ := json.Marshal(map[string][]float32{"mean": float32s(p.norm.Mean), "std": float32s(p.norm.Std)})
-	return map[string]string{
+	md := map[string]string{
 		catalog.MetaClassNames:       string(names),
 		catalog.MetaModelVariant:     meta.Variant,
 		catalog.MetaCheckpoint:       p.model.Path,
@@ -171,6 +184,10 @@ func (p *Predictor) Metadata() map[string]string {
 		catalog.MetaCropPct:          strconv.FormatFloat(p.opt.CropPct, 'g', -1, 64),
 		catalog.MetaTTAViews:         strconv.Itoa(p.opt.TTA),
 	}
+	if p.embedder != nil {
+		md[schemas.MetaEmbeddingWidth] = strconv.Itoa(p.embedder.EmbeddingWidth())
+	}
+	return md
 }
 
 // Sink receives catalog records in input order. *table.Writer and
@@ -236,6 +253,7 @@ type batch struct {
 	x       [][]float32 // per view: the normalised images, NCHW
 	mean    []float64   // [rows*classes] after inference
 	std     []float64
+	embed   []float32 // [rows*width] after inference, with embeddings
 }
 
 // chunk is the part of one input part file a run reads.
@@ -490,8 +508,11 @@ func (p *Predictor) infer(b *batch) error {
 	}
 	probs := make([]float64, p.opt.TTA*n*classes)
 	bad := make([]bool, n)
+	if p.embedder != nil {
+		b.embed = make([]float32, n*p.embedder.EmbeddingWidth())
+	}
 	for v, x := range b.x {
-		logits, err := p.model.Net.Forward(x, n)
+		logits, emb, err := p.forward(x, n)
 		if err != nil {
 			return fmt.Errorf("rows %d to %d: %w", b.rows[0].row, b.rows[n-1].row, err)
 		}
@@ -506,6 +527,9 @@ func (p *Predictor) infer(b *batch) error {
 			}
 			softmax(probs[(v*n+i)*classes:(v*n+i+1)*classes], row)
 		}
+		for j, e := range emb {
+			b.embed[j] += e / float32(p.opt.TTA)
+		}
 	}
 	if err := nonFinite(p.model.Path, b.rows, bad); err != nil {
 		return err
@@ -513,6 +537,16 @@ func (p *Predictor) infer(b *batch) error {
 	b.x = nil
 	b.mean, b.std = combineViews(probs, p.opt.TTA, n, classes)
 	return nil
+}
+
+// forward runs the model on n views, with their embeddings when the
+// catalog has them.
+func (p *Predictor) forward(x []float32, n int) (logits, embeddings []float32, err error) {
+	if p.embedder != nil {
+		return p.embedder.ForwardEmbed(x, n)
+	}
+	logits, err = p.model.Net.Forward(x, n)
+	return logits, nil, err
 }
 
 // NonFiniteError is the error of a batch for which the model returned NaN
@@ -605,6 +639,7 @@ type layout struct {
 	id, ra, dec, label, labelName, split           int
 	predClass, predLabel, confidence, entropy, tta int // tta is -1 without TTA
 	probs, stds                                    []int
+	embedding                                      int // -1 without embeddings
 }
 
 func newLayout(schema *arrow.Schema, names []string) layout {
@@ -617,7 +652,7 @@ func newLayout(schema *arrow.Schema, names []string) layout {
 	l := layout{
 		id: at("object_id"), ra: at("ra"), dec: at("dec"), label: at("label"), labelName: at("label_name"), split: at("split"),
 		predClass: at("predicted_class"), predLabel: at("predicted_label"), confidence: at("confidence"),
-		entropy: at("entropy"), tta: at("tta_views"),
+		entropy: at("entropy"), tta: at("tta_views"), embedding: at(schemas.EmbeddingColumn),
 	}
 	for _, name := range names {
 		l.probs = append(l.probs, at(schemas.ProbColumn(name)))
@@ -651,6 +686,12 @@ func (p *Predictor) appendRows(b *array.RecordBuilder, bt *batch) {
 				f[l.stds[c]].(*array.Float32Builder).Append(float32(v))
 			}
 			f[l.tta].(*array.Int16Builder).Append(int16(p.opt.TTA))
+		}
+		if l.embedding >= 0 {
+			eb := f[l.embedding].(*array.FixedSizeListBuilder)
+			w := p.embedder.EmbeddingWidth()
+			eb.Append(true)
+			eb.ValueBuilder().(*array.Float32Builder).AppendValues(bt.embed[i*w:(i+1)*w], nil)
 		}
 	}
 }

@@ -50,6 +50,7 @@ type config struct {
 	HEALPixOrder   *int     `hcl:"healpix_order,optional"`
 	HATS           *string  `hcl:"hats,optional"`
 	RowsPerPart    *int64   `hcl:"rows_per_part,optional"`
+	Embeddings     *bool    `hcl:"embeddings,optional"`
 	Formats        []string `hcl:"format,optional"`
 	Export         *string  `hcl:"export,optional"`
 }
@@ -72,6 +73,9 @@ type Params struct {
 	HEALPixOrder     *int     `json:"healpix_order,omitempty"`
 	HATS             string   `json:"hats,omitempty"`
 	RowsPerPart      int64    `json:"rows_per_part,omitempty"`
+	// Embeddings adds the embedding column (the pooled pre-logits
+	// representation) to the catalog.
+	Embeddings bool `json:"embeddings,omitempty"`
 	// Formats are the export formats (export.Format) of the copy of the
 	// catalog written into the folder Export.
 	Formats []string `json:"format,omitempty"`
@@ -182,6 +186,9 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 			bad("class_names", "Invalid class_names", err.Error())
 		}
 	}
+	if cfg.Embeddings != nil {
+		p.Embeddings = *cfg.Embeddings
+	}
 	if cfg.HEALPixOrder != nil {
 		p.HEALPixOrder = cfg.HEALPixOrder
 		if k := *p.HEALPixOrder; k < 0 || k > catalog.MaxOrder {
@@ -290,7 +297,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if s.p.CheckpointSHA256 != "" && m.SHA256 != s.p.CheckpointSHA256 {
 		return fmt.Errorf("checkpoint %s changed since the job was loaded (SHA-256 %s, was %s)", path, m.SHA256, s.p.CheckpointSHA256)
 	}
-	pred, err := NewPredictor(m, Options{TTA: s.p.TTA, BatchSize: s.batchSize, Workers: s.workers, ClassNames: s.p.ClassNames, CropPct: s.p.CropPct})
+	pred, err := NewPredictor(m, Options{TTA: s.p.TTA, BatchSize: s.batchSize, Workers: s.workers, ClassNames: s.p.ClassNames, CropPct: s.p.CropPct, Embeddings: s.p.Embeddings})
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ type Settings struct {
 
 	Variant   string `json:"variant"`
 	ImageSize int    `json:"image_size"`
+	Init      string `json:"init,omitempty"` // initialisation scheme, model.InitSchemes; "" is timm's
 
 	Epochs     int `json:"epochs"`
 	BatchSize  int `json:"batch_size"`
@@ -186,6 +187,7 @@ type config struct {
 
 	Variant   *string `hcl:"variant,optional"`
 	ImageSize *int    `hcl:"image_size,optional"`
+	Init      *string `hcl:"init,optional"`
 
 	Epochs     *int `hcl:"epochs,optional"`
 	BatchSize  *int `hcl:"batch_size,optional"`
@@ -278,6 +280,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	set(&s.Metrics, cfg.Metrics)
 	set(&s.Variant, cfg.Variant)
 	set(&s.ImageSize, cfg.ImageSize)
+	set(&s.Init, cfg.Init)
 	set(&s.Epochs, cfg.Epochs)
 	set(&s.BatchSize, cfg.BatchSize)
 	set(&s.Accumulate, cfg.Accumulate)
@@ -335,6 +338,9 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	}
 	if _, err := model.Lookup(s.Variant); err != nil {
 		bad("variant", "Unknown variant", strings.TrimPrefix(err.Error(), "model: ")+".")
+	}
+	if s.Init != "" && !slices.Contains(model.InitSchemes(), s.Init) {
+		bad("init", "Invalid init", fmt.Sprintf("init is %q; want one of %q.", s.Init, model.InitSchemes()))
 	}
 	if s.ImageSize < 32 || s.ImageSize%32 != 0 {
 		bad("image_size", "Invalid image_size", fmt.Sprintf("image_size is %d; the model takes multiples of 32 (64 for the CPU variants, 256 for the published ones).", s.ImageSize))

@@ -120,7 +120,11 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 // new weights from the seed and, with normalize = "dataset", the channel
 // statistics of the training images.
 func (t *trainer) restore(ctx context.Context) error {
-	net, err := model.New(t.spec, t.seed)
+	init := t.p.Init
+	if init == "" {
+		init = model.InitTimm
+	}
+	net, err := model.NewInit(t.spec, t.seed, init)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
