@@ -81,6 +81,10 @@ func testRecord(schema *arrow.Schema, n int) arrow.Record {
 	return b.NewRecord()
 }
 
+// longCheckpoint is longer than a FITS card holds, with a quote: it is
+// continued on CONTINUE cards.
+var longCheckpoint = "/data/runs/" + strings.Repeat("galaxy10-'decals'-astroformer_0/", 4) + "best.safetensors"
+
 // writeTestTable commits a table of n rows in parts of 7 rows.
 func writeTestTable(t *testing.T, schema *arrow.Schema, n int) *table.Table {
 	t.Helper()
@@ -91,6 +95,7 @@ func writeTestTable(t *testing.T, schema *arrow.Schema, n int) *table.Table {
 			catalog.MetaClassNames:       `["Smooth", "Barred Spiral"]`,
 			catalog.MetaModelVariant:     "astroformer_nano",
 			catalog.MetaCheckpointSHA256: strings.Repeat("ab", 32),
+			catalog.MetaCheckpoint:       longCheckpoint,
 			catalog.MetaJob:              "demo",
 			catalog.MetaCreated:          "2026-12-06T12:00:00Z",
 		}})

@@ -18,6 +18,7 @@ assert str(t["ra"].unit) == "deg", t["ra"].unit
 assert t.meta["MODEL"] == "astroformer_nano" and t.meta["CLASS1"] == "Barred Spiral", t.meta
 assert t.meta["CKSHA256"] == "ab" * 32 and t.meta["JOB"] == "demo", t.meta
 assert t["label"].mask[1] and not t["label"].mask[0], t["label"]
+assert t.meta["CKPT"] == sys.argv[2], t.meta["CKPT"]
 `,
 	VOTable: `
 import sys
@@ -55,7 +56,7 @@ func checkWithTools(t *testing.T, f Format, path string) {
 	}
 	if exec.Command("/usr/bin/python3", "-c", "import astropy").Run() != nil {
 		t.Log("skipping the astropy check: /usr/bin/python3 with astropy is not installed (Debian python3-astropy)")
-	} else if out, err := exec.Command("/usr/bin/python3", "-c", toolScripts[f], path).CombinedOutput(); err != nil {
+	} else if out, err := exec.Command("/usr/bin/python3", "-c", toolScripts[f], path, longCheckpoint).CombinedOutput(); err != nil {
 		t.Errorf("astropy: %v\n%s", err, out)
 	}
 	if f == CSV {
