@@ -35,9 +35,13 @@ const (
 	HealpixColumn    = "_healpix_29"          // spatial index column
 )
 
-// MinPointMapOrder is the coarsest order of point_map.fits: the map is at
-// the partition order, or at this one when the partitions are coarser.
-const MinPointMapOrder = 6
+// Orders of point_map.fits: the map is at the partition order, or at
+// MinPointMapOrder when the partitions are coarser. Above MaxPointMapOrder
+// (12·4^10 pixels, 100 MB) no map is written.
+const (
+	MinPointMapOrder = 6
+	MaxPointMapOrder = 10
+)
 
 // DefaultHATSRowsInMemory is the default of HATSOptions.MaxRowsInMemory.
 const DefaultHATSRowsInMemory = 1 << 20
@@ -71,7 +75,7 @@ type HATSResult struct {
 	Unpositioned int64 // rows in unpositioned.parquet
 	Partitions   int
 	MaxRows      int64 // rows of the largest partition
-	MapOrder     int   // HEALPix order of point_map.fits
+	MapOrder     int   // HEALPix order of point_map.fits; -1: none (partition order above MaxPointMapOrder)
 }
 
 // WriteHATS writes the rows of src, a table with float64 columns ra and dec
@@ -81,7 +85,7 @@ type HATSResult struct {
 //	dir/
 //	  properties, hats.properties      catalog properties (key=value)
 //	  partition_info.csv               Norder,Npix of every partition
-//	  point_map.fits                   rows per HEALPix pixel (nested) at order max(k, MinPointMapOrder)
+//	  point_map.fits                   rows per HEALPix pixel (nested) at order max(k, MinPointMapOrder), for k <= MaxPointMapOrder
 //	  dataset/_common_metadata         the schema, no rows
 //	  dataset/_metadata                the schema and the row groups of every partition
 //	  dataset/Norder=k/Dir=d/Npix=n.parquet
@@ -172,6 +176,9 @@ func (w *hatsWriter) write(ctx context.Context) (*HATSResult, error) {
 	}
 	pixels := slices.Sorted(maps.Keys(counts))
 	res := &HATSResult{Unpositioned: unpositioned, Partitions: len(pixels), MapOrder: w.mapOrder}
+	if w.mapOrder > MaxPointMapOrder {
+		res.MapOrder = -1
+	}
 	var groups []group
 	for _, p := range pixels {
 		n := counts[p]
@@ -350,8 +357,10 @@ func (w *hatsWriter) finish(res *HATSResult) error {
 	if err := w.writeMetadataFiles(); err != nil {
 		return err
 	}
-	if err := writePointMap(filepath.Join(w.staging, HATSPointMap), w.mapOrder, w.mapCounts); err != nil {
-		return fmt.Errorf("%s: %w", HATSPointMap, err)
+	if w.mapOrder <= MaxPointMapOrder {
+		if err := writePointMap(filepath.Join(w.staging, HATSPointMap), w.mapOrder, w.mapCounts); err != nil {
+			return fmt.Errorf("%s: %w", HATSPointMap, err)
+		}
 	}
 	var csv bytes.Buffer
 	csv.WriteString("Norder,Npix\n")

@@ -121,3 +121,23 @@ assert hp.npix2order(len(m)) == %d
 		t.Errorf("healpy: %v\n%s", err, out)
 	}
 }
+
+// TestHATSNoPointMapAtFineOrders checks that a partition order above
+// MaxPointMapOrder writes no point map rather than a huge one.
+func TestHATSNoPointMapAtFineOrders(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "catalog")
+	writePositions(t, src, 20, func(int) bool { return false })
+	tb, err := table.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "hats")
+	res, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: MaxPointMapOrder + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, HATSPointMap)); !os.IsNotExist(err) || res.MapOrder != -1 {
+		t.Errorf("point map at order %d: %v, result %+v", MaxPointMapOrder+1, err, res)
+	}
+}
