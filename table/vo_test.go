@@ -107,6 +107,14 @@ h = meta.get_header_from_yaml(open(sys.argv[2]).read().split("\n"))
 cols = {c["name"]: c for c in h["datatype"]}
 assert cols["ra"]["unit"] == "deg" and cols["ra"]["meta"]["ucd"] == "pos.eq.ra;meta.main", cols["ra"]
 assert h["meta"]["astroformer.class_names"] == '["Smooth","Spiral"]', h["meta"]
+# What astropy's read_table_parquet does with the header once it has the data.
+from astropy.table import Table
+t = Table(names=list(cols), dtype=["U1" if c["datatype"] == "string" else c["datatype"] for c in cols.values()], meta=h["meta"])
+for col in t.columns.values():
+    for attr in ("description", "format", "unit", "meta"):
+        if attr in cols[col.name]:
+            setattr(col, attr, cols[col.name][attr])
+assert str(t["ra"].unit) == "deg" and t["ra"].meta["ucd"] == "pos.eq.ra;meta.main", t["ra"].info
 `
 	out, err := exec.Command("/usr/bin/python3", "-c", script, filepath.Join(dir, "c.vot"), filepath.Join(dir, "m.yaml")).CombinedOutput()
 	if err != nil {
