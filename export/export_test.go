@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
+	"github.com/astroformer/astroformer/internal/fitshdr"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -76,7 +78,7 @@ func testRecord(schema *arrow.Schema, n int) arrow.Record {
 			p = float32(math.NaN()) // a NaN value, not a null
 		}
 		b.Field(9).(*array.Float32Builder).Append(p)
-		b.Field(10).(*array.StringBuilder).Append(strings.Repeat("x", i%5))
+		b.Field(10).(*array.StringBuilder).Append(strings.Repeat("x", i%5) + map[bool]string{true: " Sérsic"}[i == 6])
 	}
 	return b.NewRecord()
 }
@@ -136,6 +138,8 @@ func expected(t *testing.T, tbl *table.Table, f Format) [][]string {
 					row = append(row, "")
 				case v.null, f == FITS && isFloat(fd.Type) && math.IsNaN(v.f):
 					row = append(row, "<null>") // FITS has NaN for null floats
+				case f == FITS && fd.Type.ID() == arrow.STRING:
+					row = append(row, fitshdr.ASCII(v.s))
 				default:
 					row = append(row, csvField(fd.Type, v))
 				}
@@ -348,6 +352,13 @@ func binary2Cell(datatype string, typ arrow.DataType, raw []byte) (string, []byt
 	case "char":
 		n := int(binary.BigEndian.Uint32(raw))
 		return string(raw[4 : 4+n]), raw[4+n:]
+	case "unicodeChar":
+		n := int(binary.BigEndian.Uint32(raw))
+		units := make([]uint16, n)
+		for i := range units {
+			units[i] = binary.BigEndian.Uint16(raw[4+2*i:])
+		}
+		return string(utf16.Decode(units)), raw[4+2*n:]
 	case "boolean":
 		return strconv.FormatBool(raw[0] == 'T'), raw[1:]
 	case "unsignedByte":

@@ -55,38 +55,50 @@ func fitsLayout(s *source, widths map[string]int) []fitsColumn {
 	return cols
 }
 
-// stringWidths scans the string columns and returns the longest value of
-// each, in bytes.
-func stringWidths(ctx context.Context, s *source) (map[string]int, error) {
+// stringStats scans the string columns and returns the longest value of
+// each, in bytes, and which of them hold characters outside ASCII.
+func stringStats(ctx context.Context, s *source) (widths map[string]int, unicode map[string]bool, err error) {
 	var names []string
 	for _, f := range s.fields {
 		if f.Type.ID() == arrow.STRING {
 			names = append(names, f.Name)
 		}
 	}
-	widths := map[string]int{}
+	widths, unicode = map[string]int{}, map[string]bool{}
 	if len(names) == 0 {
-		return widths, nil
+		return widths, unicode, nil
 	}
-	err := s.scan(ctx, names, func(rec arrow.Record, _ int64) error {
+	err = s.scan(ctx, names, func(rec arrow.Record, _ int64) error {
 		for c, name := range names {
 			a := rec.Column(c).(*array.String)
 			for i := range a.Len() {
-				if !a.IsNull(i) {
-					widths[name] = max(widths[name], len(a.Value(i)))
+				v := a.Value(i) // "" for null
+				widths[name] = max(widths[name], len(v))
+				if !unicode[name] && !isASCII(v) {
+					unicode[name] = true
 				}
 			}
 		}
 		return nil
 	})
-	return widths, err
+	return widths, unicode, err
+}
+
+// isASCII reports whether s has only ASCII characters.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // writeFITS writes an empty primary HDU and one BINTABLE extension. The row
 // count comes from the manifest, so the header is written before the rows;
 // string widths come from a first scan of the string columns.
 func writeFITS(ctx context.Context, s *source, w io.Writer) error {
-	widths, err := stringWidths(ctx, s)
+	widths, _, err := stringStats(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -216,7 +228,7 @@ func (s *source) fitsRow(buf []byte, cols []fitsColumn, rec arrow.Record, i int,
 		switch col.form[len(col.form)-1] {
 		case 'A':
 			clear(b)
-			copy(b, v.s)
+			copy(b, fitshdr.ASCII(v.s)) // FITS strings are printable ASCII
 		case 'L':
 			b[0] = logical(v)
 		case 'B':

@@ -16,8 +16,19 @@ import (
 // writeVOTable writes a VOTable 1.4 document: one INFO per metadata key of
 // the table, the FIELDs with units, UCDs and descriptions, and the rows in
 // BINARY2 serialisation (a null flag per column, then the values, big
-// endian), base64-encoded in lines of 76 characters.
+// endian), base64-encoded in lines of 76 characters. String columns are
+// char, or unicodeChar (UCS-2) when a first scan finds characters outside
+// ASCII in them.
 func writeVOTable(ctx context.Context, s *source, w io.Writer) error {
+	_, unicode, err := stringStats(ctx, s)
+	if err != nil {
+		return err
+	}
+	for i, f := range s.vo {
+		if unicode[f.Name] {
+			s.vo[i].Datatype = "unicodeChar" // char is ASCII only
+		}
+	}
 	m := s.t.Manifest()
 	infos := []vo.Info{{Name: "astroformer.producer", Value: m.Producer}}
 	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
@@ -32,7 +43,7 @@ func writeVOTable(ctx context.Context, s *source, w io.Writer) error {
 	lw := &lineWriter{w: w}
 	enc := base64.NewEncoder(base64.StdEncoding, lw)
 	var row []byte
-	err := s.scan(ctx, s.names(), func(rec arrow.Record, _ int64) error {
+	err = s.scan(ctx, s.names(), func(rec arrow.Record, _ int64) error {
 		for i := range int(rec.NumRows()) {
 			row = s.binary2Row(row[:0], rec, i)
 			if _, err := enc.Write(row); err != nil {
@@ -64,6 +75,8 @@ func (s *source) binary2Row(dst []byte, rec arrow.Record, i int) []byte {
 		case "char":
 			dst = binary.BigEndian.AppendUint32(dst, uint32(len(v.s)))
 			dst = append(dst, v.s...)
+		case "unicodeChar":
+			dst = appendUCS2(dst, v.s)
 		case "boolean":
 			b := logical(v)
 			if b == 0 {
@@ -110,4 +123,22 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// appendUCS2 appends s as a BINARY2 unicodeChar array: the number of
+// characters, then each as a UCS-2 code unit; characters outside the Basic
+// Multilingual Plane, which UCS-2 cannot hold, become U+FFFD.
+func appendUCS2(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	count := 0
+	for _, r := range s {
+		if r > 0xFFFF {
+			r = 0xFFFD
+		}
+		dst = binary.BigEndian.AppendUint16(dst, uint16(r))
+		count++
+	}
+	binary.BigEndian.PutUint32(dst[n:], uint32(count))
+	return dst
 }

@@ -36,7 +36,7 @@ batch by batch whatever its size:
 
 The file is written atomically (FILE appears complete or not at all). With
 --output - it goes to standard output. Null strings become empty strings in
-FITS and CSV.
+FITS and CSV; characters outside printable ASCII become '?' in FITS.
 `
 
 func (c *cli) export(ctx context.Context, args []string) int {
