@@ -65,6 +65,16 @@ astro-tools-if-possible:
 	  fi; \
 	fi
 
+# A full-page screenshot of an evaluation report in headless Chromium (Debian: apt-get install
+# --no-install-recommends chromium), to look at how report.html reads; by default the demo's,
+# written next to its report folder as runs/demo/report_shot.png.
+REPORT    ?= runs/demo/report/report.html
+SHOT      ?= $(dir $(REPORT))../report_shot.png
+report-shot:
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,9000 \
+	  --screenshot=$(abspath $(SHOT)) file://$(abspath $(REPORT))
+	@echo "screenshot: $(SHOT)"
+
 # Unit, parity and integration tests, then a short run of every fuzz target.
 test: deps
 	@$(MAKE) --no-print-directory astro-tools-if-possible

@@ -41,8 +41,8 @@ type SkyMap struct {
 
 // Layout of the sky map, in inches.
 const (
-	skyWidth       = 9.0
-	skyLegendWidth = 2.3
+	skyWidth       = 10.0
+	skyLegendWidth = 3.2 // room for "In-between Round Smooth Galaxies (12345)"
 	skyRaster      = 480 // columns of the density raster
 )
 
@@ -96,7 +96,7 @@ func Sky(w io.Writer, m SkyMap) error {
 		bottom := draw.Crop(dc, 0, 0, 0, row-height)
 		p, scale := densityPanel(m, proj)
 		p.Draw(draw.Crop(bottom, 0, split-width, 0, 0))
-		scale.Draw(draw.Crop(bottom, split+vg.Points(6), -vg.Length(skyLegendWidth-0.9)*vg.Inch, vg.Points(30), -vg.Points(30)))
+		scale.Draw(draw.Crop(bottom, split+vg.Points(6), -vg.Length(skyLegendWidth-0.8)*vg.Inch, vg.Points(30), -vg.Points(30)))
 	}
 	if _, err := (vgimg.PngCanvas{Canvas: canvas}).WriteTo(w); err != nil {
 		return fmt.Errorf("plots: writing PNG: %w", err)

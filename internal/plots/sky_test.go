@@ -67,7 +67,7 @@ func TestSky(t *testing.T) {
 		if m.Density == nil {
 			minH = 200
 		}
-		img := decode(t, buf.Bytes(), 800, 900, minH, 1200)
+		img := decode(t, buf.Bytes(), 900, 1000, minH, 1200)
 		blue := countPixels(img, func(r, g, b uint32) bool { return r < 40 && g > 90 && g < 140 && b > 150 })
 		if blue == 0 {
 			t.Errorf("%s: no point of the first class drawn", name)

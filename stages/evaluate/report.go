@@ -281,6 +281,7 @@ figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9rem; }
 table.gallery th, table.gallery td { vertical-align: top; }
+table.gallery tr > th:first-child { width: 9rem; }
 .thumbs { display: grid; grid-template-columns: repeat(2, 100px); gap: 6px; }
 figure.thumb { margin: 0; width: 100px; }
 figure.thumb img, figure.thumb .nopix { display: block; width: 96px; height: 96px; border: 2px solid #ddd; image-rendering: auto; }
