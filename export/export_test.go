@@ -90,8 +90,9 @@ var longCheckpoint = "/data/runs/" + strings.Repeat("galaxy10-'decals'-astroform
 // writeTestTable commits a table of n rows in parts of 7 rows.
 func writeTestTable(t *testing.T, schema *arrow.Schema, n int) *table.Table {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "catalog")
-	w, err := table.Create(dir, schema, table.Options{RowsPerPart: 7, RowGroupRows: 3,
+	rec := testRecord(schema, n)
+	defer rec.Release()
+	return commitTable(t, filepath.Join(t.TempDir(), "catalog"), schema, table.Options{RowsPerPart: 7, RowGroupRows: 3,
 		Manifest: artifact.Manifest{Name: "catalog", Producer: "v-test", Params: []byte(`{}`)},
 		Metadata: map[string]string{
 			catalog.MetaClassNames:       `["Smooth", "Barred Spiral"]`,
@@ -100,14 +101,20 @@ func writeTestTable(t *testing.T, schema *arrow.Schema, n int) *table.Table {
 			catalog.MetaCheckpoint:       longCheckpoint,
 			catalog.MetaJob:              "demo",
 			catalog.MetaCreated:          "2026-12-06T12:00:00Z",
-		}})
+		}}, rec)
+}
+
+// commitTable writes the records into a table at dir, commits and opens it.
+func commitTable(t *testing.T, dir string, schema *arrow.Schema, opt table.Options, recs ...arrow.Record) *table.Table {
+	t.Helper()
+	w, err := table.Create(dir, schema, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := testRecord(schema, n)
-	defer rec.Release()
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := w.Commit(); err != nil {
 		t.Fatal(err)
@@ -383,24 +390,10 @@ func TestErrors(t *testing.T) {
 	b.Field(0).(*array.Int16Builder).AppendValues([]int16{1, 2, math.MinInt16}, nil)
 	rec := b.NewRecord()
 	b.Release()
-	dir := filepath.Join(t.TempDir(), "t")
-	w, err := table.Create(dir, schema, table.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	rec.Release()
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := table.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer rec.Release()
+	tbl := commitTable(t, filepath.Join(t.TempDir(), "t"), schema, table.Options{}, rec)
 	out := filepath.Join(t.TempDir(), "t.fits")
-	err = WriteFile(context.Background(), tbl, FITS, out, Options{})
+	err := WriteFile(context.Background(), tbl, FITS, out, Options{})
 	if err == nil || !strings.Contains(err.Error(), `row 2: column "label": value -32768 is the FITS null value`) {
 		t.Errorf("TNULL collision: %v", err)
 	}
@@ -410,18 +403,7 @@ func TestErrors(t *testing.T) {
 	if err := Write(context.Background(), tbl, CSV, &bytes.Buffer{}, Options{Columns: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `no column "nope"`) {
 		t.Errorf("unknown column: %v", err)
 	}
-	cut := filepath.Join(t.TempDir(), "cutouts")
-	cw, err := table.Create(cut, schemas.Cutouts(), table.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cw.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	ct, err := table.Open(cut)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ct := commitTable(t, filepath.Join(t.TempDir(), "cutouts"), schemas.Cutouts(), table.Options{})
 	if err := Write(context.Background(), ct, VOTable, &bytes.Buffer{}, Options{}); err == nil || !strings.Contains(err.Error(), `column "pixels": type binary cannot be exported`) {
 		t.Errorf("binary column: %v", err)
 	}

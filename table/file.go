@@ -23,6 +23,7 @@ type FileOptions struct {
 // not safe for concurrent use.
 type FileWriter struct {
 	path      string
+	schema    *arrow.Schema
 	f         *os.File
 	pw        *parquet.Writer
 	enc       encoder
@@ -45,7 +46,7 @@ func CreateFile(path string, schema *arrow.Schema, opt FileOptions) (*FileWriter
 	if opt.RowGroupRows <= 0 {
 		opt.RowGroupRows = DefaultRowGroupRows
 	}
-	w := &FileWriter{path: path, f: f, enc: newEncoder(cols), maxRows: opt.RowGroupRows}
+	w := &FileWriter{path: path, schema: schema, f: f, enc: newEncoder(cols), maxRows: opt.RowGroupRows}
 	w.pw = parquet.NewWriter(f, writerOptions(schema, pqSchema, cols, encoded, opt.Metadata)...)
 	w.enc.startFile()
 	return w, nil
@@ -59,6 +60,9 @@ func (w *FileWriter) Rows() int64 { return w.rows }
 func (w *FileWriter) Write(rec arrow.Record) error {
 	if w.err != nil {
 		return w.err
+	}
+	if err := sameLayout(w.path, rec.Schema(), w.schema); err != nil {
+		return err
 	}
 	n := rec.NumRows()
 	for lo := int64(0); lo < n; {
