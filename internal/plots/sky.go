@@ -250,6 +250,7 @@ func classLegend(m SkyMap) plot.Legend {
 	}
 	l := plot.NewLegend()
 	l.Top, l.Left = true, true
+	l.TextStyle.Font.Size = vg.Points(10)
 	for i, name := range m.Classes {
 		if counts[i] == 0 {
 			continue
