@@ -17,6 +17,9 @@ import (
 	"github.com/astroformer/astroformer/internal/fitshdr"
 )
 
+// maxFITSColumns is the most columns a FITS binary table has (TFIELDS).
+const maxFITSColumns = 999
+
 // fitsColumn is the layout of one column in a FITS binary table row.
 type fitsColumn struct {
 	form   string // TFORM
@@ -98,6 +101,10 @@ func isASCII(s string) bool {
 // count comes from the manifest, so the header is written before the rows;
 // string widths come from a first scan of the string columns.
 func writeFITS(ctx context.Context, s *source, w io.Writer) error {
+	if len(s.fields) > maxFITSColumns {
+		return fmt.Errorf("%s: %d columns, but a FITS binary table holds at most %d; choose columns with --columns",
+			s.t.Dir(), len(s.fields), maxFITSColumns)
+	}
 	widths, _, err := stringStats(ctx, s)
 	if err != nil {
 		return err
