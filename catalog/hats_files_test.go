@@ -62,6 +62,13 @@ func TestHATSMetadataFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen[cc.FilePath()] += rg.NumRows()
+		ra, err := rg.ColumnChunk(2) // _healpix_29, object_id, ra
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := ra.StatsSet(); !ok || err != nil {
+			t.Errorf("row group %d: no statistics for ra (%v): hats reads column statistics from _metadata", i, err)
+		}
 	}
 	if len(seen) != res.Partitions {
 		t.Errorf("_metadata names %d files, want %d partitions", len(seen), res.Partitions)
