@@ -128,7 +128,8 @@ func (s Summary) Caption() string {
 	}
 	npix := catalog.NPix(s.Order)
 	return text + fmt.Sprintf("right ascension increases to the left. The lower panel counts rows per HEALPix pixel "+
-		"(order %d, nside %d, %.3g deg² a pixel) divided by the pixel area; grey pixels hold none.",
+		"(order %d, nside %d, %.3g deg² a pixel) divided by the pixel area; grey pixels hold none, and pixels on "+
+		"the footprint's edge, only partly inside it, look sparser than they are.",
 		s.Order, catalog.NSide(s.Order), fullSky/float64(npix))
 }
 

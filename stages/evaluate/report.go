@@ -309,7 +309,7 @@ figure.thumb.wrong figcaption .pred { color: #b34700; font-weight: 600; }
 <p>Precision, recall and F1 are one-vs-rest; a ratio with a zero denominator is reported as 0.{{with .Worst}} The highlighted row, {{.}}, is the class with the lowest F1.{{end}}</p>
 {{with .Gallery}}
 <h2>Gallery</h2>
-<p>{{.Caption}}</p>
+<p>{{.Caption}} An orange frame and label mark a wrong prediction; hovering a cutout shows its details.</p>
 {{with .Note}}<p class="note">{{.}}</p>
 {{end}}<table class="gallery">
 <tr><th>class</th>{{range .Headers}}<th>{{.}}</th>{{end}}</tr>

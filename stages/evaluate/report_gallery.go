@@ -65,7 +65,7 @@ func newGallerySection(g *galleryCollector, classes []string, thumbs map[string]
 		sec.Headers = append(sec.Headers, "worst misclassifications")
 		sec.Caption += fmt.Sprintf(", and, by true class, the %d most confident predictions of another class", k)
 	}
-	sec.Caption += ". An orange frame and label mark a wrong prediction; hovering a cutout shows its details."
+	sec.Caption += "."
 
 	ids := g.objectIDs()
 	files := make(map[string]string, len(ids))
