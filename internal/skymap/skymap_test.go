@@ -48,6 +48,10 @@ func TestWindow(t *testing.T) {
 	if w := all.window(); w != nil {
 		t.Errorf("the whole sky zoomed to %+v", *w)
 	}
+	var buf bytes.Buffer
+	if s, err := all.Draw(&buf, "sky", []string{"a"}); err != nil || !s.AllSky || !strings.Contains(s.Caption(), "Mollweide") {
+		t.Errorf("whole sky: summary %+v, error %v", s, err)
+	}
 }
 
 func TestAddColumnsAndDraw(t *testing.T) {
