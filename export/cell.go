@@ -48,6 +48,44 @@ func getCell(arr arrow.Array, i int) cell {
 	panic(fmt.Sprintf("export: unsupported array %T", arr)) // newSource refused the type
 }
 
+// appendCells appends the cells of row i of arr: its value for a scalar
+// column, every element for a fixed-size list (all null for a null list).
+func appendCells(dst []cell, arr arrow.Array, i int) []cell {
+	l, ok := arr.(*array.FixedSizeList)
+	if !ok {
+		return append(dst, getCell(arr, i))
+	}
+	n := repeat(l.DataType())
+	if l.IsNull(i) {
+		for range n {
+			dst = append(dst, cell{null: true})
+		}
+		return dst
+	}
+	start, _ := l.ValueOffsets(i)
+	values := l.ListValues()
+	for j := range n {
+		dst = append(dst, getCell(values, int(start)+j))
+	}
+	return dst
+}
+
+// elemType returns the element type of a fixed-size list, else t.
+func elemType(t arrow.DataType) arrow.DataType {
+	if l, ok := t.(*arrow.FixedSizeListType); ok {
+		return l.Elem()
+	}
+	return t
+}
+
+// repeat returns the length of a fixed-size list, else 1.
+func repeat(t arrow.DataType) int {
+	if l, ok := t.(*arrow.FixedSizeListType); ok {
+		return int(l.Len())
+	}
+	return 1
+}
+
 // isFloat reports whether t is a floating-point type.
 func isFloat(t arrow.DataType) bool {
 	return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -22,7 +23,7 @@ func writeCSV(ctx context.Context, s *source, w io.Writer) error {
 	err := s.scan(ctx, s.names(), func(rec arrow.Record, _ int64) error {
 		for i := range int(rec.NumRows()) {
 			for c, f := range s.fields {
-				record[c] = csvField(f.Type, getCell(rec.Column(c), i))
+				record[c] = csvValue(f.Type, rec.Column(c), i)
 			}
 			if err := cw.Write(record); err != nil {
 				return err
@@ -35,6 +36,27 @@ func writeCSV(ctx context.Context, s *source, w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvValue formats row i of arr, a column of type t: a fixed-size list as
+// its elements in brackets, separated by commas ("" when null).
+func csvValue(t arrow.DataType, arr arrow.Array, i int) string {
+	if t.ID() != arrow.FIXED_SIZE_LIST {
+		return csvField(t, getCell(arr, i))
+	}
+	if arr.IsNull(i) {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for k, v := range appendCells(nil, arr, i) {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(csvField(elemType(t), v))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // csvField formats a cell of a column of type t.

@@ -90,7 +90,7 @@ func newSource(t *table.Table, opt Options) (*source, error) {
 	}
 	for _, f := range s.fields {
 		if !supported(f.Type) {
-			return nil, fmt.Errorf("%s: column %q: type %s cannot be exported (numbers, booleans and strings can); choose columns with --columns",
+			return nil, fmt.Errorf("%s: column %q: type %s cannot be exported (numbers, booleans, strings and fixed-size lists of numbers can); choose columns with --columns",
 				t.Dir(), f.Name, f.Type)
 		}
 		s.vo = append(s.vo, vo.Describe(f))
@@ -101,8 +101,13 @@ func newSource(t *table.Table, opt Options) (*source, error) {
 	return s, nil
 }
 
-// supported reports whether every format can hold a column of type t.
+// supported reports whether every format can hold a column of type t:
+// numbers, booleans and strings, and fixed-size lists of numbers (such as
+// embeddings).
 func supported(t arrow.DataType) bool {
+	if l, ok := t.(*arrow.FixedSizeListType); ok {
+		return l.Elem().ID() != arrow.STRING && supported(l.Elem())
+	}
 	switch t.ID() {
 	case arrow.STRING, arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8,
 		arrow.FLOAT32, arrow.FLOAT64:

@@ -49,6 +49,7 @@ func allTypesSchema() *arrow.Schema {
 		testField("u8", arrow.PrimitiveTypes.Uint8, "", ""),
 		testField("p", arrow.PrimitiveTypes.Float32, "", "stat.probability"),
 		testField("label_name", arrow.BinaryTypes.String, "", "src.class"),
+		testField("emb", arrow.FixedSizeListOfNonNullable(3, arrow.PrimitiveTypes.Float32), "", "src.morph"),
 	}, &md)
 }
 
@@ -79,6 +80,9 @@ func testRecord(schema *arrow.Schema, n int) arrow.Record {
 		}
 		b.Field(9).(*array.Float32Builder).Append(p)
 		b.Field(10).(*array.StringBuilder).Append(strings.Repeat("x", i%5) + map[bool]string{true: " Sérsic"}[i == 6])
+		eb := b.Field(11).(*array.FixedSizeListBuilder)
+		eb.Append(true)
+		eb.ValueBuilder().(*array.Float32Builder).AppendValues([]float32{float32(i), float32(i) + 0.25, -float32(i) / 3}, nil)
 	}
 	return b.NewRecord()
 }
@@ -139,7 +143,10 @@ func expected(t *testing.T, tbl *table.Table, f Format) [][]string {
 		for i := range int(rec.NumRows()) {
 			var row []string
 			for c, fd := range tbl.Schema().Fields() {
-				v := getCell(rec.Column(c), i)
+				v := cell{null: rec.Column(c).IsNull(i)}
+				if fd.Type.ID() != arrow.FIXED_SIZE_LIST {
+					v = getCell(rec.Column(c), i)
+				}
 				switch {
 				case v.null && (f == CSV || fd.Type.ID() == arrow.STRING && f == FITS):
 					row = append(row, "")
@@ -148,7 +155,7 @@ func expected(t *testing.T, tbl *table.Table, f Format) [][]string {
 				case f == FITS && fd.Type.ID() == arrow.STRING:
 					row = append(row, fitshdr.ASCII(v.s))
 				default:
-					row = append(row, csvField(fd.Type, v))
+					row = append(row, csvValue(fd.Type, rec.Column(c), i))
 				}
 			}
 			rows = append(rows, row)
@@ -257,12 +264,36 @@ func readFITS(t *testing.T, data []byte, schema *arrow.Schema) [][]string {
 				t.Fatalf("TTYPE%s = %q, want %q", n, h["TTYPE"+n], f.Name)
 			}
 			var v string
-			v, row = fitsCell(h["TFORM"+n], h["TNULL"+n], f.Type, row)
+			v, row = fitsValue(h["TFORM"+n], h["TNULL"+n], f.Type, row)
 			cells = append(cells, v)
 		}
 		out = append(out, cells)
 	}
 	return out
+}
+
+// fitsValue decodes the first value of row, a list for a repeat count
+// above 1 ("<null>" when every element is null), and returns the rest.
+func fitsValue(form, tnull string, typ arrow.DataType, row []byte) (string, []byte) {
+	l, ok := typ.(*arrow.FixedSizeListType)
+	if !ok {
+		return fitsCell(form, tnull, typ, row)
+	}
+	code := form[len(form)-1:]
+	var elems []string
+	nulls := 0
+	for range l.Len() {
+		var v string
+		v, row = fitsCell(code, tnull, l.Elem(), row)
+		if v == "<null>" {
+			nulls++
+		}
+		elems = append(elems, v)
+	}
+	if nulls == len(elems) {
+		return "<null>", row
+	}
+	return "[" + strings.Join(elems, ",") + "]", row
 }
 
 // fitsCell decodes the first value of row and returns the rest.
@@ -313,8 +344,9 @@ func floatCell(typ arrow.DataType, f float64, _ string) string {
 // voTable is the part of a VOTable the test reads.
 type voTable struct {
 	Fields []struct {
-		Name     string `xml:"name,attr"`
-		Datatype string `xml:"datatype,attr"`
+		Name      string `xml:"name,attr"`
+		Datatype  string `xml:"datatype,attr"`
+		Arraysize string `xml:"arraysize,attr"`
 		Unit     string `xml:"unit,attr"`
 		UCD      string `xml:"ucd,attr"`
 	} `xml:"RESOURCE>TABLE>FIELD"`
@@ -342,7 +374,7 @@ func readVOTable(t *testing.T, data []byte, schema *arrow.Schema) [][]string {
 		var cells []string
 		for c, f := range v.Fields {
 			var s string
-			s, raw = binary2Cell(f.Datatype, schema.Field(c).Type, raw)
+			s, raw = binary2Value(f.Datatype, f.Arraysize, schema.Field(c).Type, raw)
 			if flags[c/8]&(0x80>>(c%8)) != 0 {
 				s = "<null>"
 			}
@@ -351,6 +383,20 @@ func readVOTable(t *testing.T, data []byte, schema *arrow.Schema) [][]string {
 		out = append(out, cells)
 	}
 	return out
+}
+
+// binary2Value decodes the first BINARY2 value of raw, a list for a fixed
+// arraysize, and returns the rest.
+func binary2Value(datatype, arraysize string, typ arrow.DataType, raw []byte) (string, []byte) {
+	n, err := strconv.Atoi(arraysize)
+	if err != nil {
+		return binary2Cell(datatype, typ, raw)
+	}
+	elems := make([]string, n)
+	for k := range elems {
+		elems[k], raw = binary2Cell(datatype, elemType(typ), raw)
+	}
+	return "[" + strings.Join(elems, ",") + "]", raw
 }
 
 // binary2Cell decodes the first BINARY2 value of raw and returns the rest.

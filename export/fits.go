@@ -23,39 +23,55 @@ const maxFITSColumns = 999
 // fitsColumn is the layout of one column in a FITS binary table row.
 type fitsColumn struct {
 	form   string // TFORM
+	code   byte   // its data type: A, L, B, I, J, K, E or D
+	size   int    // bytes of one element (strings: the whole width)
 	width  int    // bytes in a row
 	tnull  int64  // null value of nullable integers
 	hasNul bool
 }
 
 // fitsLayout returns the row layout of the exported columns; widths holds
-// the longest value, in bytes, of every string column.
+// the longest value, in bytes, of every string column. A fixed-size list of
+// n elements is a column of repeat count n.
 func fitsLayout(s *source, widths map[string]int) []fitsColumn {
 	cols := make([]fitsColumn, len(s.fields))
 	for i, f := range s.fields {
 		c := &cols[i]
-		switch f.Type.ID() {
+		switch elemType(f.Type).ID() {
 		case arrow.STRING:
-			c.width = max(widths[f.Name], 1)
-			c.form = strconv.Itoa(c.width) + "A"
+			c.code, c.size = 'A', max(widths[f.Name], 1)
 		case arrow.BOOL:
-			c.form, c.width = "L", 1
+			c.code, c.size = 'L', 1
 		case arrow.UINT8:
-			c.form, c.width, c.tnull = "B", 1, math.MaxUint8
+			c.code, c.size, c.tnull = 'B', 1, math.MaxUint8
 		case arrow.INT8, arrow.INT16:
-			c.form, c.width, c.tnull = "I", 2, math.MinInt16
+			c.code, c.size, c.tnull = 'I', 2, math.MinInt16
 		case arrow.INT32:
-			c.form, c.width, c.tnull = "J", 4, math.MinInt32
+			c.code, c.size, c.tnull = 'J', 4, math.MinInt32
 		case arrow.INT64:
-			c.form, c.width, c.tnull = "K", 8, math.MinInt64
+			c.code, c.size, c.tnull = 'K', 8, math.MinInt64
 		case arrow.FLOAT32:
-			c.form, c.width = "E", 4
+			c.code, c.size = 'E', 4
 		case arrow.FLOAT64:
-			c.form, c.width = "D", 8
+			c.code, c.size = 'D', 8
 		}
-		c.hasNul = f.Nullable && c.tnull != 0
+		n := repeat(f.Type)
+		if c.code == 'A' {
+			n = c.size // the repeat count of a string is its width
+		}
+		c.form = strconv.Itoa(n) + string(c.code)
+		c.width = c.size * repeat(f.Type)
+		c.hasNul = nullable(f) && c.tnull != 0
 	}
 	return cols
+}
+
+// nullable reports whether a column or, for lists, an element may be null.
+func nullable(f arrow.Field) bool {
+	if l, ok := f.Type.(*arrow.FixedSizeListType); ok && l.ElemField().Nullable {
+		return true
+	}
+	return f.Nullable
 }
 
 // stringStats scans the string columns and returns the longest value of
@@ -221,38 +237,45 @@ func provenance(h *fitshdr.Header, s *source) {
 // fitsRow encodes row i of rec, row number row of the table, into buf.
 func (s *source) fitsRow(buf []byte, cols []fitsColumn, rec arrow.Record, i int, row int64) error {
 	off := 0
+	var cells []cell
 	for c, col := range cols {
-		v := getCell(rec.Column(c), i)
-		b := buf[off : off+col.width]
+		cells = appendCells(cells[:0], rec.Column(c), i)
+		for k, v := range cells {
+			if col.hasNul && !v.null && v.i == col.tnull {
+				return fmt.Errorf("%s: row %d: column %q: value %d is the FITS null value (TNULL) of the column",
+					s.t.Dir(), row, s.fields[c].Name, v.i)
+			}
+			putFITS(buf[off+k*col.size:off+(k+1)*col.size], col, v)
+		}
 		off += col.width
-		if col.hasNul && !v.null && v.i == col.tnull {
-			return fmt.Errorf("%s: row %d: column %q: value %d is the FITS null value (TNULL) of the column",
-				s.t.Dir(), row, s.fields[c].Name, v.i)
-		}
-		if v.null && !isFloat(s.fields[c].Type) {
-			v.i = col.tnull
-		}
-		switch col.form[len(col.form)-1] {
-		case 'A':
-			clear(b)
-			copy(b, fitshdr.ASCII(v.s)) // FITS strings are printable ASCII
-		case 'L':
-			b[0] = logical(v)
-		case 'B':
-			b[0] = byte(v.i)
-		case 'I':
-			binary.BigEndian.PutUint16(b, uint16(v.i))
-		case 'J':
-			binary.BigEndian.PutUint32(b, uint32(v.i))
-		case 'K':
-			binary.BigEndian.PutUint64(b, uint64(v.i))
-		case 'E':
-			binary.BigEndian.PutUint32(b, float32Bits(v))
-		case 'D':
-			binary.BigEndian.PutUint64(b, float64Bits(v))
-		}
 	}
 	return nil
+}
+
+// putFITS encodes one element of a column into b.
+func putFITS(b []byte, col fitsColumn, v cell) {
+	if v.null {
+		v.i = col.tnull // floats are NaN, strings empty, logicals 0
+	}
+	switch col.code {
+	case 'A':
+		clear(b)
+		copy(b, fitshdr.ASCII(v.s)) // FITS strings are printable ASCII
+	case 'L':
+		b[0] = logical(v)
+	case 'B':
+		b[0] = byte(v.i)
+	case 'I':
+		binary.BigEndian.PutUint16(b, uint16(v.i))
+	case 'J':
+		binary.BigEndian.PutUint32(b, uint32(v.i))
+	case 'K':
+		binary.BigEndian.PutUint64(b, uint64(v.i))
+	case 'E':
+		binary.BigEndian.PutUint32(b, float32Bits(v))
+	case 'D':
+		binary.BigEndian.PutUint64(b, float64Bits(v))
+	}
 }
 
 // logical returns the FITS logical byte of a boolean cell: 'T', 'F', or 0

@@ -62,42 +62,51 @@ func writeVOTable(ctx context.Context, s *source, w io.Writer) error {
 	return err
 }
 
-// binary2Row appends the BINARY2 encoding of row i of rec to dst.
+// binary2Row appends the BINARY2 encoding of row i of rec to dst. A
+// fixed-size list is its elements one after the other.
 func (s *source) binary2Row(dst []byte, rec arrow.Record, i int) []byte {
 	flags := len(dst)
 	dst = append(dst, make([]byte, (len(s.fields)+7)/8)...)
+	var cells []cell
 	for c, f := range s.vo {
-		v := getCell(rec.Column(c), i)
-		if v.null {
+		arr := rec.Column(c)
+		if arr.IsNull(i) {
 			dst[flags+c/8] |= 0x80 >> (c % 8)
 		}
-		switch f.Datatype {
-		case "char":
-			dst = binary.BigEndian.AppendUint32(dst, uint32(len(v.s)))
-			dst = append(dst, v.s...)
-		case "unicodeChar":
-			dst = appendUCS2(dst, v.s)
-		case "boolean":
-			b := logical(v)
-			if b == 0 {
-				b = '?' // null
-			}
-			dst = append(dst, b)
-		case "unsignedByte":
-			dst = append(dst, byte(v.i))
-		case "short":
-			dst = binary.BigEndian.AppendUint16(dst, uint16(v.i))
-		case "int":
-			dst = binary.BigEndian.AppendUint32(dst, uint32(v.i))
-		case "long":
-			dst = binary.BigEndian.AppendUint64(dst, uint64(v.i))
-		case "float":
-			dst = binary.BigEndian.AppendUint32(dst, float32Bits(v))
-		case "double":
-			dst = binary.BigEndian.AppendUint64(dst, float64Bits(v))
+		cells = appendCells(cells[:0], arr, i)
+		for _, v := range cells {
+			dst = appendBinary2(dst, f.Datatype, v)
 		}
 	}
 	return dst
+}
+
+// appendBinary2 appends one value of a VOTable datatype to dst.
+func appendBinary2(dst []byte, datatype string, v cell) []byte {
+	switch datatype {
+	case "char":
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v.s)))
+		return append(dst, v.s...)
+	case "unicodeChar":
+		return appendUCS2(dst, v.s)
+	case "boolean":
+		b := logical(v)
+		if b == 0 {
+			b = '?' // null
+		}
+		return append(dst, b)
+	case "unsignedByte":
+		return append(dst, byte(v.i))
+	case "short":
+		return binary.BigEndian.AppendUint16(dst, uint16(v.i))
+	case "int":
+		return binary.BigEndian.AppendUint32(dst, uint32(v.i))
+	case "long":
+		return binary.BigEndian.AppendUint64(dst, uint64(v.i))
+	case "float":
+		return binary.BigEndian.AppendUint32(dst, float32Bits(v))
+	}
+	return binary.BigEndian.AppendUint64(dst, float64Bits(v)) // double
 }
 
 // lineWriter inserts a newline after every 76 bytes written through it.

@@ -14,7 +14,8 @@ import (
 // their UCDs.
 func TestUnitsAndUCDs(t *testing.T) {
 	var units, ucds []string
-	for _, s := range []*arrow.Schema{Cutouts(), Catalog([]string{"a", "b"}, true), Rejects(), Metrics()} {
+	embedding := arrow.NewSchema([]arrow.Field{EmbeddingField(8)}, nil)
+	for _, s := range []*arrow.Schema{Cutouts(), Catalog([]string{"a", "b"}, true), Rejects(), Metrics(), embedding} {
 		for _, f := range s.Fields() {
 			if u, _ := f.Metadata.GetValue(MetaUnit); u != "" {
 				units = append(units, u)

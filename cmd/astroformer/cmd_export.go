@@ -22,9 +22,9 @@ func exportCommand() command {
 }
 
 const exportDescription = `
-Export writes the table TABLE (a catalog, or any table of numbers, booleans
-and strings) in a format that astronomy tools read natively, streaming it
-batch by batch whatever its size:
+Export writes the table TABLE (a catalog, or any table of numbers, booleans,
+strings and fixed-size lists of numbers such as embeddings) in a format that
+astronomy tools read natively, streaming it batch by batch whatever its size:
 
   fits     a FITS binary table (BINTABLE) with TTYPE/TFORM/TUNIT per column,
            TNULL for null integers, NaN for null floats, UCDs (TUCDn) and

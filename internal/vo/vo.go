@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,7 +32,7 @@ const (
 type Field struct {
 	Name        string
 	Datatype    string // VOTable datatype: boolean, short, int, long, float, double, char, unsignedByte
-	Arraysize   string // "*" for strings, binary and lists; "" for scalars
+	Arraysize   string // "*" for strings, binary and lists, the length of fixed-size lists; "" for scalars
 	Unit        string // VOUnits
 	UCD         string
 	Description string
@@ -42,15 +43,18 @@ type Field struct {
 // Describe returns the VO description of f. Types without a VOTable
 // counterpart are described by the nearest wider one (unsigned integers by
 // the next signed type, timestamps as long); lists by their element with
-// arraysize "*".
+// arraysize "*", fixed-size lists by their element with their length.
 func Describe(f arrow.Field) Field {
 	d := Field{Name: f.Name, Nullable: f.Nullable, Type: f.Type}
 	d.Unit, _ = f.Metadata.GetValue(schemas.MetaUnit)
 	d.UCD, _ = f.Metadata.GetValue(schemas.MetaUCD)
 	d.Description, _ = f.Metadata.GetValue(schemas.MetaDescription)
 	t := f.Type
-	if lt, ok := t.(*arrow.ListType); ok {
+	switch lt := t.(type) {
+	case *arrow.ListType:
 		t, d.Arraysize = lt.Elem(), "*"
+	case *arrow.FixedSizeListType:
+		t, d.Arraysize = lt.Elem(), strconv.Itoa(int(lt.Len()))
 	}
 	d.Datatype = datatype(t)
 	if t.ID() == arrow.STRING || t.ID() == arrow.BINARY {

@@ -63,3 +63,15 @@ assert h["meta"]["k: 1"] == sys.argv[2], h["meta"]
 		t.Errorf("astropy: %v\n%s\n%s", err, out, y)
 	}
 }
+
+// TestDescribeLists checks the arraysize of list columns.
+func TestDescribeLists(t *testing.T) {
+	emb := Describe(schemas.EmbeddingField(256))
+	if emb.Datatype != "float" || emb.Arraysize != "256" {
+		t.Errorf("embedding: %+v", emb)
+	}
+	l := Describe(arrow.Field{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32)})
+	if l.Datatype != "int" || l.Arraysize != "*" {
+		t.Errorf("list: %+v", l)
+	}
+}
