@@ -347,8 +347,8 @@ type voTable struct {
 		Name      string `xml:"name,attr"`
 		Datatype  string `xml:"datatype,attr"`
 		Arraysize string `xml:"arraysize,attr"`
-		Unit     string `xml:"unit,attr"`
-		UCD      string `xml:"ucd,attr"`
+		Unit      string `xml:"unit,attr"`
+		UCD       string `xml:"ucd,attr"`
 	} `xml:"RESOURCE>TABLE>FIELD"`
 	Stream string `xml:"RESOURCE>TABLE>DATA>BINARY2>STREAM"`
 }
