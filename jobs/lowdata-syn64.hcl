@@ -30,6 +30,7 @@ job "lowdata-syn64" {
     image_size    = 64
     epochs        = 30
     batch_size    = 64
+    drop_last     = false # the reference trains the incomplete last batch too
     lr            = 1e-3
     warmup_epochs = 5
     min_lr        = 0
@@ -38,6 +39,7 @@ job "lowdata-syn64" {
     dropout       = 0.1
     normalize     = "policy"
     select        = "last"
+    init          = "torch" # PyTorch's default initialisation, as the reference's
     workers       = 2
     policy {
       random_crop     = false # the reference translates by 2 pixels and mirrors left-right, nothing else

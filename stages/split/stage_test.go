@@ -458,3 +458,16 @@ func TestStageInvalidInputSplit(t *testing.T) {
 		t.Errorf("error %v, want one naming row 2, OBJ-2 and \"holdout\"", err)
 	}
 }
+
+// TestStageNoVal splits with val = 0, for a train stage that trains on
+// every labelled row it is given: no row lands in val.
+func TestStageNoVal(t *testing.T) {
+	got, _ := runWith(t, "train = 0.25\nval = 0\ntest = 0.75", presplit(), 40, 42)
+	n := map[string]int{}
+	for _, split := range got {
+		n[split]++
+	}
+	if n["val"] != 0 || n["train"] == 0 || n["test"] <= n["train"] {
+		t.Errorf("splits %v: want no val rows, and three test rows for each train row", n)
+	}
+}

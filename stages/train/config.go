@@ -60,9 +60,10 @@ type Settings struct {
 	ImageSize int    `json:"image_size"`
 	Init      string `json:"init,omitempty"` // initialisation scheme, model.InitSchemes; "" is timm's
 
-	Epochs     int `json:"epochs"`
-	BatchSize  int `json:"batch_size"`
-	Accumulate int `json:"accumulate"`
+	Epochs     int  `json:"epochs"`
+	BatchSize  int  `json:"batch_size"`
+	Accumulate int  `json:"accumulate"`
+	DropLast   bool `json:"drop_last"` // drop the incomplete last batch of each epoch, as timm does
 
 	LR           float64    `json:"lr"`
 	LRBaseBatch  int        `json:"lr_base_batch"`
@@ -135,7 +136,7 @@ func Preset(name string) (Settings, error) {
 	case "galaxy10":
 		return Settings{
 			Preset: name, Variant: "astroformer_0", ImageSize: 256,
-			Epochs: 300, BatchSize: 256, Accumulate: 1,
+			Epochs: 300, BatchSize: 256, Accumulate: 1, DropLast: true,
 			LR: 2e-5, LRBaseBatch: 256, LRScale: ScaleSqrt, MinLR: 0, WarmupEpochs: 5, WarmupLR: 1e-5,
 			WeightDecay: 2e-5, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
 			ClipGrad: 0, AbortGradNorm: 1e4, Dropout: 0.1, DropPath: 0,
@@ -149,7 +150,7 @@ func Preset(name string) (Settings, error) {
 		pol.MixupAlpha = 0
 		return Settings{
 			Preset: name, Variant: model.DefaultVariant, ImageSize: 64,
-			Epochs: 5, BatchSize: 32, Accumulate: 1,
+			Epochs: 5, BatchSize: 32, Accumulate: 1, DropLast: true,
 			LR: 4e-3, LRBaseBatch: 0, LRScale: ScaleSqrt, MinLR: 1e-5, WarmupEpochs: 1, WarmupLR: 1e-5,
 			WeightDecay: 0.05, Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
 			ClipGrad: 1, AbortGradNorm: 1e4, Dropout: 0, DropPath: 0,
@@ -189,9 +190,10 @@ type config struct {
 	ImageSize *int    `hcl:"image_size,optional"`
 	Init      *string `hcl:"init,optional"`
 
-	Epochs     *int `hcl:"epochs,optional"`
-	BatchSize  *int `hcl:"batch_size,optional"`
-	Accumulate *int `hcl:"accumulate,optional"`
+	Epochs     *int  `hcl:"epochs,optional"`
+	BatchSize  *int  `hcl:"batch_size,optional"`
+	Accumulate *int  `hcl:"accumulate,optional"`
+	DropLast   *bool `hcl:"drop_last,optional"`
 
 	LR           *float64  `hcl:"lr,optional"`
 	LRBaseBatch  *int      `hcl:"lr_base_batch,optional"`
@@ -284,6 +286,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	set(&s.Epochs, cfg.Epochs)
 	set(&s.BatchSize, cfg.BatchSize)
 	set(&s.Accumulate, cfg.Accumulate)
+	set(&s.DropLast, cfg.DropLast)
 	set(&s.LR, cfg.LR)
 	set(&s.LRBaseBatch, cfg.LRBaseBatch)
 	set(&s.LRScale, cfg.LRScale)
@@ -354,6 +357,9 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	positive("batch_size", s.BatchSize, "at least 1 image")
 	positive("accumulate", s.Accumulate, "at least 1 batch per optimiser step")
 	positive("eval_batch_size", s.EvalBatchSize, "at least 1 image")
+	if !s.DropLast && s.Accumulate > 1 {
+		bad("drop_last", "Incomplete batches with accumulation", fmt.Sprintf("drop_last = false trains each epoch's incomplete last batch; with accumulate = %d that step would average fewer batches. Keep drop_last = true, or set accumulate = 1.", s.Accumulate))
+	}
 	if s.WarmupEpochs < 0 || s.WarmupEpochs >= s.Epochs && s.Epochs > 0 {
 		bad("warmup_epochs", "Invalid warmup_epochs", fmt.Sprintf("warmup_epochs is %d; want 0 to epochs-1 (%d).", s.WarmupEpochs, s.Epochs-1))
 	}

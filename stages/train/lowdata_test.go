@@ -13,6 +13,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 	"github.com/astroformer/astroformer/stages/train/internal/fixture"
+	"github.com/astroformer/astroformer/stages/train/loader"
 )
 
 func TestDecodeSelectionAndFineTuning(t *testing.T) {
@@ -174,4 +175,19 @@ func TestOptimiserScales(t *testing.T) {
 	if (&trainer{p: &Settings{}, net: net}).optimiserScales() != nil {
 		t.Error("scales without freeze or layer_decay")
 	}
+}
+
+// TestKeepLastBatch trains with drop_last = false: 96 rows in batches of 10
+// make 10 steps an epoch, the last of 6 images, as PyTorch's DataLoader
+// without drop_last does.
+func TestKeepLastBatch(t *testing.T) {
+	dir := workdir(t)
+	var sizes []int
+	s, env := newRun(t, dir, "batch_size = 10\ndrop_last = false\nepochs = 2")
+	s.beforeStep = func(_ int, b *loader.Batch) { sizes = append(sizes, b.N) }
+	run(t, s, env)
+	if len(sizes) != 20 || sizes[9] != 6 || sizes[19] != 6 || sizes[0] != 10 {
+		t.Errorf("batch sizes %v: want 2 epochs of 9×10 + 6", sizes)
+	}
+	checkDiagnostics(t, []diagCase{{"input = \"c\"\noutput = \"m\"\ndrop_last = false\naccumulate = 2", "Incomplete batches with accumulation", 3}})
 }

@@ -73,6 +73,9 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 		return nil, fmt.Errorf("train: %s has %d class(es); classification needs at least 2", in.Dir(), t.classes)
 	}
 	t.stepsPerEpoch = t.train.Len() / global
+	if !p.DropLast {
+		t.stepsPerEpoch = (t.train.Len() + global - 1) / global
+	}
 	t.totalSteps = t.stepsPerEpoch * p.Epochs
 
 	cfg, err := model.Lookup(p.Variant)
@@ -336,6 +339,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		}
 		t0 := time.Now()
 		var loss float64
+		images := 0
 		for a := range p.Accumulate {
 			b, ok := ld.Next()
 			if !ok {
@@ -350,6 +354,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 			if t.s.beforeStep != nil {
 				t.s.beforeStep(t.st.Step+1, b)
 			}
+			images += b.N
 			l, err := t.net.TrainStep(b.X, b.Targets, b.N, modelRand(t.seed, t.st.Step*p.Accumulate+a))
 			ld.Release(b)
 			if err != nil {
@@ -399,7 +404,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		acc.Loss += loss / float64(p.Accumulate)
 		acc.GradNorm += norm
 		acc.Steps++
-		acc.Images += p.BatchSize * p.Accumulate
+		acc.Images += images
 		acc.LR = lr
 		acc.Seconds += time.Since(t0).Seconds()
 		acc.WaitSeconds += (ld.Wait() - waited).Seconds()
