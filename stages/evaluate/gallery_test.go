@@ -217,9 +217,14 @@ func TestRunCutoutsErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", src, err, want)
 		}
 	}
-	runStage(t, work, "input = \"catalog\"\noutput = \"report\"\ngallery = 0")
-	if html := string(mustRead(t, filepath.Join(work, "report", ReportHTML))); strings.Contains(html, "Gallery") {
+	// catalog2 has no positions.
+	runStage(t, work, "input = \"catalog2\"\noutput = \"report\"\ngallery = 0")
+	html := string(mustRead(t, filepath.Join(work, "report", ReportHTML)))
+	if strings.Contains(html, "Gallery") {
 		t.Error("gallery = 0 drew a gallery")
+	}
+	if !strings.Contains(html, "No row of the catalog has a position (28 rows without ra/dec), so there is no sky map.") {
+		t.Error("report.html does not say why it has no sky map")
 	}
 }
 
