@@ -572,8 +572,32 @@ func appendRows(b array.Builder, arr arrow.Array, rows []int) error {
 				bb.Append(a.Value(i))
 			}
 		}
+	case *array.FixedSizeList:
+		return appendListRows(b.(*array.FixedSizeListBuilder), a, rows)
 	default:
 		return fmt.Errorf("type %s is not supported in a HATS catalog", arr.DataType())
+	}
+	return nil
+}
+
+// appendListRows appends the given rows of a fixed-size list array, such as
+// the catalog's embedding column, to b.
+func appendListRows(b *array.FixedSizeListBuilder, a *array.FixedSizeList, rows []int) error {
+	n := int(a.DataType().(*arrow.FixedSizeListType).Len())
+	elems := make([]int, n)
+	for _, i := range rows {
+		if a.IsNull(i) {
+			b.AppendNull() // with n null elements
+			continue
+		}
+		b.Append(true)
+		start, _ := a.ValueOffsets(i)
+		for j := range elems {
+			elems[j] = int(start) + j
+		}
+		if err := appendRows(b.ValueBuilder(), a.ListValues(), elems); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -11,9 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -146,5 +150,67 @@ func TestHATSNoPointMapAtFineOrders(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, HATSPointMap)); !os.IsNotExist(err) || res.MapOrder != -1 {
 		t.Errorf("point map at order %d: %v, result %+v", MaxPointMapOrder+1, err, res)
+	}
+}
+
+// TestHATSEmbeddings partitions a catalog with a fixed-size list column (the
+// embedding) and reads every row's list back.
+func TestHATSEmbeddings(t *testing.T) {
+	dir := t.TempDir()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "object_id", Type: arrow.BinaryTypes.String},
+		{Name: "ra", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "dec", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		schemas.EmbeddingField(4),
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range 50 {
+		b.Field(0).(*array.StringBuilder).Append(strconv.Itoa(i))
+		b.Field(1).(*array.Float64Builder).Append(float64(i) * 7.1)
+		b.Field(2).(*array.Float64Builder).Append(float64(i%30)*6 - 89)
+		eb := b.Field(3).(*array.FixedSizeListBuilder)
+		eb.Append(true)
+		eb.ValueBuilder().(*array.Float32Builder).AppendValues([]float32{float32(i), float32(i) + 1, float32(i) + 2, float32(i) + 3}, nil)
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	w, err := table.Create(filepath.Join(dir, "catalog"), schema, table.Options{RowsPerPart: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.Open(filepath.Join(dir, "catalog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "hats")
+	if _, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: 1}); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	files, _ := filepath.Glob(filepath.Join(out, HATSDataset, "Norder=1", "Dir=0", "*.parquet"))
+	for _, path := range files {
+		data, _ := readParquet(t, path)
+		ids, embs := column[*array.String](t, data, "object_id"), column[*array.FixedSizeList](t, data, "embedding")
+		for k := range ids {
+			vals := embs[k].ListValues().(*array.Float32)
+			for i := range ids[k].Len() {
+				id, _ := strconv.Atoi(ids[k].Value(i))
+				start, _ := embs[k].ValueOffsets(i)
+				if got := vals.Value(int(start) + 2); got != float32(id)+2 {
+					t.Errorf("%s: object %d: embedding[2] = %g", path, id, got)
+				}
+				seen++
+			}
+		}
+	}
+	if seen != 50 {
+		t.Errorf("read %d rows back, want 50", seen)
 	}
 }
