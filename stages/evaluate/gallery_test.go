@@ -114,16 +114,7 @@ func writeCutouts(t *testing.T, dir string, ids []string, h, w int) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	wr, err := table.Create(dir, schema, table.Options{RowsPerPart: 7, Manifest: artifact.Manifest{Name: filepath.Base(dir), Fingerprint: "cutouts-fp"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wr.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wr.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitTable(t, dir, rec, table.Options{RowsPerPart: 7, Manifest: artifact.Manifest{Name: filepath.Base(dir), Fingerprint: "cutouts-fp"}})
 }
 
 // galleryWork writes a catalog whose first rows have positions and a

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/go-hclog"
@@ -186,11 +187,17 @@ func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, row
 	for k, v := range md {
 		meta[k] = v
 	}
-	w, err := table.Create(dir, schema, table.Options{
+	commitTable(t, dir, rec, table.Options{
 		RowsPerPart: rowsPerPart,
 		Metadata:    meta,
 		Manifest:    artifact.Manifest{Name: filepath.Base(dir), Stage: "predict", Kind: "predict", Fingerprint: "catalog-fp"},
 	})
+}
+
+// commitTable writes rec as a table in dir.
+func commitTable(t *testing.T, dir string, rec arrow.Record, opt table.Options) {
+	t.Helper()
+	w, err := table.Create(dir, rec.Schema(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,16 +283,7 @@ func writeTrainMetrics(t *testing.T, dir string) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	w, err := table.Create(dir, schemas.Metrics(), table.Options{Manifest: artifact.Manifest{Name: "train_metrics", Fingerprint: "train-fp"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	commitTable(t, dir, rec, table.Options{Manifest: artifact.Manifest{Name: "train_metrics", Fingerprint: "train-fp"}})
 }
 
 func newEnv(dir string) *pipeline.Env {
