@@ -103,6 +103,14 @@ func TestHATSPointMap(t *testing.T) {
 	}
 	npix := NPix(res.MapOrder)
 	start := 2 * 2880 // primary header and BINTABLE header, one block each
+	// cdshealpix (hats' reader) wants the mandatory keywords first, in order.
+	var keys []string
+	for c := range 8 {
+		keys = append(keys, strings.TrimSpace(string(data[2880+80*c:2880+80*c+8])))
+	}
+	if got := strings.Join(keys, " "); got != "XTENSION BITPIX NAXIS NAXIS1 NAXIS2 PCOUNT GCOUNT TFIELDS" {
+		t.Errorf("point map extension starts with %s", got)
+	}
 	var sum int64
 	for p := range npix {
 		sum += int64(binary.BigEndian.Uint64(data[start+8*int(p):]))
