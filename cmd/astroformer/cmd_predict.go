@@ -40,9 +40,10 @@ Predict runs a checkpoint over every cutout of a table, labelled or not, and
 writes the catalog table: identity and truth columns, the predicted class,
 its confidence, one probability column per class and the entropy; with
 --tta N the probabilities are averaged over N dihedral views and their
-standard deviations added. MODEL is a train stage's output folder (its
-best.safetensors, else model.safetensors; see --checkpoint) or a
-.safetensors file.
+standard deviations added; --embeddings adds each cutout's embedding.
+MODEL is a train stage's output folder (the checkpoint its select
+attribute names, else best.safetensors, else model.safetensors; see
+--checkpoint) or a .safetensors file.
 
 With --format arrow the catalog is streamed to standard output as an Arrow
 IPC stream instead of being written to disk, e.g.
@@ -77,7 +78,7 @@ type predictFlags struct {
 
 func (f *predictFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "train stage output `FOLDER`, or a .safetensors file (required)")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "`NAME` of the checkpoint in the model folder: best, model, best_ema (default best, else model)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "`NAME` of the checkpoint in the model folder: best, model, best_ema (default: the one the folder names, else best, else model)")
 	fs.StringVar(&f.input, "input", "", "cutouts table `FOLDER` (required)")
 	fs.StringVar(&f.output, "output", "", "catalog table `FOLDER` to write (required unless --format arrow)")
 	fs.StringVar(&f.format, "format", "parquet", "`FORMAT` of the catalog: parquet (a table folder) or arrow (an IPC stream on standard output)")

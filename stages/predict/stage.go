@@ -64,7 +64,7 @@ type Params struct {
 	// Model is the model artifact (a train stage output), or "" when
 	// CheckpointFile names a file outside the workdir.
 	Model            string   `json:"model,omitempty"`
-	Checkpoint       string   `json:"checkpoint,omitempty"` // file in Model; "" picks best, else model
+	Checkpoint       string   `json:"checkpoint,omitempty"` // file in Model; "" picks the one the model folder names
 	CheckpointFile   string   `json:"checkpoint_file,omitempty"`
 	CheckpointSHA256 string   `json:"checkpoint_sha256,omitempty"` // of CheckpointFile, so that a changed file reruns
 	TTA              int      `json:"tta"`
@@ -95,7 +95,7 @@ type stage struct {
 //	  input      = "cutouts_split"   # a cutouts table, labelled or not
 //	  output     = "catalog"         # the catalog table written
 //	  model      = "model"           # a train stage's output folder ...
-//	  checkpoint = "best"            # ... and which checkpoint in it: best (default, else model), model, best_ema
+//	  checkpoint = "best"            # ... and which checkpoint in it (default: the one its select names, else best, else model)
 //	  # checkpoint_file = "/data/astroformer_0.safetensors"  # instead of model: a checkpoint file
 //	  tta        = 8                 # test-time views averaged, 1..8 (default 1: none)
 //	  batch_size = 32                # cutouts per forward pass (default 32)
@@ -105,6 +105,7 @@ type stage struct {
 //	  healpix_order = 5              # also write a HATS layout partitioned at this order ...
 //	  hats       = "catalog_hats"    # ... into this folder (default <output>_hats)
 //	  rows_per_part = 16384          # rows per output part file
+//	  embeddings = true              # add the embedding column (default false)
 //	  format     = ["fits", "votable"] # also write copies in these formats (fits, votable, csv) ...
 //	  export     = "catalog_export"  # ... into this folder (default <output>_export)
 //	}
