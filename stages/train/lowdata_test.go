@@ -191,3 +191,36 @@ func TestKeepLastBatch(t *testing.T) {
 	}
 	checkDiagnostics(t, []diagCase{{"input = \"c\"\noutput = \"m\"\ndrop_last = false\naccumulate = 2", "Incomplete batches with accumulation", 3}})
 }
+
+// TestFineTuneFromPyTorchExport starts from the reference's PyTorch export
+// (timm parameter names, ten classes, no metadata of ours) with everything
+// but the head frozen: after training, every tensor but the new three-class
+// classifier is the file's, bit for bit.
+func TestFineTuneFromPyTorchExport(t *testing.T) {
+	dir := os.Getenv("ASTROFORMER_VECTORS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "testdata", "astroformer")
+	}
+	export := filepath.Join(dir, "tiny_64x64.weights.safetensors")
+	if _, err := os.Stat(export); err != nil {
+		t.Skipf("no reference export: %v (set ASTROFORMER_VECTORS to its folder)", err)
+	}
+	work := t.TempDir()
+	fixture.Cutouts(t, filepath.Join(work, "cutouts"), fixture.Options{Train: 48, Val: 12, Size: 64, Seed: 3})
+	s, env := newRun(t, work, "variant = \"golden_tiny\"\nimage_size = 64\ninit_from_file = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
+	s.config = nil
+	run(t, s, env)
+	want, _ := tensors(t, export)
+	got, meta := tensors(t, filepath.Join(work, "model", ModelFile))
+	if meta.Classes != 3 {
+		t.Fatalf("%d classes", meta.Classes)
+	}
+	for name, v := range got {
+		if strings.HasPrefix(name, "head.") {
+			continue // the head trains
+		}
+		if _, same := sameTensors(map[string][]float32{name: v}, map[string][]float32{name: want[name]}); !same {
+			t.Errorf("%s differs from the export although frozen", name)
+		}
+	}
+}
