@@ -3,7 +3,8 @@
 //
 // A stage's fingerprint summarises everything that determines its outputs:
 // its kind, name and parameters, the job seed, the fingerprints recorded in its
-// inputs' manifests, and the producer version. The Runner skips a stage whose
+// inputs' manifests, and the revision of its kind's behaviour (see Fingerprint
+// and Revisioned; not the astroformer version). The Runner skips a stage whose
 // outputs all carry a manifest with that fingerprint, so rerunning a job only
 // does the work whose inputs changed.
 package pipeline

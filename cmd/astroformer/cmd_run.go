@@ -24,8 +24,10 @@ func runCommand() command {
 const runDescription = `
 Run decodes the job file, checks it completely, and runs its stages in
 dependency order. A stage is skipped when its outputs were made by the same
-stage kind, name, parameters, seed, inputs and astroformer version. The
-workdir in the job file is relative to the current directory.
+stage kind, name, parameters, seed and inputs, by a build whose stage kind
+behaves the same (its revision: an upgrade reruns only the stages whose
+results it changes). The workdir in the job file is relative to the current
+directory.
 
 Ctrl-C stops the running stage without committing its outputs; completed
 stages keep theirs, so running the job again resumes where it stopped.

@@ -127,10 +127,11 @@ const DefaultPreset = "cpu-demo"
 //     lr 4e-3, 1 warmup epoch from 1e-5, cosine to 1e-5, weight decay 0.05,
 //     gradient clipping at 1, normalisation from the training images and
 //     policy.CPUDemoPreset without Mixup: what trains a small model from
-//     scratch in minutes on two cores. Over so few epochs regularisation
-//     only slows fitting: on the 3,000-cutout synthetic survey, head
-//     dropout 0.1, stochastic depth 0.05 and Mixup 0.2 at lr 2e-3 reached
-//     67% val top-1 after 5 epochs, this preset 71%.
+//     scratch in minutes on two cores (docs/training.md says why it
+//     leaves out regularisation).
+//
+// Both keep the last epoch for prediction (select = "last"; see
+// docs/training.md, "Model selection").
 func Preset(name string) (Settings, error) {
 	switch name {
 	case "galaxy10":
