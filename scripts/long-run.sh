@@ -66,9 +66,8 @@ prediction and evaluation of the test split."
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   grep 'epoch done:' "$log" | awk '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    gsub(/"/, "", v["data_wait"]); sub(/\/.*/, "", v["epoch"])
-    printf "| %s | %.4f | %.4f | %.1f%% | %.1f%% | %.2e | %s | %s |\n", v["epoch"], v["loss"], v["val_loss"],
-      100 * v["val_top1"], 100 * v["ema_top1"], v["lr"], v["img/s"], v["data_wait"] }'
+    printf "| %s | %.4f | %.4f | %.1f%% | %.1f%% | %.2e | %s | %.1f%% |\n", v["epoch"], v["loss"], v["val_loss"],
+      100 * v["val_top1"], 100 * v["ema_top1"], v["lr"], v["images_per_sec"], 100 * v["data_wait_fraction"] }'
   echo
   echo "<!-- long-run:end -->"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/astroformer/astroformer/internal/progress"
@@ -221,7 +222,7 @@ func (t *trainer) datasetStats(ctx context.Context) (mean, std []float64, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("train: channel statistics of the training images: %w", err)
 	}
-	t.env.Log.Info("normalising with the training images' channel statistics", "mean", fmt.Sprintf("%.4f", n.Mean), "std", fmt.Sprintf("%.4f", n.Std))
+	t.env.Log.Info("normalising with the training images' channel statistics", "mean", roundAll(n.Mean), "std", roundAll(n.Std))
 	return n.Mean, n.Std, nil
 }
 
@@ -529,16 +530,16 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 	if err := t.save(improved, improvedEMA); err != nil {
 		return err
 	}
-	args := []any{"epoch", fmt.Sprintf("%d/%d", e, t.p.Epochs), "step", step, "loss", round4(acc.Loss / float64(max(acc.Steps, 1)))}
+	args := []any{"epoch", e, "of", t.p.Epochs, "step", step, "loss", round4(acc.Loss / float64(max(acc.Steps, 1)))}
 	if len(res) > 0 {
 		args = append(args, "val_loss", round4(res[0].loss), "val_top1", round4(res[0].top1))
 	}
 	if len(res) > 1 {
 		args = append(args, "ema_top1", round4(res[1].top1))
 	}
-	args = append(args, "lr", fmt.Sprintf("%.3g", acc.LR),
-		"img/s", fmt.Sprintf("%.1f", float64(acc.Images)/math.Max(acc.Seconds, 1e-9)),
-		"data_wait", fmt.Sprintf("%.1f%%", 100*acc.WaitSeconds/math.Max(acc.Seconds, 1e-9)))
+	args = append(args, "lr", sigfig(acc.LR, 3),
+		"images_per_sec", math.Round(10*float64(acc.Images)/math.Max(acc.Seconds, 1e-9))/10,
+		"data_wait_fraction", round4(acc.WaitSeconds/math.Max(acc.Seconds, 1e-9)))
 	t.env.Log.Info("epoch done", args...)
 	if t.st.Done && t.st.StopReason != "" && t.p.Patience > 0 && e < t.p.Epochs {
 		t.env.Log.Info(t.st.StopReason)
@@ -547,6 +548,21 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+// roundAll returns vs rounded to four decimals.
+func roundAll(vs []float64) []float64 {
+	out := make([]float64, len(vs))
+	for i, v := range vs {
+		out[i] = round4(v)
+	}
+	return out
+}
+
+// sigfig rounds v to n significant digits, for log lines that stay numbers.
+func sigfig(v float64, n int) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return f
+}
 
 // evalResult is the validation of one set of weights.
 type evalResult struct {
