@@ -13,7 +13,7 @@ export CGO_LDFLAGS := $(if $(filter openblas,$(BLAS)),-lopenblas,)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/astroformer/astroformer/pipeline.version=$(VERSION)
 
-.PHONY: all build demo openblas-if-possible astro-tools-if-possible test fuzz bench bench-long bench-deps vet fmt clean deps blas
+.PHONY: all build demo openblas-if-possible astro-tools-if-possible test fuzz bench bench-long bench-lowdata report-shot bench-deps vet fmt clean deps blas
 
 all: build
 
@@ -100,6 +100,11 @@ bench: build
 # section of BENCHMARKS.md.
 bench-long: build
 	./scripts/long-run.sh
+
+# Learning from little data side by side with the PyTorch reference, model selection and
+# fine-tuning (about 1.5 hours on 2 cores): replaces its section of BENCHMARKS.md.
+bench-lowdata: build
+	./scripts/bench-lowdata.sh
 
 bench-deps:
 	apt-get install -y python3-torch python3-h5py libopenblas-dev
