@@ -6,7 +6,9 @@
 // scans them back as Arrow records, reading only the requested columns, row
 // group by row group. Every part stores the Arrow schema (field metadata
 // included) under the ARROW:schema key, so Arrow readers such as pyarrow
-// restore it.
+// restore it, and describes its columns for astronomy tools too: VOParquet's
+// data-less VOTable (TOPCAT) and astropy's table_meta_yaml. CreateFile writes
+// single Parquet files the same way, for layouts such as HATS.
 package table
 
 import (
