@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 	"github.com/astroformer/astroformer/stages/train/internal/fixture"
 	"github.com/astroformer/astroformer/stages/train/loader"
@@ -221,6 +224,29 @@ func TestFineTuneFromPyTorchExport(t *testing.T) {
 		}
 		if _, same := sameTensors(map[string][]float32{name: v}, map[string][]float32{name: want[name]}); !same {
 			t.Errorf("%s differs from the export although frozen", name)
+		}
+	}
+}
+
+// TestWarnSmallVal warns when select = "best" picks an epoch whose lead
+// over the last is within the noise of so few val rows, and only then.
+func TestWarnSmallVal(t *testing.T) {
+	for _, tc := range []struct {
+		sel        string
+		best, last float64
+		warn       bool
+	}{
+		{SelectBest, 0.80, 0.76, true},  // 4 points on 50 rows: noise (±15.7)
+		{SelectBest, 0.80, 0.40, false}, // 40 points: real
+		{SelectLast, 0.80, 0.76, false}, // nothing selected
+		{SelectBest, 0.80, 0.80, false}, // the last is the best
+	} {
+		env := &pipeline.Env{Log: hclog.NewNullLogger()}
+		tr := &trainer{p: &Settings{Select: tc.sel}, env: env, val: &loader.Index{Labels: make([]int, 50), Part: make([]int32, 50), Pos: make([]int32, 50)}}
+		tr.st.Best = &best{Epoch: 3, Top1: tc.best}
+		tr.warnSmallVal(map[string]float64{"val/top1": tc.last})
+		if got := len(env.Summary()) > 0; got != tc.warn {
+			t.Errorf("select %s, best %.2f, last %.2f: warned %v, want %v (%q)", tc.sel, tc.best, tc.last, got, tc.warn, env.Summary())
 		}
 	}
 }

@@ -251,7 +251,7 @@ func (t *trainer) summarize(took time.Duration) {
 			env.Summarize("  EMA val top-1 %s at the last epoch, best %s at epoch %d",
 				withInterval(last["val_ema/top1"], n), withInterval(st.BestEMA.Top1, n), st.BestEMA.Epoch)
 		}
-		t.warnSmallVal(last["val/top1"])
+		t.warnSmallVal(last)
 	}
 	env.Summarize("  prediction uses %s (select = %q)%s", selectedFile(t.p.Select), t.p.Select, t.selectionNote())
 	env.Summarize("  %.1f images/s in the last epoch, %.1f%% of step time waiting for data; %s; took %s",
@@ -286,18 +286,26 @@ func wilson(p float64, n int) (lo, hi float64) {
 	return max(0, centre-half), min(1, centre+half)
 }
 
-// warnSmallVal warns when the val split is too small to tell the epochs
-// apart: when the best epoch's lead over the last one is less than the
-// standard error of a difference between two accuracies on these rows,
-// choosing it (select = "best") picks noise.
-func (t *trainer) warnSmallVal(lastTop1 float64) {
+// warnSmallVal warns, when select picks the best epoch, that the val split
+// is too small to tell the epochs apart: when the best epoch's lead over the
+// last one is less than the noise of a difference between two accuracies on
+// these rows (1.96·√(2p(1−p)/n)), choosing it picks noise.
+func (t *trainer) warnSmallVal(last map[string]float64) {
+	best, lastTop1 := t.st.Best, last["val/top1"]
+	switch t.p.Select {
+	case SelectBest:
+	case SelectBestEMA:
+		best, lastTop1 = t.st.BestEMA, last["val_ema/top1"]
+	default:
+		return
+	}
 	n := t.val.Len()
-	p := t.st.Best.Top1
-	se := math.Sqrt(2 * p * (1 - p) / float64(n))
-	if gain := p - lastTop1; gain > 0 && gain < 1.96*se {
+	p := best.Top1
+	noise := 1.96 * math.Sqrt(2*p*(1-p)/float64(n))
+	if gain := p - lastTop1; gain > 0 && gain < noise {
 		t.env.Log.Warn("the val split is too small to select an epoch on: the best epoch's lead over the last is within the noise of a difference of two accuracies",
-			"val_rows", n, "lead_points", round4(100*gain), "noise_points_95", round4(100*1.96*se), "select", t.p.Select)
+			"val_rows", n, "lead_points", round4(100*gain), "noise_points_95", round4(100*noise), "select", t.p.Select)
 		t.env.Summarize("  warning: %d val rows cannot tell the best epoch (%.1f%%) from the last (%.1f%%): differences under %.1f points are noise; prefer select = %q or a larger val split",
-			n, 100*p, 100*lastTop1, 100*1.96*se, SelectLast)
+			n, 100*p, 100*lastTop1, 100*noise, SelectLast)
 	}
 }
