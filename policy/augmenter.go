@@ -73,6 +73,7 @@ func (a *Augmenter) Mixer() Mixer {
 		CutMixAlpha: a.cfg.CutMixAlpha,
 		Prob:        a.cfg.MixProb,
 		SwitchProb:  a.cfg.SwitchProb,
+		Partner:     a.cfg.MixPartner,
 		Smoothing:   a.cfg.LabelSmoothing,
 	}
 }

@@ -94,6 +94,13 @@ type Config struct {
 	CutMixAlpha float64 `json:"cutmix_alpha" hcl:"cutmix_alpha,optional"`
 	// MixProb is the probability that a batch is mixed at all (default 1).
 	MixProb float64 `json:"mix_prob" hcl:"mix_prob,optional"`
+	// MixPartner is who each sample is mixed with: "reverse" (default), the
+	// sample at the mirrored position of the batch, as timm's Mixup in
+	// batch mode (x.flip(0)), so samples are mixed in pairs; or "permute",
+	// a random permutation of the batch, as the PyTorch reference
+	// (torch_train_folder.py) and many Mixup implementations do, so no two
+	// mixed images share both sources.
+	MixPartner string `json:"mix_partner,omitempty" hcl:"mix_partner,optional"`
 	// SwitchProb is the probability of CutMix rather than Mixup when both
 	// are on (default 0.5).
 	SwitchProb float64 `json:"switch_prob" hcl:"switch_prob,optional"`
@@ -262,6 +269,9 @@ func (c Config) Validate() error {
 	nonNeg("cutmix_alpha", c.CutMixAlpha)
 	prob("mix_prob", c.MixProb)
 	prob("switch_prob", c.SwitchProb)
+	if c.MixPartner != "" && c.MixPartner != PartnerReverse && c.MixPartner != PartnerPermute {
+		bad("mix_partner", fmt.Sprintf("%q", c.MixPartner), fmt.Sprintf("%q or %q", PartnerReverse, PartnerPermute))
+	}
 	if !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1) {
 		bad("label_smoothing", c.LabelSmoothing, "a fraction in [0, 1)")
 	}

@@ -53,13 +53,14 @@ func SmoothTargets(labels []int, classes int, smoothing float64, targets []float
 	if err := checkTargets(labels, classes, targets); err != nil {
 		return err
 	}
-	mixTargets(labels, classes, smoothing, 1, targets)
+	mixTargets(labels, nil, classes, smoothing, 1, targets)
 	return nil
 }
 
-// mixTargets writes lam·y(labels[i]) + (1-lam)·y(labels[n-1-i]) for each
-// row i, y being the smoothed one-hot encoding.
-func mixTargets(labels []int, classes int, smoothing, lam float64, targets []float32) {
+// mixTargets writes lam·y(labels[i]) + (1-lam)·y(labels[partner[i]]) for
+// each row i, y being the smoothed one-hot encoding; a nil partner is the
+// reversed batch.
+func mixTargets(labels, partner []int, classes int, smoothing, lam float64, targets []float32) {
 	off := smoothing / float64(classes)
 	on := 1 - smoothing + off
 	n := len(labels)
@@ -68,10 +69,20 @@ func mixTargets(labels []int, classes int, smoothing, lam float64, targets []flo
 		for k := range row {
 			row[k] = float32(off)
 		}
+		j := n - 1 - i
+		if partner != nil {
+			j = partner[i]
+		}
 		row[l] += float32(lam * (on - off))
-		row[labels[n-1-i]] += float32((1 - lam) * (on - off))
+		row[labels[j]] += float32((1 - lam) * (on - off))
 	}
 }
+
+// Mix partners (Config.MixPartner).
+const (
+	PartnerReverse = "reverse" // sample n-1-i, timm's batch mode
+	PartnerPermute = "permute" // a random permutation of the batch
+)
 
 // Mixer mixes whole batches like timm's Mixup in "batch" mode: one lambda
 // per batch, and sample i is mixed with sample n-1-i (the batch reversed;
@@ -94,6 +105,7 @@ type Mixer struct {
 	Prob        float64
 	SwitchProb  float64
 	Smoothing   float64
+	Partner     string // PartnerReverse (also when empty) or PartnerPermute
 }
 
 // Mix describes what Mixer.Mix did to a batch.
@@ -101,6 +113,18 @@ type Mix struct {
 	Lambda float64 // weight of each sample's own image and label (1: not mixed)
 	CutMix bool    // whether a box was pasted rather than images blended
 	Box    Box     // the pasted box, when CutMix
+	// Partner is the sample each sample was mixed with, nil for the
+	// reversed batch (sample i with n-1-i).
+	Partner []int
+}
+
+// PartnerOf returns the sample that sample i of an n-sample batch was mixed
+// with.
+func (m Mix) PartnerOf(i, n int) int {
+	if m.Partner != nil {
+		return m.Partner[i]
+	}
+	return n - 1 - i
 }
 
 // Mix mixes b.X in place and writes the soft targets (len(b.Labels) rows of
@@ -112,16 +136,47 @@ func (m Mixer) Mix(b Batch, classes int, targets []float32, rng *rand.Rand) (Mix
 	}
 	mix := m.draw(b.H, b.W, rng)
 	n := len(b.Labels)
-	for i := 0; i < n-1-i; i++ {
-		x, y := b.Sample(i), b.Sample(n-1-i)
-		if mix.CutMix {
-			swapBox(x, y, b.C, b.H, b.W, mix.Box)
-		} else if mix.Lambda != 1 {
-			blendPair(x, y, mix.Lambda)
+	switch {
+	case m.Partner == PartnerPermute:
+		mix.Partner = rng.Perm(n)
+		if mix.Lambda != 1 {
+			mixPermuted(b, mix)
+		}
+	default:
+		for i := 0; i < n-1-i; i++ {
+			x, y := b.Sample(i), b.Sample(n-1-i)
+			if mix.CutMix {
+				swapBox(x, y, b.C, b.H, b.W, mix.Box)
+			} else if mix.Lambda != 1 {
+				blendPair(x, y, mix.Lambda)
+			}
 		}
 	}
-	mixTargets(b.Labels, classes, m.Smoothing, mix.Lambda, targets)
+	mixTargets(b.Labels, mix.Partner, classes, m.Smoothing, mix.Lambda, targets)
 	return mix, nil
+}
+
+// mixPermuted mixes every sample i of b with the original of sample
+// mix.Partner[i]: blended with weight mix.Lambda, or with the box pasted.
+func mixPermuted(b Batch, mix Mix) {
+	size := b.C * b.H * b.W
+	orig := append([]float32(nil), b.X[:len(b.Labels)*size]...)
+	for i, j := range mix.Partner {
+		x, y := b.Sample(i), orig[j*size:(j+1)*size]
+		if mix.CutMix {
+			for ch := range b.C {
+				for r := mix.Box.Top; r < mix.Box.Top+mix.Box.H; r++ {
+					off := (ch*b.H+r)*b.W + mix.Box.Left
+					copy(x[off:off+mix.Box.W], y[off:off+mix.Box.W])
+				}
+			}
+			continue
+		}
+		a, c := float32(mix.Lambda), float32(1-mix.Lambda)
+		for k, v := range x {
+			x[k] = a*v + c*y[k]
+		}
+	}
 }
 
 func (m Mixer) draw(h, w int, rng *rand.Rand) Mix {

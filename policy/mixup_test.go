@@ -197,3 +197,47 @@ func TestBetaSample(t *testing.T) {
 		}
 	}
 }
+
+// TestMixPermute mixes each sample with a random other one: the image is
+// lam·x_i + (1-lam)·x_p(i) of the originals, the targets follow the same
+// partner, and p is a permutation.
+func TestMixPermute(t *testing.T) {
+	const n, c, h, w, classes = 6, 1, 2, 2, 3
+	x := make([]float32, n*c*h*w)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	orig := append([]float32(nil), x...)
+	labels := []int{0, 1, 2, 0, 1, 2}
+	targets := make([]float32, n*classes)
+	m := Mixer{MixupAlpha: 0.8, Prob: 1, Smoothing: 0.1, Partner: PartnerPermute}
+	mix, err := m.Mix(Batch{X: x, Labels: labels, C: c, H: h, W: w}, classes, targets, BatchRand(1, 0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for i := range n {
+		j := mix.PartnerOf(i, n)
+		seen[j] = true
+		for k := range 4 {
+			want := float32(mix.Lambda)*orig[i*4+k] + float32(1-mix.Lambda)*orig[j*4+k]
+			if d := x[i*4+k] - want; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("sample %d value %d: %g, want %g (partner %d, lambda %g)", i, k, x[i*4+k], want, j, mix.Lambda)
+			}
+		}
+		var sum float32
+		for k := range classes {
+			sum += targets[i*classes+k]
+		}
+		own := targets[i*classes+labels[i]]
+		if d := sum - 1; d > 1e-5 || d < -1e-5 || labels[j] != labels[i] && own < float32(mix.Lambda)*0.9 {
+			t.Errorf("sample %d: targets %v (partner %d, lambda %g)", i, targets[i*classes:(i+1)*classes], j, mix.Lambda)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("partners %v are not a permutation", mix.Partner)
+	}
+	if (Mix{}).PartnerOf(1, n) != n-2 {
+		t.Error("reverse partner")
+	}
+}

@@ -451,7 +451,7 @@ func (t *trainer) mix(b *loader.Batch, epoch int) error {
 	// blend of its two classes' weights weights its loss and gradient.
 	lam := float32(m.Lambda)
 	for i, l := range b.Labels {
-		w := lam*t.weights[l] + (1-lam)*t.weights[b.Labels[b.N-1-i]]
+		w := lam*t.weights[l] + (1-lam)*t.weights[b.Labels[m.PartnerOf(i, b.N)]]
 		row := b.Targets[i*t.classes : (i+1)*t.classes]
 		for k := range row {
 			row[k] *= w
