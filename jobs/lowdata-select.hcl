@@ -40,6 +40,7 @@ job "lowdata-select" {
     drop_last     = false # the reference trains the incomplete last batch too
     lr            = 1e-3
     warmup_epochs = 5
+    warmup_prefix = true # the reference's cosine starts after the warmup
     min_lr        = 0
     weight_decay  = 0.05
     clip_grad     = 0
@@ -50,11 +51,13 @@ job "lowdata-select" {
     workers       = 2
     policy {
       random_crop     = false # the reference translates by 2 pixels and mirrors left-right, nothing else
+                              # (it draws one translation per batch, we draw one per image, as timm does)
       translate       = 2
       hflip           = 0.5
       vflip           = 0
       rot90           = false
       mixup_alpha     = 0.8
+      mix_partner     = "permute" # the reference mixes with a random permutation (the default)
       label_smoothing = 0.1
       mean            = [0.5]
       std             = [0.5]

@@ -94,12 +94,15 @@ type Config struct {
 	CutMixAlpha float64 `json:"cutmix_alpha" hcl:"cutmix_alpha,optional"`
 	// MixProb is the probability that a batch is mixed at all (default 1).
 	MixProb float64 `json:"mix_prob" hcl:"mix_prob,optional"`
-	// MixPartner is who each sample is mixed with: "reverse" (default), the
-	// sample at the mirrored position of the batch, as timm's Mixup in
-	// batch mode (x.flip(0)), so samples are mixed in pairs; or "permute",
-	// a random permutation of the batch, as the PyTorch reference
-	// (torch_train_folder.py) and many Mixup implementations do, so no two
-	// mixed images share both sources.
+	// MixPartner is who each sample is mixed with: "permute" (default), a
+	// random permutation of the batch, as the PyTorch reference
+	// (torch_train_folder.py) and many Mixup implementations do; or
+	// "reverse", the sample at the mirrored position, as timm's Mixup in
+	// batch mode (x.flip(0)). Reversal mixes samples in pairs, so with lambda
+	// near 0.5 both images of a pair become nearly the same image and the
+	// batch holds half as many distinct ones: on 1,000 labelled images it
+	// cost the PyTorch reference four points of test top-1
+	// (BENCHMARKS.md, "Learning from little data").
 	MixPartner string `json:"mix_partner,omitempty" hcl:"mix_partner,optional"`
 	// SwitchProb is the probability of CutMix rather than Mixup when both
 	// are on (default 0.5).
@@ -145,6 +148,7 @@ func Defaults() Config {
 		MixupAlpha:      0.8,
 		CutMixAlpha:     0,
 		MixProb:         1,
+		MixPartner:      PartnerPermute,
 		SwitchProb:      0.5,
 		LabelSmoothing:  0.1,
 		Mean:            ImageNetMean(),

@@ -84,9 +84,12 @@ const (
 	PartnerPermute = "permute" // a random permutation of the batch
 )
 
-// Mixer mixes whole batches like timm's Mixup in "batch" mode: one lambda
-// per batch, and sample i is mixed with sample n-1-i (the batch reversed;
-// the middle sample of an odd batch is mixed with itself, i.e. unchanged).
+// Mixer mixes whole batches like timm's Mixup in "batch" mode, with one
+// lambda per batch. Each sample is mixed with the sample a random
+// permutation of the batch gives it (Partner PartnerPermute), or with
+// sample n-1-i (PartnerReverse, timm's: the batch reversed, so samples mix
+// in pairs and the middle sample of an odd batch is mixed with itself, i.e.
+// unchanged).
 //
 // With probability Prob the batch is mixed. If both MixupAlpha and
 // CutMixAlpha are positive, CutMix is chosen with probability SwitchProb and

@@ -71,6 +71,7 @@ type Settings struct {
 	MinLR        float64    `json:"min_lr"`
 	WarmupEpochs int        `json:"warmup_epochs"`
 	WarmupLR     float64    `json:"warmup_lr"`
+	WarmupPrefix bool       `json:"warmup_prefix,omitempty"` // the cosine starts after the warmup (timm's --warmup-prefix)
 	WeightDecay  float64    `json:"weight_decay"`
 	Betas        [2]float64 `json:"betas"`
 	Eps          float64    `json:"eps"`
@@ -202,6 +203,7 @@ type config struct {
 	MinLR        *float64  `hcl:"min_lr,optional"`
 	WarmupEpochs *int      `hcl:"warmup_epochs,optional"`
 	WarmupLR     *float64  `hcl:"warmup_lr,optional"`
+	WarmupPrefix *bool     `hcl:"warmup_prefix,optional"`
 	WeightDecay  *float64  `hcl:"weight_decay,optional"`
 	Betas        []float64 `hcl:"betas,optional"`
 	Eps          *float64  `hcl:"eps,optional"`
@@ -294,6 +296,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	set(&s.MinLR, cfg.MinLR)
 	set(&s.WarmupEpochs, cfg.WarmupEpochs)
 	set(&s.WarmupLR, cfg.WarmupLR)
+	set(&s.WarmupPrefix, cfg.WarmupPrefix)
 	set(&s.WeightDecay, cfg.WeightDecay)
 	set(&s.Eps, cfg.Eps)
 	set(&s.ClipGrad, cfg.ClipGrad)

@@ -93,7 +93,7 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 	}
 	t.sched = policy.Cosine{
 		BaseLR: p.PeakLR(), MinLR: p.MinLR, WarmupInitLR: p.WarmupLR,
-		WarmupSteps: p.WarmupEpochs * t.stepsPerEpoch, TotalSteps: t.totalSteps,
+		WarmupSteps: p.WarmupEpochs * t.stepsPerEpoch, TotalSteps: t.totalSteps, WarmupPrefix: p.WarmupPrefix,
 	}
 	if err := t.sched.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
