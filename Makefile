@@ -104,7 +104,7 @@ bench-long: build
 # Learning from little data side by side with the PyTorch reference, model selection and
 # fine-tuning (about 1.5 hours on 2 cores): replaces its section of BENCHMARKS.md.
 bench-lowdata: build
-	./scripts/bench-lowdata.sh
+	./scripts/lowdata-run.sh
 
 bench-deps:
 	apt-get install -y python3-torch python3-h5py libopenblas-dev

@@ -56,8 +56,12 @@ PYEOF
   for extra in scripts/bench-*.sh; do
     [ -x "$extra" ] && "$extra" "$WORK"
   done
-  # The hour-long training run has its own target (make bench-long): keep its section.
-  if [ -f "$OUT" ]; then sed -n '/^<!-- long-run:begin/,/^<!-- long-run:end/p' "$OUT"; fi
+  # The hour-long training run and the low-data comparison have their own targets
+  # (make bench-long, make bench-lowdata): keep their sections.
+  if [ -f "$OUT" ]; then
+    sed -n '/^<!-- long-run:begin/,/^<!-- long-run:end/p' "$OUT"
+    sed -n '/^<!-- lowdata:begin/,/^<!-- lowdata:end/p' "$OUT"
+  fi
 } >"$WORK/BENCHMARKS.md.tmp"
 mv "$WORK/BENCHMARKS.md.tmp" "$OUT"
 echo "wrote $OUT"

@@ -48,7 +48,7 @@ rm -rf "$work/finetune"
 bin/astroformer run jobs/finetune.hcl --workdir "$work/finetune" >"$work/finetune.log" 2>&1
 
 section() {
-  echo "<!-- lowdata:begin (scripts/bench-lowdata.sh) -->"
+  echo "<!-- lowdata:begin (scripts/lowdata-run.sh) -->"
   echo "## Learning from little data: side by side with the PyTorch reference"
   echo
   echo "Command: \`make bench-lowdata\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'))."
