@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -86,4 +87,14 @@ func Example() {
 	// greet ran
 	// greet skipped
 	// hello, sky
+}
+
+// A failed stage's error names it once, without repeating its kind.
+func ExampleStageError() {
+	err := &pipeline.StageError{Stage: "train", Kind: "train", Err: fmt.Errorf("train: %w", os.ErrNotExist)}
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, os.ErrNotExist))
+	// Output:
+	// stage "train" (train): file does not exist
+	// true
 }

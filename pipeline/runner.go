@@ -165,7 +165,7 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 			res.Status = Failed
 			rep.Results = append(rep.Results, res)
 			slog.Error("failed", "after", roundDuration(res.Duration).String(), "error", err)
-			return rep, fmt.Errorf("stage %q (%s): %w", s.Name(), s.Kind(), err)
+			return rep, &StageError{Stage: s.Name(), Kind: s.Kind(), Err: err}
 		}
 		if reason := staleReason(env, s.Outputs()); reason != "" {
 			res.Status = Failed
@@ -284,3 +284,18 @@ func insideWorkdir(workdir, name string) error {
 	}
 	return nil
 }
+
+// StageError is the error of a stage that failed: its name and kind, and
+// the stage's own error.
+type StageError struct {
+	Stage, Kind string
+	Err         error
+}
+
+// Error names the stage once: a stage's errors often begin with its kind
+// ("train: ..."), which is not repeated after the stage's name and kind.
+func (e *StageError) Error() string {
+	return fmt.Sprintf("stage %q (%s): %s", e.Stage, e.Kind, strings.TrimPrefix(e.Err.Error(), e.Kind+": "))
+}
+
+func (e *StageError) Unwrap() error { return e.Err }
