@@ -280,6 +280,43 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 		bad("preset", "Unknown preset", err.Error()+".")
 		return Settings{}, execution{}, diags
 	}
+	exec := cfg.apply(&s)
+	diags = append(diags, decodeInit(&s, cfg, at)...)
+	if cfg.Betas != nil {
+		if len(cfg.Betas) != 2 {
+			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))
+		} else {
+			s.Betas = [2]float64{cfg.Betas[0], cfg.Betas[1]}
+		}
+	}
+
+	if cfg.Policy != nil {
+		diags = append(diags, decodePolicy(cfg.Policy.Body, ctx, &s.Policy)...)
+	}
+	s.Policy.Height, s.Policy.Width = s.ImageSize, s.ImageSize
+
+	checkShape(&s, bad)
+	checkOptimiser(&s, bad)
+	checkRegularisation(&s, bad)
+	checkSelection(&s, bad)
+	checkExecution(exec, bad)
+	if err := s.Policy.Validate(); err != nil {
+		subject := body.MissingItemRange().Ptr()
+		if cfg.Policy != nil {
+			subject = cfg.Policy.Body.MissingItemRange().Ptr()
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid policy", Detail: err.Error(), Subject: subject})
+	}
+	return s, exec, diags
+}
+
+// badFunc reports a problem with an attribute: its summary and detail.
+type badFunc func(attr, summary, detail string)
+
+// apply sets the attributes the block gives over the preset's settings
+// (betas, init_from and the policy block are decoded apart, for their
+// diagnostics) and returns the execution knobs.
+func (cfg *config) apply(s *Settings) execution {
 	s.Input, s.Output, s.Seed = cfg.Input, cfg.Output, cfg.Seed
 	s.Metrics = cfg.Output + "_metrics"
 	set(&s.Metrics, cfg.Metrics)
@@ -314,24 +351,15 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	set(&s.Select, cfg.Select)
 	set(&s.LayerDecay, cfg.LayerDecay)
 	s.Freeze = cfg.Freeze
-	diags = append(diags, decodeInit(&s, cfg, at)...)
-	if cfg.Betas != nil {
-		if len(cfg.Betas) != 2 {
-			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))
-		} else {
-			s.Betas = [2]float64{cfg.Betas[0], cfg.Betas[1]}
-		}
-	}
 	exec := execution{workers: 2, prefetch: 4}
 	set(&exec.workers, cfg.Workers)
 	set(&exec.prefetch, cfg.Prefetch)
 	set(&exec.checkpointSteps, cfg.CheckpointSteps)
+	return exec
+}
 
-	if cfg.Policy != nil {
-		diags = append(diags, decodePolicy(cfg.Policy.Body, ctx, &s.Policy)...)
-	}
-	s.Policy.Height, s.Policy.Width = s.ImageSize, s.ImageSize
-
+// checkShape checks the artifact names, the model and the batches.
+func checkShape(s *Settings, bad badFunc) {
 	for _, a := range []struct{ name, value string }{{"input", s.Input}, {"output", s.Output}, {"metrics", s.Metrics}} {
 		if a.value == "" {
 			bad(a.name, "Empty "+a.name, a.name+" names an artifact under the workdir.")
@@ -367,6 +395,10 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	if s.WarmupEpochs < 0 || s.WarmupEpochs >= s.Epochs && s.Epochs > 0 {
 		bad("warmup_epochs", "Invalid warmup_epochs", fmt.Sprintf("warmup_epochs is %d; want 0 to epochs-1 (%d).", s.WarmupEpochs, s.Epochs-1))
 	}
+}
+
+// checkOptimiser checks the learning rate, its schedule and AdamW.
+func checkOptimiser(s *Settings, bad badFunc) {
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	if !(s.LR > 0) || !finite(s.LR) {
 		bad("lr", "Invalid lr", fmt.Sprintf("lr is %g; want a positive learning rate.", s.LR))
@@ -398,6 +430,11 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	if !(s.AbortGradNorm >= 0) || !finite(s.AbortGradNorm) {
 		bad("abort_grad_norm", "Invalid abort_grad_norm", fmt.Sprintf("abort_grad_norm is %g; want a norm > 0, or 0 to stop only on non-finite gradients.", s.AbortGradNorm))
 	}
+}
+
+// checkRegularisation checks dropout, the EMA, class balance, early
+// stopping, shuffling and normalisation.
+func checkRegularisation(s *Settings, bad badFunc) {
 	for _, f := range []struct {
 		name string
 		v    float64
@@ -429,7 +466,10 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 		bad("normalize", "Invalid normalize", fmt.Sprintf("normalize is %q; want %q (the policy's mean and std), %q (the training images') or %q (the pretrained weights', with init_from).",
 			s.Normalize, NormalizePolicy, NormalizeDataset, NormalizeCheckpoint))
 	}
-	checkSelection(&s, bad)
+}
+
+// checkExecution checks the knobs that do not change the result.
+func checkExecution(exec execution, bad badFunc) {
 	if exec.workers < 1 || exec.prefetch < 1 || exec.checkpointSteps < 0 {
 		attr := "workers"
 		switch {
@@ -441,14 +481,6 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 		bad(attr, "Invalid "+attr, fmt.Sprintf("workers %d, prefetch %d, checkpoint_steps %d: want workers and prefetch >= 1 and checkpoint_steps >= 0.",
 			exec.workers, exec.prefetch, exec.checkpointSteps))
 	}
-	if err := s.Policy.Validate(); err != nil {
-		subject := body.MissingItemRange().Ptr()
-		if cfg.Policy != nil {
-			subject = cfg.Policy.Body.MissingItemRange().Ptr()
-		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid policy", Detail: err.Error(), Subject: subject})
-	}
-	return s, exec, diags
 }
 
 // decodePolicy decodes a policy block over the preset's policy. The image

@@ -41,7 +41,7 @@ func decodeInit(s *Settings, cfg config, at func(string) *hcl.Range) hcl.Diagnos
 }
 
 // checkSelection checks select, freeze and layer_decay.
-func checkSelection(s *Settings, bad func(attr, summary, detail string)) {
+func checkSelection(s *Settings, bad badFunc) {
 	selects := []string{SelectLast, SelectBest, SelectLastEMA, SelectBestEMA}
 	switch {
 	case !slices.Contains(selects, s.Select):
