@@ -1,10 +1,12 @@
 package catalog
 
+import "github.com/astroformer/astroformer/schemas"
+
 // Keys of the key-value metadata of a catalog table, stored in the footer of
 // every Parquet part and in the manifest's Metadata. The software version is
 // the table package's astroformer.producer key.
 const (
-	MetaClassNames       = "astroformer.class_names"       // JSON list of the class names, in model output order
+	MetaClassNames       = schemas.MetaClassNames          // JSON list of the class names, in model output order
 	MetaModelVariant     = "astroformer.model_variant"     // e.g. "astroformer_nano"
 	MetaCheckpoint       = "astroformer.checkpoint"        // checkpoint file as given, e.g. "runs/demo/model/best.safetensors"
 	MetaCheckpointSHA256 = "astroformer.checkpoint_sha256" // hex SHA-256 of the checkpoint file

@@ -51,8 +51,8 @@ const (
 
 // Keys of the table metadata written by the stage.
 const (
-	MetaClassNames = "astroformer.class_names" // JSON list, label order
-	MetaLabels     = "cifar100.labels"         // "fine" or "coarse"
+	MetaClassNames = schemas.MetaClassNames // JSON list, label order
+	MetaLabels     = "cifar100.labels"      // "fine" or "coarse"
 )
 
 // ObjectID returns the object_id of record i of the file of the given

@@ -43,6 +43,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/fits/internal/fitsfile"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
@@ -64,9 +65,9 @@ const (
 
 // Keys of the table metadata written by the stage.
 const (
-	MetaClassNames  = "astroformer.class_names" // JSON list, label order; with a manifest that names every label
-	MetaRGB         = "fits.rgb"                // the colour scheme, in words
-	MetaRGBScales   = "fits.rgb_scales"         // JSON {"g": [plane, factor], …}
+	MetaClassNames  = schemas.MetaClassNames // JSON list, label order; with a manifest that names every label
+	MetaRGB         = "fits.rgb"             // the colour scheme, in words
+	MetaRGBScales   = "fits.rgb_scales"      // JSON {"g": [plane, factor], …}
 	MetaRGBM        = "fits.rgb_m"
 	MetaRGBQ        = "fits.rgb_q"
 	MetaOrientation = "fits.orientation"

@@ -51,8 +51,8 @@ const (
 
 // Keys of the table metadata written by the stage.
 const (
-	MetaClassNames = "astroformer.class_names" // JSON list, label order
-	MetaFile       = "galaxy10.file"           // base name of the HDF5 file
+	MetaClassNames = schemas.MetaClassNames // JSON list, label order
+	MetaFile       = "galaxy10.file"        // base name of the HDF5 file
 	MetaFileBytes  = "galaxy10.file_bytes"
 	MetaLayout     = "galaxy10.images_layout" // e.g. "chunked (1, 256, 256, 3) deflate"
 )

@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
 	"github.com/astroformer/astroformer/stages/internal/manifest"
@@ -49,7 +50,7 @@ const (
 
 // MetaClassNames is the table metadata key of the class names, a JSON list
 // in label order, written when every label has a name.
-const MetaClassNames = "astroformer.class_names"
+const MetaClassNames = schemas.MetaClassNames
 
 type config struct {
 	Path       string   `hcl:"path"`

@@ -36,7 +36,7 @@ const (
 // Keys of the table metadata written by the stage.
 const (
 	MetaSeed       = "synthetic.seed"
-	MetaClassNames = "astroformer.class_names" // JSON list, label order
+	MetaClassNames = schemas.MetaClassNames // JSON list, label order
 )
 
 // config is the body of a `stage "synthetic" "<name>"` block.

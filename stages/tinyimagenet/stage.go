@@ -45,8 +45,8 @@ const (
 
 // Keys of the table metadata written by the stage.
 const (
-	MetaClassNames = "astroformer.class_names" // JSON list, label order
-	MetaWnids      = "tinyimagenet.wnids"      // JSON list, label order
+	MetaClassNames = schemas.MetaClassNames // JSON list, label order
+	MetaWnids      = "tinyimagenet.wnids"   // JSON list, label order
 )
 
 // ObjectID returns the object_id of an image file.

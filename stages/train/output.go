@@ -177,7 +177,7 @@ func (t *trainer) fillModel(staging string) error {
 		m.Metadata["best_top1"] = strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64)
 	}
 	names, _ := json.Marshal(t.ds.ClassNames)
-	m.Metadata["astroformer.class_names"] = string(names)
+	m.Metadata[schemas.MetaClassNames] = string(names)
 	return artifact.WriteManifest(staging, &m)
 }
 

@@ -42,12 +42,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
 
 // MetaClassNames is the table metadata key with the class names in label
 // order, as a JSON list; source stages write it.
-const MetaClassNames = "astroformer.class_names"
+const MetaClassNames = schemas.MetaClassNames
 
 // Index lists the rows of one split of a table, in table order. Row k of
 // the index is row Pos[k] (0-based, within its part) of part Part[k].
