@@ -339,52 +339,9 @@ func (t *trainer) epoch(ctx context.Context) error {
 			return t.interrupted(ctx)
 		}
 		t0 := time.Now()
-		var loss float64
-		images := 0
-		for a := range p.Accumulate {
-			b, ok := ld.Next()
-			if !ok {
-				if ctx.Err() != nil {
-					return t.interrupted(ctx)
-				}
-				if err := ld.Err(); err != nil {
-					return fmt.Errorf("train: epoch %d: %w", e+1, err)
-				}
-				return fmt.Errorf("train: epoch %d: the loader ended after %d of %d batches", e+1, t.st.Batch+a, perEpoch)
-			}
-			if t.s.beforeStep != nil {
-				t.s.beforeStep(t.st.Step+1, b)
-			}
-			images += b.N
-			l, err := t.net.TrainStep(b.X, b.Targets, b.N, modelRand(t.seed, t.st.Step*p.Accumulate+a))
-			ld.Release(b)
-			if err != nil {
-				return fmt.Errorf("train: step %d: %w", t.st.Step+1, err)
-			}
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return t.stepFailed(t.st.Batch+a, "the loss is %g", l)
-			}
-			loss += l
-			if t.accum != nil {
-				for i, prm := range params {
-					acc := t.accum[i]
-					if a == 0 {
-						copy(acc, prm.Grad)
-						continue
-					}
-					for j, g := range prm.Grad {
-						acc[j] += g
-					}
-				}
-			}
-		}
-		if t.accum != nil {
-			inv := 1 / float32(p.Accumulate)
-			for i, prm := range params {
-				for j, g := range t.accum[i] {
-					prm.Grad[j] = g * inv
-				}
-			}
+		loss, images, err := t.gradients(ctx, ld, perEpoch)
+		if err != nil {
+			return err
 		}
 		norm := policy.ClipGlobalNorm(grads, p.ClipGrad)
 		switch {
@@ -402,7 +359,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		t.st.Step++
 		t.st.Batch += p.Accumulate
 		acc := &t.st.Acc
-		acc.Loss += loss / float64(p.Accumulate)
+		acc.Loss += loss
 		acc.GradNorm += norm
 		acc.Steps++
 		acc.Images += images
@@ -422,6 +379,59 @@ func (t *trainer) epoch(ctx context.Context) error {
 	}
 	ld.Close()
 	return t.endEpoch(ctx)
+}
+
+// gradients runs the micro-batches of one optimiser step through the
+// network and leaves their mean gradient in the parameters' Grad. It
+// returns the mean of their losses and the images they held.
+func (t *trainer) gradients(ctx context.Context, ld *loader.Loader, perEpoch int) (loss float64, images int, err error) {
+	p, e, params := t.p, t.st.Epoch, t.net.Params()
+	for a := range p.Accumulate {
+		b, ok := ld.Next()
+		if !ok {
+			if ctx.Err() != nil {
+				return 0, 0, t.interrupted(ctx)
+			}
+			if err := ld.Err(); err != nil {
+				return 0, 0, fmt.Errorf("train: epoch %d: %w", e+1, err)
+			}
+			return 0, 0, fmt.Errorf("train: epoch %d: the loader ended after %d of %d batches", e+1, t.st.Batch+a, perEpoch)
+		}
+		if t.s.beforeStep != nil {
+			t.s.beforeStep(t.st.Step+1, b)
+		}
+		images += b.N
+		l, err := t.net.TrainStep(b.X, b.Targets, b.N, modelRand(t.seed, t.st.Step*p.Accumulate+a))
+		ld.Release(b)
+		if err != nil {
+			return 0, 0, fmt.Errorf("train: step %d: %w", t.st.Step+1, err)
+		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return 0, 0, t.stepFailed(t.st.Batch+a, "the loss is %g", l)
+		}
+		loss += l
+		if t.accum != nil {
+			for i, prm := range params {
+				acc := t.accum[i]
+				if a == 0 {
+					copy(acc, prm.Grad)
+					continue
+				}
+				for j, g := range prm.Grad {
+					acc[j] += g
+				}
+			}
+		}
+	}
+	if t.accum != nil {
+		inv := 1 / float32(p.Accumulate)
+		for i, prm := range params {
+			for j, g := range t.accum[i] {
+				prm.Grad[j] = g * inv
+			}
+		}
+	}
+	return loss / float64(p.Accumulate), images, nil
 }
 
 // interrupted checkpoints the last completed step, so that a rerun loses
