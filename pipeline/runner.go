@@ -89,19 +89,11 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	forced := make(map[string]string, len(r.Force)) // stage -> why it is forced
-	for _, name := range r.Force {
-		if !slices.ContainsFunc(job.Stages, func(s Stage) bool { return s.Name() == name }) {
-			return nil, fmt.Errorf("job %q has no stage %q to force (stages: %s)", job.Name, name, stageNames(job))
-		}
-		forced[name] = "forced"
+	forced, err := r.forced(job)
+	if err != nil {
+		return nil, err
 	}
-	consumers := map[string][]string{} // artifact -> stages reading it
-	for _, s := range job.Stages {
-		for _, in := range s.Inputs() {
-			consumers[cleanKey(in)] = append(consumers[cleanKey(in)], s.Name())
-		}
-	}
+	consumers := consumersOf(job)
 	if err := os.MkdirAll(job.Workdir, 0o755); err != nil {
 		return nil, fmt.Errorf("job %q: creating workdir: %w", job.Name, err)
 	}
@@ -150,31 +142,11 @@ func (r *Runner) Run(ctx context.Context, job *Job) (*Report, error) {
 			}
 		}
 
-		slog.Info("running", "reason", res.Reason, "fingerprint", short(env.Fingerprint))
-		t0 := time.Now()
-		err = s.Run(ctx, env)
-		res.Duration = time.Since(t0)
-		res.Summary = env.Summary()
-		switch {
-		case err != nil && ctx.Err() != nil:
-			res.Status = Interrupted
-			rep.Results = append(rep.Results, res)
-			slog.Warn("interrupted: nothing committed", "after", roundDuration(res.Duration).String())
-			return rep, fmt.Errorf("interrupted during stage %q after %s: %w", s.Name(), roundDuration(res.Duration), ctx.Err())
-		case err != nil:
-			res.Status = Failed
-			rep.Results = append(rep.Results, res)
-			slog.Error("failed", "after", roundDuration(res.Duration).String(), "error", err)
-			return rep, &StageError{Stage: s.Name(), Kind: s.Kind(), Err: err}
-		}
-		if reason := staleReason(env, s.Outputs()); reason != "" {
-			res.Status = Failed
-			rep.Results = append(rep.Results, res)
-			return rep, fmt.Errorf("stage %q (%s) finished but did not commit its outputs: %s", s.Name(), s.Kind(), reason)
-		}
-		res.Status = Ran
+		res, err = runStage(ctx, s, env, res, slog)
 		rep.Results = append(rep.Results, res)
-		slog.Info("done", "took", roundDuration(res.Duration).String())
+		if err != nil {
+			return rep, err
+		}
 	}
 	log.Info("job done", "job", job.Name, "took", roundDuration(time.Since(start)).String())
 	return rep, nil
@@ -283,6 +255,57 @@ func insideWorkdir(workdir, name string) error {
 		}
 	}
 	return nil
+}
+
+// forced returns the stages to rerun by hand (Runner.Force), each with why.
+func (r *Runner) forced(job *Job) (map[string]string, error) {
+	forced := make(map[string]string, len(r.Force))
+	for _, name := range r.Force {
+		if !slices.ContainsFunc(job.Stages, func(s Stage) bool { return s.Name() == name }) {
+			return nil, fmt.Errorf("job %q has no stage %q to force (stages: %s)", job.Name, name, stageNames(job))
+		}
+		forced[name] = "forced"
+	}
+	return forced, nil
+}
+
+// consumersOf maps each artifact to the stages that read it.
+func consumersOf(job *Job) map[string][]string {
+	consumers := map[string][]string{}
+	for _, s := range job.Stages {
+		for _, in := range s.Inputs() {
+			consumers[cleanKey(in)] = append(consumers[cleanKey(in)], s.Name())
+		}
+	}
+	return consumers
+}
+
+// runStage runs one stage that is not up to date and completes its result:
+// ran, interrupted (nothing committed), or failed, also when the stage
+// returned without committing its outputs.
+func runStage(ctx context.Context, s Stage, env *Env, res Result, slog hclog.Logger) (Result, error) {
+	slog.Info("running", "reason", res.Reason, "fingerprint", short(env.Fingerprint))
+	t0 := time.Now()
+	err := s.Run(ctx, env)
+	res.Duration = time.Since(t0)
+	res.Summary = env.Summary()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.Status = Interrupted
+		slog.Warn("interrupted: nothing committed", "after", roundDuration(res.Duration).String())
+		return res, fmt.Errorf("interrupted during stage %q after %s: %w", s.Name(), roundDuration(res.Duration), ctx.Err())
+	case err != nil:
+		res.Status = Failed
+		slog.Error("failed", "after", roundDuration(res.Duration).String(), "error", err)
+		return res, &StageError{Stage: s.Name(), Kind: s.Kind(), Err: err}
+	}
+	if reason := staleReason(env, s.Outputs()); reason != "" {
+		res.Status = Failed
+		return res, fmt.Errorf("stage %q (%s) finished but did not commit its outputs: %s", s.Name(), s.Kind(), reason)
+	}
+	res.Status = Ran
+	slog.Info("done", "took", roundDuration(res.Duration).String())
+	return res, nil
 }
 
 // StageError is the error of a stage that failed: its name and kind, and
