@@ -136,30 +136,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if cfg.Input != "" && cfg.Input == cfg.Output {
 		bad("output", "Output overwrites input", fmt.Sprintf("input and output are both %q.", cfg.Input))
 	}
-	switch {
-	case cfg.Model != nil && cfg.CheckpointFile != nil:
-		bad("checkpoint_file", "Two models", "Set model (a train stage's output folder) or checkpoint_file (a .safetensors file), not both.")
-	case cfg.Model == nil && cfg.CheckpointFile == nil:
-		bad("model", "No model", `Set model = "<train output>" or checkpoint_file = "<path>.safetensors".`)
-	case cfg.Model != nil:
-		p.Model = *cfg.Model
-		if cfg.Checkpoint != nil {
-			p.Checkpoint = strings.TrimSuffix(*cfg.Checkpoint, ".safetensors")
-			if p.Checkpoint == "" || strings.ContainsAny(p.Checkpoint, `/\`) {
-				bad("checkpoint", "Invalid checkpoint", fmt.Sprintf("checkpoint %q names a file in the model folder, such as \"best\" or \"model\".", *cfg.Checkpoint))
-			}
-		}
-	default:
-		if cfg.Checkpoint != nil {
-			bad("checkpoint", "Checkpoint without a model folder", "checkpoint picks a file in a model folder; with checkpoint_file the file is given whole.")
-		}
-		p.CheckpointFile = *cfg.CheckpointFile
-		sum, err := fileSHA256(p.CheckpointFile)
-		if err != nil {
-			bad("checkpoint_file", "Unreadable checkpoint", err.Error())
-		}
-		p.CheckpointSHA256 = sum
-	}
+	decodeModel(cfg, p, bad)
 	if cfg.TTA != nil {
 		p.TTA = *cfg.TTA
 		if p.TTA < 1 || p.TTA > MaxTTA {
@@ -190,6 +167,50 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if cfg.Embeddings != nil {
 		p.Embeddings = *cfg.Embeddings
 	}
+	decodeHATS(cfg, p, bad)
+	if cfg.RowsPerPart != nil {
+		if p.RowsPerPart = *cfg.RowsPerPart; p.RowsPerPart < 1 {
+			bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
+		}
+	}
+	decodeExport(cfg, p, bad)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
+}
+
+// decodeModel reads model (with checkpoint) or checkpoint_file: exactly
+// one of them, and a readable file for its SHA-256.
+func decodeModel(cfg config, p *Params, bad func(attr, summary, detail string)) {
+	switch {
+	case cfg.Model != nil && cfg.CheckpointFile != nil:
+		bad("checkpoint_file", "Two models", "Set model (a train stage's output folder) or checkpoint_file (a .safetensors file), not both.")
+	case cfg.Model == nil && cfg.CheckpointFile == nil:
+		bad("model", "No model", `Set model = "<train output>" or checkpoint_file = "<path>.safetensors".`)
+	case cfg.Model != nil:
+		p.Model = *cfg.Model
+		if cfg.Checkpoint != nil {
+			p.Checkpoint = strings.TrimSuffix(*cfg.Checkpoint, ".safetensors")
+			if p.Checkpoint == "" || strings.ContainsAny(p.Checkpoint, `/\`) {
+				bad("checkpoint", "Invalid checkpoint", fmt.Sprintf("checkpoint %q names a file in the model folder, such as \"best\" or \"model\".", *cfg.Checkpoint))
+			}
+		}
+	default:
+		if cfg.Checkpoint != nil {
+			bad("checkpoint", "Checkpoint without a model folder", "checkpoint picks a file in a model folder; with checkpoint_file the file is given whole.")
+		}
+		p.CheckpointFile = *cfg.CheckpointFile
+		sum, err := fileSHA256(p.CheckpointFile)
+		if err != nil {
+			bad("checkpoint_file", "Unreadable checkpoint", err.Error())
+		}
+		p.CheckpointSHA256 = sum
+	}
+}
+
+// decodeHATS reads healpix_order and hats, the HEALPix-partitioned copy.
+func decodeHATS(cfg config, p *Params, bad func(attr, summary, detail string)) {
 	if cfg.HEALPixOrder != nil {
 		p.HEALPixOrder = cfg.HEALPixOrder
 		if k := *p.HEALPixOrder; k < 0 || k > catalog.MaxOrder {
@@ -205,16 +226,6 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	} else if cfg.HATS != nil {
 		bad("hats", "hats without healpix_order", "hats names the folder of the HEALPix-partitioned copy; set healpix_order too.")
 	}
-	if cfg.RowsPerPart != nil {
-		if p.RowsPerPart = *cfg.RowsPerPart; p.RowsPerPart < 1 {
-			bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
-		}
-	}
-	decodeExport(cfg, p, bad)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return s, diags
 }
 
 // decodeExport checks the format and export attributes.
