@@ -81,3 +81,47 @@ func Example() {
 	// M 101: ra 210.8
 	// UGC 1: no position
 }
+
+// A scan is an Arrow record reader, for code that takes one (for example
+// cdata.ExportRecordReader, which hands a table to DuckDB or pyarrow
+// through the C stream interface); releasing the reader closes the scan.
+func ExampleScanner_recordReader() {
+	work, err := os.MkdirTemp("", "table-reader-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range 1000 {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	w, err := table.Create(filepath.Join(work, "t"), schema, table.Options{RowGroupRows: 300,
+		Manifest: artifact.Manifest{Name: "t", Stage: "example", Kind: "example", Fingerprint: "beef", Producer: "example"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		log.Fatal(err)
+	}
+	t, err := table.Open(filepath.Join(work, "t"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var rr array.RecordReader = t.Scan(context.Background(), table.ScanOptions{})
+	defer rr.Release()
+	var rows, records int64
+	for rr.Next() {
+		rows += rr.RecordBatch().NumRows()
+		records++
+	}
+	fmt.Println(rr.Schema().Field(0).Name, rows, "rows in", records, "records; error:", rr.Err())
+	// Output:
+	// n 1000 rows in 4 records; error: <nil>
+}

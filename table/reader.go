@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -153,8 +154,11 @@ func (t *Table) readGroups() ([]GroupInfo, error) {
 }
 
 // Scanner streams a table as Arrow records, one row group at a time. Only
-// the selected columns are read from disk.
+// the selected columns are read from disk. It is an array.RecordReader, so
+// Arrow-speaking code (cdata.ExportRecordReader, for one) can consume a
+// table directly; its last Release closes it.
 type Scanner struct {
+	refs    atomic.Int64 // references beyond the first; see Retain
 	ctx     context.Context
 	t       *Table
 	opt     ScanOptions
@@ -396,6 +400,22 @@ func (s *Scanner) closeCursors() {
 // Record returns the current record. It is valid until the next call to Next
 // or Close; call Retain to keep it longer.
 func (s *Scanner) Record() arrow.Record { return s.rec }
+
+// RecordBatch is Record, for array.RecordReader.
+func (s *Scanner) RecordBatch() arrow.RecordBatch { return s.rec }
+
+// Retain adds a reference to the scanner (array.RecordReader).
+func (s *Scanner) Retain() { s.refs.Add(1) }
+
+// Release drops a reference (array.RecordReader); dropping the last one, or
+// the first with no Retain, closes the scanner.
+func (s *Scanner) Release() {
+	if s.refs.Add(-1) < 0 {
+		s.Close()
+	}
+}
+
+var _ array.RecordReader = (*Scanner)(nil)
 
 // Err returns the error that stopped the scan, if any.
 func (s *Scanner) Err() error { return s.err }
