@@ -154,43 +154,17 @@ func (f *File) readHeaderV2(addr uint64, object string) ([]message, error) {
 	if flags&0x04 != 0 {
 		msgHead = 6
 	}
-	var msgs []message
-	var todo []block
-	parse := func(p []byte, at uint64) error {
-		d := f.decoder(p)
-		for d.remaining() >= msgHead {
-			mat := at + uint64(d.off)
-			typ := uint16(d.u8())
-			n := int(d.u16())
-			mflags := d.u8()
-			if msgHead == 6 {
-				d.skip(2)
-			}
-			data := d.bytes(n)
-			if d.err != nil {
-				return f.errorf(what, int64(f.base+mat), "message of type %#x: %v", typ, d.err)
-			}
-			m := message{typ: typ, flags: mflags, addr: mat + uint64(msgHead), data: data}
-			if typ == msgContinuation {
-				c, err := f.continuation(m, what)
-				if err != nil {
-					return err
-				}
-				todo = append(todo, c)
-			}
-			msgs = append(msgs, m)
-		}
-		return nil
-	}
-	if err := parse(whole[start:start+size], addr+start); err != nil {
+	h := &headerV2{f: f, what: what, msgHead: msgHead}
+	if err := h.parse(whole[start:start+size], addr+start); err != nil {
 		return nil, err
 	}
-	for n := 0; len(todo) > 0; n++ {
+	msgs, todo := &h.msgs, &h.todo
+	for n := 0; len(*todo) > 0; n++ {
 		if n == maxHeaderBlocks {
 			return nil, f.errorf(what, int64(f.base+addr), "more than %d continuation blocks", maxHeaderBlocks)
 		}
-		b := todo[0]
-		todo = todo[1:]
+		b := (*todo)[0]
+		*todo = (*todo)[1:]
 		p, err := f.read(b.addr, int(b.size), what)
 		if err != nil {
 			return nil, err
@@ -201,11 +175,51 @@ func (f *File) readHeaderV2(addr uint64, object string) ([]message, error) {
 		if err := f.verifyChecksum(p, b.addr, what); err != nil {
 			return nil, err
 		}
-		if err := parse(p[4:len(p)-4], b.addr+4); err != nil {
+		if err := h.parse(p[4:len(p)-4], b.addr+4); err != nil {
 			return nil, err
 		}
 	}
-	return msgs, nil
+	return *msgs, nil
+}
+
+// headerV2 collects the messages of a version 2 object header and the
+// continuation blocks still to read.
+type headerV2 struct {
+	f       *File
+	what    string
+	msgHead int // bytes before a message's data: 4, or 6 with creation order
+	msgs    []message
+	todo    []block
+}
+
+// parse reads the messages of one header block p, which starts at file
+// address at.
+func (h *headerV2) parse(p []byte, at uint64) error {
+	f := h.f
+	d := f.decoder(p)
+	for d.remaining() >= h.msgHead {
+		mat := at + uint64(d.off)
+		typ := uint16(d.u8())
+		n := int(d.u16())
+		mflags := d.u8()
+		if h.msgHead == 6 {
+			d.skip(2)
+		}
+		data := d.bytes(n)
+		if d.err != nil {
+			return f.errorf(h.what, int64(f.base+mat), "message of type %#x: %v", typ, d.err)
+		}
+		m := message{typ: typ, flags: mflags, addr: mat + uint64(h.msgHead), data: data}
+		if typ == msgContinuation {
+			c, err := f.continuation(m, h.what)
+			if err != nil {
+				return err
+			}
+			h.todo = append(h.todo, c)
+		}
+		h.msgs = append(h.msgs, m)
+	}
+	return nil
 }
 
 // need returns the message of type typ, refusing a missing or shared one.
