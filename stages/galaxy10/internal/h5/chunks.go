@@ -215,22 +215,37 @@ func (d *Dataset) readFixedArrayIndex() error {
 	if pages == 0 {
 		return decodeEntries(p[prefix-bitmap:len(p)-4], 0)
 	}
-	init := p[prefix-bitmap : prefix]
-	pageSize := perPage*uint64(entrySize) + 4
-	for i := range pages {
-		if init[i/8]&(0x80>>(i%8)) == 0 {
+	fp := fixedPages{init: p[prefix-bitmap : prefix], pages: pages, perPage: perPage, count: count,
+		first: block + uint64(blockSize), entrySize: entrySize}
+	return fp.read(f, what, decodeEntries)
+}
+
+// fixedPages describes the pages of a paged fixed array data block: a bitmap
+// of the pages written, and where and how large they are.
+type fixedPages struct {
+	init                  []byte // one bit per page, most significant first
+	pages, perPage, count uint64
+	first                 uint64 // address of the first page
+	entrySize             int
+}
+
+// read checks and decodes every page that was written, in order.
+func (fp fixedPages) read(f *File, what string, decodeEntries func(raw []byte, first uint64) error) error {
+	pageSize := fp.perPage*uint64(fp.entrySize) + 4
+	for i := range fp.pages {
+		if fp.init[i/8]&(0x80>>(i%8)) == 0 {
 			continue // page never written: its chunks are not allocated
 		}
-		n := min(perPage, count-i*perPage)
-		at := block + uint64(blockSize) + i*pageSize
-		page, err := f.read(at, int(n)*entrySize+4, what)
+		n := min(fp.perPage, fp.count-i*fp.perPage)
+		at := fp.first + i*pageSize
+		page, err := f.read(at, int(n)*fp.entrySize+4, what)
 		if err != nil {
 			return err
 		}
 		if err := f.verifyChecksum(page, at, what); err != nil {
 			return err
 		}
-		if err := decodeEntries(page[:len(page)-4], i*perPage); err != nil {
+		if err := decodeEntries(page[:len(page)-4], i*fp.perPage); err != nil {
 			return err
 		}
 	}
