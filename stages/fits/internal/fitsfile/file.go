@@ -160,37 +160,8 @@ func readHDU(rd *reader, index int) (*HDU, error) {
 		}
 		hdu.Extension = s
 	}
-	bitpix, err := mandatoryInt(h, "BITPIX", first.Offset)
-	if err != nil {
+	if err := hdu.readShape(first.Offset); err != nil {
 		return nil, err
-	}
-	switch bitpix {
-	case 8, 16, 32, 64, -32, -64:
-	default:
-		c, _ := h.Get("BITPIX")
-		return nil, errorf(c.Offset, "BITPIX = %d: expected 8, 16, 32, 64, -32 or -64", bitpix)
-	}
-	hdu.Bitpix = int(bitpix)
-	naxis, err := mandatoryInt(h, "NAXIS", first.Offset)
-	if err != nil {
-		return nil, err
-	}
-	if naxis < 0 || naxis > 999 {
-		c, _ := h.Get("NAXIS")
-		return nil, errorf(c.Offset, "NAXIS = %d: expected 0 to 999", naxis)
-	}
-	hdu.Axes = make([]int64, naxis)
-	for i := range hdu.Axes {
-		key := fmt.Sprintf("NAXIS%d", i+1)
-		n, err := mandatoryInt(h, key, first.Offset)
-		if err != nil {
-			return nil, err
-		}
-		if n < 0 {
-			c, _ := h.Get(key)
-			return nil, errorf(c.Offset, "%s = %d: expected 0 or more", key, n)
-		}
-		hdu.Axes[i] = n
 	}
 	pcount, gcount := int64(0), int64(1)
 	if index > 0 || hdu.randomGroups() {
@@ -217,6 +188,45 @@ func readHDU(rd *reader, index int) (*HDU, error) {
 	}
 	hdu.DataBytes = size
 	return hdu, nil
+}
+
+// readShape reads the mandatory BITPIX, NAXIS and NAXISn keywords; errors
+// about a missing one point at the HDU's first card, at first.
+func (hdu *HDU) readShape(first int64) error {
+	h := hdu.Header
+	bitpix, err := mandatoryInt(h, "BITPIX", first)
+	if err != nil {
+		return err
+	}
+	switch bitpix {
+	case 8, 16, 32, 64, -32, -64:
+	default:
+		c, _ := h.Get("BITPIX")
+		return errorf(c.Offset, "BITPIX = %d: expected 8, 16, 32, 64, -32 or -64", bitpix)
+	}
+	hdu.Bitpix = int(bitpix)
+	naxis, err := mandatoryInt(h, "NAXIS", first)
+	if err != nil {
+		return err
+	}
+	if naxis < 0 || naxis > 999 {
+		c, _ := h.Get("NAXIS")
+		return errorf(c.Offset, "NAXIS = %d: expected 0 to 999", naxis)
+	}
+	hdu.Axes = make([]int64, naxis)
+	for i := range hdu.Axes {
+		key := fmt.Sprintf("NAXIS%d", i+1)
+		n, err := mandatoryInt(h, key, first)
+		if err != nil {
+			return err
+		}
+		if n < 0 {
+			c, _ := h.Get(key)
+			return errorf(c.Offset, "%s = %d: expected 0 or more", key, n)
+		}
+		hdu.Axes[i] = n
+	}
+	return nil
 }
 
 func mandatoryInt(h *Header, key string, off int64) (int64, error) {
