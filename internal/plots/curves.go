@@ -80,23 +80,9 @@ func curvesPlot(pn Panel) (*plot.Plot, error) {
 		if len(ln.X) != len(ln.Y) {
 			return nil, fmt.Errorf("line %d %q: %d x values but %d y values", i, ln.Label, len(ln.X), len(ln.Y))
 		}
-		// A point left out breaks the line into segments.
-		var segments []plotter.XYs
-		var pts plotter.XYs
-		gap := true
-		for j, x := range ln.X {
-			y := ln.Y[j]
-			if !finite(x) || !finite(y) || (pn.LogY && y <= 0) {
-				gap = true
-				continue
-			}
-			if gap {
-				segments = append(segments, nil)
-				gap = false
-			}
-			segments[len(segments)-1] = append(segments[len(segments)-1], plotter.XY{X: x, Y: y})
-			pts = append(pts, plotter.XY{X: x, Y: y})
-			lo, hi = math.Min(lo, y), math.Max(hi, y)
+		segments, pts := segmentsOf(ln, pn.LogY)
+		for _, pt := range pts {
+			lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
 		}
 		if len(pts) == 0 {
 			continue
@@ -131,20 +117,45 @@ func curvesPlot(pn Panel) (*plot.Plot, error) {
 		entries++
 	}
 	if entries > 0 {
-		// Leave room above the data for the legend.
-		room := 0.06 + 0.08*float64(entries)
-		if pn.LogY {
-			decades := math.Max(math.Log10(hi/lo), 1)
-			p.Y.Max = hi * math.Pow(10, room*decades)
-		} else {
-			span := hi - lo
-			if span == 0 {
-				span = math.Max(math.Abs(hi), 1)
-			}
-			p.Y.Max = hi + room*span
-		}
+		p.Y.Max = legendRoom(lo, hi, entries, pn.LogY)
 	}
 	return p, nil
+}
+
+// segmentsOf returns the plottable points of a line, split into segments
+// where a point is left out (not finite, or not positive on a log scale),
+// and all of them together.
+func segmentsOf(ln Line, logY bool) (segments []plotter.XYs, pts plotter.XYs) {
+	gap := true
+	for j, x := range ln.X {
+		y := ln.Y[j]
+		if !finite(x) || !finite(y) || (logY && y <= 0) {
+			gap = true
+			continue
+		}
+		if gap {
+			segments = append(segments, nil)
+			gap = false
+		}
+		segments[len(segments)-1] = append(segments[len(segments)-1], plotter.XY{X: x, Y: y})
+		pts = append(pts, plotter.XY{X: x, Y: y})
+	}
+	return segments, pts
+}
+
+// legendRoom returns the top of the y axis that leaves room above data
+// spanning lo to hi for a legend of so many entries.
+func legendRoom(lo, hi float64, entries int, logY bool) float64 {
+	room := 0.06 + 0.08*float64(entries)
+	if logY {
+		decades := math.Max(math.Log10(hi/lo), 1)
+		return hi * math.Pow(10, room*decades)
+	}
+	span := hi - lo
+	if span == 0 {
+		span = math.Max(math.Abs(hi), 1)
+	}
+	return hi + room*span
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
