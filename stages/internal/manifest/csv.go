@@ -22,19 +22,9 @@ func ReadCSV(r io.Reader, name string) ([]Entry, error) {
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	cols := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
-		if _, dup := cols[h]; dup && h != "" {
-			return nil, &Error{File: name, Position: "header", Column: h, Err: errors.New("duplicate column")}
-		}
-		cols[h] = i
-	}
-	if _, ok := cols[ColPath]; !ok {
-		return nil, &Error{File: name, Position: "header", Err: fmt.Errorf("no %q column in %q", ColPath, header)}
+	cols, err := csvColumns(header, name)
+	if err != nil {
+		return nil, err
 	}
 	_, hasLabel := cols[ColLabel]
 	_, hasName := cols[ColLabelName]
@@ -49,48 +39,9 @@ func ReadCSV(r io.Reader, name string) ([]Entry, error) {
 			return nil, &Error{File: name, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
-		e := Entry{Position: "line " + strconv.Itoa(line)}
-		fail := func(col string, err error) error {
-			return &Error{File: name, Position: e.Position, Column: col, Err: err}
-		}
-		cell := func(col string) string {
-			if i, ok := cols[col]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		e.Path = cell(ColPath)
-		e.ObjectID = cell(ColObjectID)
-		e.Band = cell(ColBand)
-		for _, c := range []struct {
-			col string
-			dst **float64
-		}{{ColRA, &e.RA}, {ColDec, &e.Dec}} {
-			if s := cell(c.col); s != "" {
-				v, err := strconv.ParseFloat(s, 64)
-				if err != nil {
-					return nil, fail(c.col, fmt.Errorf("%q is not a number", s))
-				}
-				*c.dst = &v
-			}
-		}
-		if s := cell(ColLabel); s != "" {
-			v, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return nil, fail(ColLabel, fmt.Errorf("%q is not an integer", s))
-			}
-			l, err := label(v)
-			if err != nil {
-				return nil, fail(ColLabel, err)
-			}
-			e.Label = &l
-		}
-		if i, ok := cols[ColLabelName]; ok && strings.TrimSpace(rec[i]) != "" {
-			n := strings.TrimSpace(rec[i])
-			e.LabelName = &n
-		}
-		if col, err := check(&e); err != nil {
-			return nil, fail(col, err)
+		e, err := csvEntry(rec, cols, "line "+strconv.Itoa(line), name)
+		if err != nil {
+			return nil, err
 		}
 		entries = append(entries, e)
 	}
@@ -98,4 +49,71 @@ func ReadCSV(r io.Reader, name string) ([]Entry, error) {
 		return nil, err
 	}
 	return entries, nil
+}
+
+// csvColumns maps the header's column names (trimmed, without a byte order
+// mark) to their indexes; the path column is required.
+func csvColumns(header []string, name string) (map[string]int, error) {
+	cols := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		if _, dup := cols[h]; dup && h != "" {
+			return nil, &Error{File: name, Position: "header", Column: h, Err: errors.New("duplicate column")}
+		}
+		cols[h] = i
+	}
+	if _, ok := cols[ColPath]; !ok {
+		return nil, &Error{File: name, Position: "header", Err: fmt.Errorf("no %q column in %q", ColPath, header)}
+	}
+	return cols, nil
+}
+
+// csvEntry reads one record of a manifest, at position in file name.
+func csvEntry(rec []string, cols map[string]int, position, name string) (Entry, error) {
+	e := Entry{Position: position}
+	fail := func(col string, err error) error {
+		return &Error{File: name, Position: e.Position, Column: col, Err: err}
+	}
+	cell := func(col string) string {
+		if i, ok := cols[col]; ok {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	e.Path = cell(ColPath)
+	e.ObjectID = cell(ColObjectID)
+	e.Band = cell(ColBand)
+	for _, c := range []struct {
+		col string
+		dst **float64
+	}{{ColRA, &e.RA}, {ColDec, &e.Dec}} {
+		if s := cell(c.col); s != "" {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return e, fail(c.col, fmt.Errorf("%q is not a number", s))
+			}
+			*c.dst = &v
+		}
+	}
+	if s := cell(ColLabel); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return e, fail(ColLabel, fmt.Errorf("%q is not an integer", s))
+		}
+		l, err := label(v)
+		if err != nil {
+			return e, fail(ColLabel, err)
+		}
+		e.Label = &l
+	}
+	if n := cell(ColLabelName); n != "" {
+		e.LabelName = &n
+	}
+	if col, err := check(&e); err != nil {
+		return e, fail(col, err)
+	}
+	return e, nil
 }
