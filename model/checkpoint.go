@@ -25,7 +25,7 @@ const (
 	MetaInChans    = "in_chans"
 	MetaClasses    = "classes"
 	MetaClassNames = "class_names" // JSON array
-	MetaConfig     = "config"      // JSON {"embed_dim","depths","stem_width","head_hidden"}, as the reference writes it
+	MetaConfig     = "config"      // JSON {"embed_dim","depths","stem_width","head_hidden"}, as the reference writes it; "block_type" too for a layout other than DefaultLayout
 )
 
 // Meta is what a checkpoint carries besides its tensors, so that one file is
@@ -115,8 +115,20 @@ func (sd *StateDict) Float32(name string) ([]float32, error) { return sd.file.Fl
 // SaveWeights writes params, buffers and meta to path as one safetensors
 // file, atomically: a temporary file in the same folder is written, synced
 // and renamed over path, and the folder is synced. Buffers of kind
-// NumBatchesTracked are written as I64 scalars, everything else as F32.
+// NumBatchesTracked are written as I64 scalars, everything else as F32. The
+// "config" metadata entry is written when meta.Variant names a variant of
+// Variants.
 func SaveWeights(path string, params []*Param, buffers []*Buffer, meta Meta) error {
+	var cfg *Config
+	if c, err := Lookup(meta.Variant); err == nil {
+		cfg = &c
+	}
+	return saveWeights(path, params, buffers, meta, cfg)
+}
+
+// saveWeights is SaveWeights with the Config of the "config" metadata entry
+// given, nil for none.
+func saveWeights(path string, params []*Param, buffers []*Buffer, meta Meta, cfg *Config) error {
 	if len(meta.ClassNames) > 0 && len(meta.ClassNames) != meta.Classes {
 		return fmt.Errorf("model: save %s: %d class names for %d classes", path, len(meta.ClassNames), meta.Classes)
 	}
@@ -137,7 +149,7 @@ func SaveWeights(path string, params []*Param, buffers []*Buffer, meta Meta) err
 		}
 		tensors = append(tensors, safetensors.F32Tensor(b.Name, b.Shape, b.Data))
 	}
-	md, err := encodeMeta(meta)
+	md, err := encodeMeta(meta, cfg)
 	if err != nil {
 		return fmt.Errorf("model: save %s: %w", path, err)
 	}
@@ -180,7 +192,9 @@ func writeAtomic(path string, write func(*os.File) error) (err error) {
 	return d.Sync()
 }
 
-func encodeMeta(m Meta) (map[string]string, error) {
+// encodeMeta returns the metadata of a checkpoint: m as JSON, its flat
+// copies and, when c is not nil, c as the reference's "config" entry.
+func encodeMeta(m Meta, c *Config) (map[string]string, error) {
 	full, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
@@ -198,20 +212,25 @@ func encodeMeta(m Meta) (map[string]string, error) {
 		names, _ := json.Marshal(m.ClassNames)
 		md[MetaClassNames] = string(names)
 	}
-	if c, err := Lookup(m.Variant); err == nil {
-		cfg, _ := json.Marshal(referenceConfig{c.Dims[:], c.Depths[:], c.StemWidth, c.HeadHidden})
+	if c != nil {
+		rc := referenceConfig{EmbedDim: c.Dims[:], Depths: c.Depths[:], StemWidth: c.StemWidth, HeadHidden: c.HeadHidden}
+		if c.Blocks() != (Config{}).Blocks() {
+			rc.BlockType = c.Layout
+		}
+		cfg, _ := json.Marshal(rc)
 		md[MetaConfig] = string(cfg)
 	}
 	return md, nil
 }
 
 // referenceConfig is the "config" metadata entry written by the reference
-// make_vectors.py.
+// make_vectors.py, plus the layout when it is not DefaultLayout.
 type referenceConfig struct {
-	EmbedDim   []int `json:"embed_dim"`
-	Depths     []int `json:"depths"`
-	StemWidth  int   `json:"stem_width"`
-	HeadHidden int   `json:"head_hidden"`
+	EmbedDim   []int  `json:"embed_dim"`
+	Depths     []int  `json:"depths"`
+	StemWidth  int    `json:"stem_width"`
+	HeadHidden int    `json:"head_hidden"`
+	BlockType  string `json:"block_type,omitempty"`
 }
 
 // decodeMeta reads Meta from MetaKey when present, else from the flat keys
@@ -403,20 +422,26 @@ func mismatchSummary(r Report) string {
 // loads without our metadata:
 //
 //   - in_chans and the stem width from stem.conv1.weight;
-//   - each stage's width from its first block (conv3_1x1 or attn.proj) and
-//     its depth from the highest block index;
+//   - each stage's block type from its first block's tensors (conv3_1x1 for
+//     MBConv, attn.proj for a transformer), its width from the first
+//     dimension of that weight and its depth from the highest block index;
 //   - the head width and class count from head.pre_logits.fc and head.fc;
-//   - the image size from the relative position table of stage 3, which has
-//     (2H-1)(2W-1) rows for an H x W stage-3 grid, i.e. a 32H x 32W image.
+//   - the image size from the relative position table of the first
+//     transformer stage, which has (2H-1)(2W-1) rows for an H x W grid; the
+//     grid of stage n is the image scaled down 2^(n+2) times (a 32H x 32W
+//     image for stage 3).
 //
 // The table's row count rarely pins H and W down (15 rows fit 64x96, 96x64,
-// 32x256 and 256x32), so the image size comes from meta.ImageH and
-// meta.ImageW when set (and must agree with the table); otherwise a square
-// image is assumed when the row count is an odd square, and anything else is
-// an error listing the candidates. meta.InChans and meta.Classes, when set,
-// must agree with the shapes. The variant is named after the first entry of
-// Variants with the same Config, else meta.Variant, else "custom". The spec
-// is checked to reproduce every name and shape of sd.
+// 32x256 and 256x32 at stage 3), so the image size comes from meta.ImageH
+// and meta.ImageW when set (and must agree with the table); otherwise a
+// square image is assumed when the row count is an odd square, and anything
+// else is an error listing the candidates. A model without a transformer
+// stage takes the image size from meta alone. meta.InChans and
+// meta.Classes, when set, must agree with the shapes. The variant is named
+// after the first entry of Variants with the same shape, whose Config the
+// spec takes, else meta.Variant, else "custom"; the Layout of an unnamed
+// shape is empty for DefaultLayout. The spec is checked to reproduce every
+// name and shape of sd.
 func InferSpec(sd *StateDict, meta Meta) (Spec, error) {
 	s, err := inferSpec(sd, meta)
 	if err != nil {
@@ -425,61 +450,39 @@ func InferSpec(sd *StateDict, meta Meta) (Spec, error) {
 	return s, nil
 }
 
-func inferSpec(sd *StateDict, meta Meta) (Spec, error) {
-	shape := func(name string, dims int) ([]int, error) {
-		sh, ok := sd.Shape(name)
-		if !ok {
-			return nil, fmt.Errorf("no tensor %s: not an Astroformer state_dict", name)
-		}
-		if len(sh) != dims {
-			return nil, fmt.Errorf("tensor %s has shape %v, want %d dimensions", name, sh, dims)
-		}
-		return sh, nil
+// shapeOf returns the shape of the named tensor, which must exist and have
+// dims dimensions.
+func (sd *StateDict) shapeOf(name string, dims int) ([]int, error) {
+	sh, ok := sd.Shape(name)
+	if !ok {
+		return nil, fmt.Errorf("no tensor %s: not an Astroformer state_dict", name)
 	}
+	if len(sh) != dims {
+		return nil, fmt.Errorf("tensor %s has shape %v, want %d dimensions", name, sh, dims)
+	}
+	return sh, nil
+}
+
+func inferSpec(sd *StateDict, meta Meta) (Spec, error) {
 	var s Spec
-	stem, err := shape("stem.conv1.weight", 4)
+	stem, err := sd.shapeOf("stem.conv1.weight", 4)
 	if err != nil {
 		return Spec{}, err
 	}
 	s.StemWidth, s.InChans = stem[0], stem[1]
-	for st := range 4 {
-		for _, name := range sd.Names() {
-			rest, ok := strings.CutPrefix(name, fmt.Sprintf("stages.%d.blocks.", st))
-			if !ok {
-				continue
-			}
-			idx, _, _ := strings.Cut(rest, ".")
-			if b, err := strconv.Atoi(idx); err == nil && b+1 > s.Depths[st] {
-				s.Depths[st] = b + 1
-			}
-		}
-		out := fmt.Sprintf("stages.%d.blocks.0.conv3_1x1.weight", st)
-		if st == 3 {
-			out = "stages.3.blocks.0.attn.proj.weight"
-		}
-		w, err := shape(out, 4)
-		if err != nil {
-			return Spec{}, err
-		}
-		s.Dims[st] = w[0]
+	if err := inferStages(sd, &s.Config); err != nil {
+		return Spec{}, err
 	}
-	hidden, err := shape("head.pre_logits.fc.weight", 2)
+	hidden, err := sd.shapeOf("head.pre_logits.fc.weight", 2)
 	if err != nil {
 		return Spec{}, err
 	}
-	fc, err := shape("head.fc.weight", 2)
+	fc, err := sd.shapeOf("head.fc.weight", 2)
 	if err != nil {
 		return Spec{}, err
 	}
 	s.HeadHidden, s.Classes = hidden[0], fc[0]
-	table, err := shape("stages.3.blocks.0.attn.rel_pos.relative_position_bias_table", 2)
-	if err != nil {
-		return Spec{}, err
-	}
-	if want := s.Dims[3] / DimHead; table[1] != want {
-		return Spec{}, fmt.Errorf("relative position table has %d heads, stage 3 width %d implies %d", table[1], s.Dims[3], want)
-	}
-	if s.ImageH, s.ImageW, err = imageSize(table[0], meta.ImageH, meta.ImageW); err != nil {
+	if s.ImageH, s.ImageW, err = inferImageSize(sd, s.Config, meta); err != nil {
 		return Spec{}, err
 	}
 	if meta.InChans != 0 && meta.InChans != s.InChans {
@@ -494,8 +497,8 @@ func inferSpec(sd *StateDict, meta Meta) (Spec, error) {
 	}
 	s.Name = s.Variant
 	for _, c := range Variants() {
-		if c.Dims == s.Dims && c.Depths == s.Depths && c.StemWidth == s.StemWidth && c.HeadHidden == s.HeadHidden {
-			s.Variant, s.Name = c.Name, c.Name
+		if sameShape(c, s.Config) {
+			s.Variant, s.Config = c.Name, c
 			break
 		}
 	}
@@ -513,14 +516,88 @@ func inferSpec(sd *StateDict, meta Meta) (Spec, error) {
 	return s, nil
 }
 
-// imageSize returns the image size whose stage-3 grid gives a relative
+// inferStages sets the depth, width and block type of every stage of c from
+// the names and shapes of the blocks in sd.
+func inferStages(sd *StateDict, c *Config) error {
+	for _, name := range sd.Names() {
+		if st, b, ok := blockOf(name); ok && b+1 > c.Depths[st] {
+			c.Depths[st] = b + 1
+		}
+	}
+	var layout [4]byte
+	for st := range 4 {
+		first := fmt.Sprintf("stages.%d.blocks.0.", st)
+		for _, t := range []BlockType{MBConv, Transformer} {
+			if _, ok := sd.Shape(first + t.outWeight()); !ok {
+				continue
+			}
+			w, err := sd.shapeOf(first+t.outWeight(), 4)
+			if err != nil {
+				return err
+			}
+			c.Dims[st], layout[st] = w[0], byte(t)
+			break
+		}
+		if layout[st] == 0 {
+			return fmt.Errorf("no tensor %s%s or %s%s: not an Astroformer state_dict",
+				first, MBConv.outWeight(), first, Transformer.outWeight())
+		}
+	}
+	if l := string(layout[:]); l != DefaultLayout {
+		c.Layout = l
+	}
+	return nil
+}
+
+// blockOf returns the stage and block index of a tensor named
+// "stages.<st>.blocks.<b>.…", with ok false for any other name.
+func blockOf(name string) (st, b int, ok bool) {
+	rest, found := strings.CutPrefix(name, "stages.")
+	if !found || len(rest) < 2 || rest[0] < '0' || rest[0] > '3' {
+		return 0, 0, false
+	}
+	rest, found = strings.CutPrefix(rest[1:], ".blocks.")
+	if !found {
+		return 0, 0, false
+	}
+	idx, _, _ := strings.Cut(rest, ".")
+	b, err := strconv.Atoi(idx)
+	return int(name[len("stages.")] - '0'), b, err == nil && b >= 0
+}
+
+// inferImageSize returns the image size that the relative position table of
+// the first transformer stage of c implies, checked against meta's size
+// when that is set. A network without a transformer stage has no such
+// table and takes meta's size.
+func inferImageSize(sd *StateDict, c Config, meta Meta) (int, int, error) {
+	for st, t := range c.Blocks() {
+		if t != Transformer {
+			continue
+		}
+		table, err := sd.shapeOf(fmt.Sprintf("stages.%d.blocks.0.attn.rel_pos.relative_position_bias_table", st), 2)
+		if err != nil {
+			return 0, 0, err
+		}
+		if want := c.Dims[st] / DimHead; table[1] != want {
+			return 0, 0, fmt.Errorf("relative position table of stage %d has %d heads, its width %d implies %d", st, table[1], c.Dims[st], want)
+		}
+		return imageSize(table[0], st, meta.ImageH, meta.ImageW)
+	}
+	if meta.ImageH <= 0 || meta.ImageW <= 0 {
+		return 0, 0, errors.New("no transformer stage tells the image size; give the image size")
+	}
+	return meta.ImageH, meta.ImageW, nil
+}
+
+// imageSize returns the image size whose grid at stage st gives a relative
 // position table of the given row count; see InferSpec.
-func imageSize(rows, h, w int) (int, int, error) {
+func imageSize(rows, st, h, w int) (int, int, error) {
+	scale := 4 << st // the stem and each stage up to st halve the grid
 	if h > 0 || w > 0 {
-		gh, gw := (h-1)/32+1, (w-1)/32+1
+		gh, gw := (h-1)/scale+1, (w-1)/scale+1
 		if h <= 0 || w <= 0 || (2*gh-1)*(2*gw-1) != rows {
-			return 0, 0, fmt.Errorf("image size %dx%d gives a %dx%d stage-3 grid and a relative position table of %d rows, the file has %d",
-				h, w, gh, gw, (2*gh-1)*(2*gw-1), rows)
+			return 0, 0, fmt.Errorf("image size %dx%d gives a %dx%d stage-%d grid and a relative position table of %d rows, the file has %d",
+				h, w, gh, gw, st, (2*gh-1)*(2*gw-1), rows)
 		}
 		return h, w, nil
 	}
@@ -531,9 +608,9 @@ func imageSize(rows, h, w int) (int, int, error) {
 		}
 		b := rows / a
 		if a == b {
-			return 32 * (a + 1) / 2, 32 * (b + 1) / 2, nil
+			return scale * (a + 1) / 2, scale * (b + 1) / 2, nil
 		}
-		candidates = append(candidates, fmt.Sprintf("%dx%d", 32*(a+1)/2, 32*(b+1)/2))
+		candidates = append(candidates, fmt.Sprintf("%dx%d", scale*(a+1)/2, scale*(b+1)/2))
 	}
 	if len(candidates) == 0 {
 		return 0, 0, fmt.Errorf("relative position table has %d rows, which is not (2H-1)(2W-1) for any grid", rows)
@@ -550,7 +627,7 @@ func Save(path string, n *Net, meta Meta) error {
 	if err := fillMeta(&meta, s); err != nil {
 		return fmt.Errorf("model: save %s: %w", path, err)
 	}
-	return SaveWeights(path, n.Params(), n.Buffers(), meta)
+	return saveWeights(path, n.Params(), n.Buffers(), meta, &s.Config)
 }
 
 // fillMeta sets the zero fields of m that describe the model from s and

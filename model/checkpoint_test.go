@@ -107,7 +107,7 @@ func TestSaveReadApplyRoundTrip(t *testing.T) {
 }
 
 func TestSaveRejects(t *testing.T) {
-	s := mustSpec(t, "golden_tiny", 64, 64, 10)
+	s := goldenSpec(t, 64, 64, 10)
 	params, buffers := Allocate(s)
 	dir := t.TempDir()
 	if err := SaveWeights(filepath.Join(dir, "a"), params, buffers, Meta{Classes: 10, ClassNames: []string{"x"}}); err == nil {
@@ -133,7 +133,7 @@ func TestApplyReferenceWeights(t *testing.T) {
 	if meta.Variant != "golden_tiny" || meta.ImageH != 64 || meta.Classes != 10 {
 		t.Errorf("meta from the reference's flat keys: %+v", meta)
 	}
-	params, buffers := Allocate(mustSpec(t, "golden_tiny", 64, 64, 10))
+	params, buffers := Allocate(goldenSpec(t, 64, 64, 10))
 	r, err := sd.Apply(params, buffers, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestApplyMismatches(t *testing.T) {
 	sd, _ := openCheckpoint(t, path)
 
 	// A 64x96 model has larger relative position tables.
-	params, buffers := Allocate(mustSpec(t, "golden_tiny", 64, 96, 10))
+	params, buffers := Allocate(goldenSpec(t, 64, 96, 10))
 	_, err := sd.Apply(params, buffers, LoadOptions{})
 	want := "2 with the wrong shape (stages.3.blocks.0.attn.rel_pos.relative_position_bias_table: shape [9 2] in file, model expects [15 2]"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
@@ -173,7 +173,7 @@ func TestApplyMismatches(t *testing.T) {
 	}
 
 	// A new head with 5 classes: partial load, or strict with the head skipped.
-	s5 := mustSpec(t, "golden_tiny", 64, 64, 5)
+	s5 := goldenSpec(t, 64, 64, 5)
 	params, buffers = Allocate(s5)
 	r, err := sd.Apply(params, buffers, LoadOptions{Partial: true})
 	if err != nil {
@@ -200,7 +200,7 @@ func TestApplyMismatches(t *testing.T) {
 
 	// Missing and unexpected tensors: a model without stage-3's second block
 	// reading a file that has it, and vice versa.
-	s := mustSpec(t, "golden_tiny", 64, 64, 10)
+	s := goldenSpec(t, 64, 64, 10)
 	s.Depths[3] = 1
 	params, buffers = Allocate(s)
 	_, err = sd.Apply(params, buffers, LoadOptions{})
@@ -213,7 +213,7 @@ func TestApplyMismatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sdSmall, _ := openCheckpoint(t, small)
-	params, buffers = Allocate(mustSpec(t, "golden_tiny", 64, 64, 10))
+	params, buffers = Allocate(goldenSpec(t, 64, 64, 10))
 	r, err = sdSmall.Apply(params, buffers, LoadOptions{Partial: true})
 	if err != nil || len(r.Missing) != 13 || r.Missing[0] != "stages.3.blocks.1.norm1.weight" {
 		t.Errorf("missing tensors: %v, %v (missing %v)", r, err, r.Missing)
@@ -227,9 +227,11 @@ func TestInferSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := mustSpec(t, "golden_tiny", 64, 64, 10)
-	if !reflect.DeepEqual(s, want) {
-		t.Errorf("InferSpec = %+v\nwant %+v", s, want)
+	want := goldenSpec(t, 64, 64, 10)
+	custom := want // golden_tiny is not a variant: only the file's metadata names it
+	custom.Variant, custom.Name = "custom", "custom"
+	if !reflect.DeepEqual(s, custom) {
+		t.Errorf("InferSpec = %+v\nwant %+v", s, custom)
 	}
 	if s, err := InferSpec(sd, meta); err != nil || s != want {
 		t.Errorf("InferSpec with the file's meta = %+v, %v", s, err)
@@ -246,7 +248,7 @@ func TestInferSpec(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ambiguous") || !strings.Contains(err.Error(), "64x96, 96x64") {
 		t.Errorf("rectangular grid without a size: error %v", err)
 	}
-	s, err = InferSpec(sd, Meta{ImageH: 64, ImageW: 96})
+	s, err = InferSpec(sd, Meta{Variant: "golden_tiny", ImageH: 64, ImageW: 96})
 	if err != nil || s.ImageH != 64 || s.ImageW != 96 || s.Variant != "golden_tiny" {
 		t.Errorf("InferSpec with a size = %+v, %v", s, err)
 	}
@@ -285,7 +287,7 @@ func TestInferSpecCustomAndNonAstroformer(t *testing.T) {
 }
 
 func TestSaveLoadNet(t *testing.T) {
-	s := mustSpec(t, "golden_tiny", 64, 96, 10)
+	s := goldenSpec(t, 64, 96, 10)
 	n, err := New(s, 3)
 	if err != nil {
 		t.Fatal(err)

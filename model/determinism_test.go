@@ -28,7 +28,7 @@ func trainSteps(t *testing.T, procs, steps int) trainState {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	const batch, classes = 4, 5
-	s := Spec{Variant: "golden_tiny", Config: mustLookup(t, "golden_tiny"), ImageH: 32, ImageW: 32, InChans: 3,
+	s := Spec{Variant: "golden_tiny", Config: goldenTiny(), ImageH: 32, ImageW: 32, InChans: 3,
 		Classes: classes, Dropout: 0.1, DropPath: 0.1}
 	n, err := New(s, 3)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // TestForwardEmbed checks that the embeddings are what the classifier
 // reads: head.fc applied to them gives the logits, which equal Forward's.
 func TestForwardEmbed(t *testing.T) {
-	s := mustSpec(t, "golden_tiny", 32, 32, 4)
+	s := goldenSpec(t, 32, 32, 4)
 	net, err := New(s, 5)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func TestPart(t *testing.T) {
 // frozen: their parameters and batch-norm statistics stay exactly as they
 // were, their gradients are zero, and everything above them moves.
 func TestFreeze(t *testing.T) {
-	s := mustSpec(t, "golden_tiny", 32, 32, 4)
+	s := goldenSpec(t, 32, 32, 4)
 	s.Dropout, s.DropPath = 0.1, 0.1
 	net, err := New(s, 3)
 	if err != nil {

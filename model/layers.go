@@ -56,33 +56,35 @@ func (l *layers) downsample(prefix string, x *gorgonia.Node, cin, cout int) *gor
 	return h
 }
 
-// mbconv is an MBConv block: pre-norm, 1x1 expansion to MidWidth, depthwise
-// 3x3 (stride 2 in a stage's first block), squeeze-excitation, 1x1
-// projection, stochastic depth and the residual sum.
-func (l *layers) mbconv(prefix string, x *gorgonia.Node, cin, cout int, first bool, dropPath float64) *gorgonia.Node {
-	shortcut, stride := x, 1
-	if first {
-		shortcut, stride = l.downsample(prefix+".shortcut", x, cin, cout), 2
+// mbconv is the MBConv block b: pre-norm, 1x1 expansion to MidWidth,
+// depthwise 3x3 (of stride b.Stride), squeeze-excitation, 1x1 projection,
+// stochastic depth and the residual sum.
+func (l *layers) mbconv(b BlockPlan, x *gorgonia.Node) *gorgonia.Node {
+	prefix, shortcut := b.Name, x
+	if b.Stride == 2 {
+		shortcut = l.downsample(prefix+".shortcut", x, b.In, b.Out)
 	}
 	h := l.bn(prefix+".pre_norm", x, false)
 	h = l.conv1(prefix+".conv1_1x1", h, false)
 	h = l.bn(prefix+".norm1", h, true)
-	h = l.depthwise(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"), stride)
+	h = l.depthwise(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"), b.Stride)
 	h = l.bn(prefix+".norm2", h, true)
 	h = l.squeezeExcite(prefix+".se", h, l.p(prefix+".se.fc1.weight"), l.p(prefix+".se.fc1.bias"),
 		l.p(prefix+".se.fc2.weight"), l.p(prefix+".se.fc2.bias"))
 	h = l.conv1(prefix+".conv3_1x1", h, true)
-	h = l.drop(prefix+".drop_path", h, l.state, dropPath, true)
+	h = l.drop(prefix+".drop_path", h, l.state, b.DropPath, true)
 	return l.add(prefix+".residual", h, shortcut)
 }
 
-// transformer is a transformer block over the whole feature map: LayerNorm
-// (and a 2x2 pool in a stage's first block), attention with relative
-// position bias, then LayerNorm and a GELU MLP of ratio 4, each residual.
-func (l *layers) transformer(prefix string, x *gorgonia.Node, cin, cout int, first bool, grid [2]int, dropPath float64) *gorgonia.Node {
+// transformer is the transformer block b over the whole feature map:
+// LayerNorm (and a 2x2 pool in a stage's first block), attention with
+// relative position bias, then LayerNorm and a GELU MLP of ratio 4, each
+// residual.
+func (l *layers) transformer(b BlockPlan, x *gorgonia.Node) *gorgonia.Node {
+	prefix := b.Name
 	var shortcut, h *gorgonia.Node
-	if first {
-		shortcut = l.downsample(prefix+".shortcut", x, cin, cout)
+	if b.Stride == 2 {
+		shortcut = l.downsample(prefix+".shortcut", x, b.In, b.Out)
 		h = l.ln(prefix+".norm1.norm", x)
 		h = l.avgPool2(prefix+".norm1.down", h)
 	} else {
@@ -90,16 +92,16 @@ func (l *layers) transformer(prefix string, x *gorgonia.Node, cin, cout int, fir
 		h = l.ln(prefix+".norm1", x)
 	}
 	h = l.conv1(prefix+".attn.qkv", h, true)
-	h = l.attention(prefix+".attn", h, l.p(prefix+".attn.rel_pos.relative_position_bias_table"), grid[0], grid[1])
+	h = l.attention(prefix+".attn", h, l.p(prefix+".attn.rel_pos.relative_position_bias_table"), b.Grid[0], b.Grid[1])
 	h = l.conv1(prefix+".attn.proj", h, true)
-	h = l.drop(prefix+".drop_path1", h, l.state, dropPath, true)
+	h = l.drop(prefix+".drop_path1", h, l.state, b.DropPath, true)
 	x = l.add(prefix+".residual1", shortcut, h)
 
 	h = l.ln(prefix+".norm2", x)
 	h = l.conv1(prefix+".mlp.fc1", h, true)
 	h = l.apply(prefix+".mlp.act", h.Shape(), &geluOp{}, h)
 	h = l.conv1(prefix+".mlp.fc2", h, true)
-	h = l.drop(prefix+".drop_path2", h, l.state, dropPath, true)
+	h = l.drop(prefix+".drop_path2", h, l.state, b.DropPath, true)
 	return l.add(prefix+".residual2", x, h)
 }
 

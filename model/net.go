@@ -367,28 +367,17 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	b.train = train && PartStem >= n.frozen
 	h := l.stem(x)
 	gr.acts[0] = h
-	grids := s.Grids()
-	total, block := s.Depths[0]+s.Depths[1]+s.Depths[2]+s.Depths[3], 0
-	c := s.StemWidth
-	for st := range 4 {
-		b.train = train && st+1 >= n.frozen
-		for i := range s.Depths[st] {
-			prefix := fmt.Sprintf("stages.%d.blocks.%d", st, i)
-			// Stochastic depth grows linearly from 0 at the first block to
-			// DropPath at the last, as in timm.
-			dpr := 0.0
-			if total > 1 {
-				dpr = s.DropPath * float64(block) / float64(total-1)
-			}
-			if st < 3 {
-				h = l.mbconv(prefix, h, c, s.Dims[st], i == 0, dpr)
-			} else {
-				h = l.transformer(prefix, h, c, s.Dims[st], i == 0, grids[4], dpr)
-			}
-			c = s.Dims[st]
-			block++
+	for _, blk := range s.Plan() {
+		b.train = train && blk.Stage+1 >= n.frozen
+		switch blk.Type {
+		case MBConv:
+			h = l.mbconv(blk, h)
+		case Transformer:
+			h = l.transformer(blk, h)
+		default:
+			b.failf("%s: unknown block type %v", blk.Name, blk.Type)
 		}
-		gr.acts[st+1] = h
+		gr.acts[blk.Stage+1] = h
 	}
 	b.train = train
 	gr.logits, gr.preLogits = l.head(h, s.Dropout)

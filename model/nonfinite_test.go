@@ -30,7 +30,7 @@ func TestNonFinite(t *testing.T) {
 // and an Inf in a batch-norm buffer and checks that every way of loading
 // them refuses them, naming the file and the tensor.
 func TestCheckpointNonFiniteRefused(t *testing.T) {
-	s := mustSpec(t, "golden_tiny", 32, 32, 3)
+	s := goldenSpec(t, 32, 32, 3)
 	for _, tt := range []struct {
 		what  string
 		set   func(n *Net) string // corrupts n, returns the tensor's name

@@ -168,9 +168,10 @@ func (w *specWalker) downsample(prefix string, cin, cout int) {
 	}
 }
 
-func (w *specWalker) mbconv(prefix string, cin, cout int, first bool) {
+func (w *specWalker) mbconv(b BlockPlan) {
+	prefix, cin, cout := b.Name, b.In, b.Out
 	mid, rd := MidWidth(cout), SEWidth(cout)
-	if first {
+	if b.Stride == 2 {
 		w.downsample(prefix+".shortcut", cin, cout)
 	}
 	w.batchNorm(prefix+".pre_norm", cin)
@@ -183,8 +184,9 @@ func (w *specWalker) mbconv(prefix string, cin, cout int, first bool) {
 	w.conv(prefix+".conv3_1x1", mid, cout, 1, 1, true)
 }
 
-func (w *specWalker) transformer(prefix string, cin, cout int, first bool, grid [2]int) {
-	if first {
+func (w *specWalker) transformer(b BlockPlan) {
+	prefix, cin, cout := b.Name, b.In, b.Out
+	if b.Stride == 2 {
 		w.downsample(prefix+".shortcut", cin, cout)
 		w.layerNorm(prefix+".norm1.norm", cin)
 		w.downsample(prefix+".norm1.down", cin, cin)
@@ -193,30 +195,27 @@ func (w *specWalker) transformer(prefix string, cin, cout int, first bool, grid 
 	}
 	w.conv(prefix+".attn.qkv", cin, 3*cout, 1, 1, true)
 	w.param(prefix+".attn.rel_pos.relative_position_bias_table", RelPosTable,
-		(2*grid[0]-1)*(2*grid[1]-1), cout/DimHead)
+		(2*b.Grid[0]-1)*(2*b.Grid[1]-1), b.Heads)
 	w.conv(prefix+".attn.proj", cout, cout, 1, 1, true)
 	w.layerNorm(prefix+".norm2", cout)
 	w.conv(prefix+".mlp.fc1", cout, 4*cout, 1, 1, true)
 	w.conv(prefix+".mlp.fc2", 4*cout, cout, 1, 1, true)
 }
 
+// model walks the stem, the blocks of s.Plan and the head.
 func (w *specWalker) model(s Spec) {
-	grids := s.Grids()
 	w.conv("stem.conv1", s.InChans, s.StemWidth, 3, 1, false)
 	w.batchNorm("stem.norm1", s.StemWidth)
 	w.conv("stem.conv2", s.StemWidth, s.StemWidth, 3, 1, false)
-	c := s.StemWidth
-	for st := range 4 {
-		for b := range s.Depths[st] {
-			prefix := fmt.Sprintf("stages.%d.blocks.%d", st, b)
-			if st < 3 {
-				w.mbconv(prefix, c, s.Dims[st], b == 0)
-			} else {
-				w.transformer(prefix, c, s.Dims[st], b == 0, grids[4])
-			}
-			c = s.Dims[st]
+	for _, b := range s.Plan() {
+		switch b.Type {
+		case MBConv:
+			w.mbconv(b)
+		case Transformer:
+			w.transformer(b)
 		}
 	}
+	c := s.Dims[3]
 	w.layerNorm("head.norm", c)
 	w.linear("head.pre_logits.fc", c, s.HeadHidden)
 	w.linear("head.fc", s.HeadHidden, s.Classes)

@@ -51,7 +51,7 @@ func TestParamSpecsMatchReferenceWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			s := mustSpec(t, "golden_tiny", c.h, c.w, 10)
+			s := goldenSpec(t, c.h, c.w, 10)
 			params, buffers := ParamSpecs(s)
 			all := append(slices.Clone(params), buffers...)
 			slices.SortFunc(all, func(a, b ParamSpec) int { return strings.Compare(a.Name, b.Name) })
@@ -86,7 +86,7 @@ func TestParamSpecsMatchReferenceWeights(t *testing.T) {
 // TestParamSpecsOrder checks the state_dict order on the parts where PyTorch's
 // registration order is easy to state.
 func TestParamSpecsOrder(t *testing.T) {
-	params, buffers := ParamSpecs(mustSpec(t, "golden_tiny", 64, 64, 10))
+	params, buffers := ParamSpecs(goldenSpec(t, 64, 64, 10))
 	names := func(ps []ParamSpec) []string {
 		var out []string
 		for _, p := range ps {

@@ -1,7 +1,7 @@
 // Package model is the Astroformer network (arXiv 2304.05350): a CoAtNet-style
-// hybrid with three MBConv stages and one global-attention stage (C-C-C-T),
-// its named variants, its parameters under their timm state_dict names, and
-// safetensors checkpoints.
+// hybrid with three MBConv stages and one global-attention stage (C-C-C-T,
+// or another layout of the two block types), its named variants, its
+// parameters under their timm state_dict names, and safetensors checkpoints.
 package model
 
 import (
@@ -22,6 +22,10 @@ type Config struct {
 	Depths     [4]int // blocks per stage
 	StemWidth  int    // width of the two stem convolutions
 	HeadHidden int    // width of the pre-logits layer of the head
+	// Layout is the block type of each stage, one letter a stage as in
+	// timm's block_type: "C" for MBConv, "T" for transformer. Empty means
+	// DefaultLayout, "CCCT".
+	Layout string
 }
 
 // variants is the table returned by Variants. It is a function rather than a
@@ -29,18 +33,16 @@ type Config struct {
 func variants() []Config {
 	return []Config{
 		// Published configurations (Astroformer paper, Table 1).
-		{Name: "astroformer_0", Dims: [4]int{96, 192, 384, 768}, Depths: [4]int{2, 3, 5, 2}, StemWidth: 64, HeadHidden: 768},
-		{Name: "astroformer_1", Dims: [4]int{96, 192, 384, 768}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 64, HeadHidden: 768},
-		{Name: "astroformer_2", Dims: [4]int{128, 256, 512, 1024}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 128, HeadHidden: 1024},
-		{Name: "astroformer_3", Dims: [4]int{192, 384, 768, 1536}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 192, HeadHidden: 1536},
-		{Name: "astroformer_4", Dims: [4]int{192, 384, 768, 1536}, Depths: [4]int{2, 12, 28, 2}, StemWidth: 192, HeadHidden: 1536},
-		{Name: "astroformer_5", Dims: [4]int{256, 512, 1280, 2048}, Depths: [4]int{2, 12, 28, 2}, StemWidth: 192, HeadHidden: 2048},
+		{Name: "astroformer_0", Dims: [4]int{96, 192, 384, 768}, Depths: [4]int{2, 3, 5, 2}, StemWidth: 64, HeadHidden: 768, Layout: "CCCT"},
+		{Name: "astroformer_1", Dims: [4]int{96, 192, 384, 768}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 64, HeadHidden: 768, Layout: "CCCT"},
+		{Name: "astroformer_2", Dims: [4]int{128, 256, 512, 1024}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 128, HeadHidden: 1024, Layout: "CCCT"},
+		{Name: "astroformer_3", Dims: [4]int{192, 384, 768, 1536}, Depths: [4]int{2, 6, 14, 2}, StemWidth: 192, HeadHidden: 1536, Layout: "CCCT"},
+		{Name: "astroformer_4", Dims: [4]int{192, 384, 768, 1536}, Depths: [4]int{2, 12, 28, 2}, StemWidth: 192, HeadHidden: 1536, Layout: "CCCT"},
+		{Name: "astroformer_5", Dims: [4]int{256, 512, 1280, 2048}, Depths: [4]int{2, 12, 28, 2}, StemWidth: 192, HeadHidden: 2048, Layout: "CCCT"},
 		// Small configurations for CPU training on 64x64 cutouts.
-		{Name: "astroformer_nano", Dims: [4]int{32, 64, 128, 256}, Depths: [4]int{1, 1, 2, 1}, StemWidth: 32, HeadHidden: 256},
-		{Name: "astroformer_micro", Dims: [4]int{48, 96, 192, 384}, Depths: [4]int{1, 2, 3, 1}, StemWidth: 48, HeadHidden: 384},
-		{Name: "astroformer_tiny", Dims: [4]int{64, 128, 256, 512}, Depths: [4]int{2, 2, 3, 2}, StemWidth: 64, HeadHidden: 512},
-		// The configuration of the reference test vectors.
-		{Name: "golden_tiny", Dims: [4]int{16, 32, 48, 64}, Depths: [4]int{1, 2, 1, 2}, StemWidth: 16, HeadHidden: 64},
+		{Name: "astroformer_nano", Dims: [4]int{32, 64, 128, 256}, Depths: [4]int{1, 1, 2, 1}, StemWidth: 32, HeadHidden: 256, Layout: "CCCT"},
+		{Name: "astroformer_micro", Dims: [4]int{48, 96, 192, 384}, Depths: [4]int{1, 2, 3, 1}, StemWidth: 48, HeadHidden: 384, Layout: "CCCT"},
+		{Name: "astroformer_tiny", Dims: [4]int{64, 128, 256, 512}, Depths: [4]int{2, 2, 3, 2}, StemWidth: 64, HeadHidden: 512, Layout: "CCCT"},
 	}
 }
 
@@ -48,8 +50,8 @@ func variants() []Config {
 const DefaultVariant = "astroformer_nano"
 
 // Variants returns every named variant: the published astroformer_0 to
-// astroformer_5, the small CPU variants and golden_tiny. The slice is a fresh
-// copy on every call.
+// astroformer_5 and the small CPU variants. The slice is a fresh copy on
+// every call.
 func Variants() []Config { return variants() }
 
 // Lookup returns the variant with the given name.
@@ -100,16 +102,22 @@ func (s Spec) Validate() error {
 	if s.HeadHidden < 1 {
 		bad("head hidden width %d: must be positive", s.HeadHidden)
 	}
-	for i := range 4 {
+	if s.Layout != "" && len(s.Layout) != 4 {
+		bad("layout %q: want one block type per stage, 4 letters", s.Layout)
+	}
+	for i, t := range s.Blocks() {
 		if s.Dims[i] < 4 {
 			bad("stage %d width %d: must be at least 4", i, s.Dims[i])
 		}
 		if s.Depths[i] < 1 {
 			bad("stage %d depth %d: must be at least 1", i, s.Depths[i])
 		}
-	}
-	if s.Dims[3]%DimHead != 0 {
-		bad("stage 3 width %d: must be a multiple of the head width %d", s.Dims[3], DimHead)
+		switch {
+		case t != MBConv && t != Transformer && len(s.Layout) == 4:
+			bad("stage %d block type %q: want %q (MBConv) or %q (transformer)", i, s.Layout[i], byte(MBConv), byte(Transformer))
+		case t == Transformer && s.Dims[i]%DimHead != 0:
+			bad("stage %d width %d: must be a multiple of the head width %d", i, s.Dims[i], DimHead)
+		}
 	}
 	if s.Dropout < 0 || s.Dropout >= 1 {
 		bad("dropout %g: must be in [0, 1)", s.Dropout)
@@ -157,9 +165,6 @@ func MidWidth(c int) int {
 // stage of width c.
 func SEWidth(c int) int { return c / 4 }
 
-// Heads returns the number of attention heads of the transformer stage.
-func (s Spec) Heads() int { return s.Dims[3] / DimHead }
-
 // FLOPs returns the multiply-accumulate operations of one eval-mode forward
 // pass of one image at the spec's size, the convention of the Astroformer and
 // CoAtNet papers and of fvcore ("FLOPs" that are really MACs). It counts every
@@ -170,39 +175,11 @@ func (s Spec) Heads() int { return s.Dims[3] / DimHead }
 // residual additions are not counted; together they are a few percent.
 func FLOPs(s Spec) int64 {
 	g := s.Grids()
-	area := func(i int) int64 { return int64(g[i][0]) * int64(g[i][1]) }
-	var total int64
 	c := int64(s.StemWidth)
-	total += area(0) * c * int64(s.InChans) * 9 // stem.conv1
-	total += area(0) * c * c * 9                // stem.conv2
-	for st := range 4 {
-		out := int64(s.Dims[st])
-		in, out2 := area(st), area(st+1)
-		for b := range s.Depths[st] {
-			cin := c
-			if b > 0 {
-				cin, in = out, out2
-			}
-			if b == 0 && cin != out {
-				total += out2 * cin * out // shortcut.expand after the 2x2 pool
-			}
-			if st < 3 {
-				mid := int64(MidWidth(int(out)))
-				rd := int64(SEWidth(int(out)))
-				total += in * cin * mid   // conv1_1x1
-				total += out2 * mid * 9   // conv2_kxk, depthwise
-				total += 2 * mid * rd     // se.fc1, se.fc2
-				total += out2 * mid * out // conv3_1x1
-			} else {
-				n := out2
-				total += n * cin * 3 * out // attn.qkv
-				total += 2 * n * n * out   // q·k and attn·v
-				total += n * out * out     // attn.proj
-				total += 2 * n * out * 4 * out
-			}
-		}
-		c = out
+	total := int64(g[0][0]) * int64(g[0][1]) * c * (int64(s.InChans) + c) * 9 // stem.conv1, stem.conv2
+	for _, b := range s.Plan() {
+		total += b.flops()
 	}
-	total += c*int64(s.HeadHidden) + int64(s.HeadHidden)*int64(s.Classes)
-	return total
+	last := int64(s.Dims[3])
+	return total + last*int64(s.HeadHidden) + int64(s.HeadHidden)*int64(s.Classes)
 }

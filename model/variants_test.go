@@ -48,14 +48,17 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]func(*Spec){
-		"image size":       func(s *Spec) { s.ImageW = 100 },
-		"in_chans":         func(s *Spec) { s.InChans = 2 },
-		"classes":          func(s *Spec) { s.Classes = 0 },
-		"stage 3 width 72": func(s *Spec) { s.Dims[3] = 72 },
-		"stage 1 depth 0":  func(s *Spec) { s.Depths[1] = 0 },
-		"dropout":          func(s *Spec) { s.Dropout = 1 },
-		"drop_path":        func(s *Spec) { s.DropPath = -0.1 },
-		"stem width":       func(s *Spec) { s.StemWidth = 0 },
+		"image size":             func(s *Spec) { s.ImageW = 100 },
+		"in_chans":               func(s *Spec) { s.InChans = 2 },
+		"classes":                func(s *Spec) { s.Classes = 0 },
+		"stage 3 width 72":       func(s *Spec) { s.Dims[3] = 72 },
+		"stage 1 depth 0":        func(s *Spec) { s.Depths[1] = 0 },
+		"dropout":                func(s *Spec) { s.Dropout = 1 },
+		"drop_path":              func(s *Spec) { s.DropPath = -0.1 },
+		"stem width":             func(s *Spec) { s.StemWidth = 0 },
+		"layout \"CCT\"":         func(s *Spec) { s.Layout = "CCT" },
+		"stage 1 block type 'X'": func(s *Spec) { s.Layout = "CXCT" },
+		"stage 2 width 48":       func(s *Spec) { s.Layout = "CCTT" },
 	}
 	for want, mutate := range cases {
 		s := good
@@ -85,6 +88,21 @@ func TestMidWidth(t *testing.T) {
 	}
 }
 
+// mbFLOPs is the count of one MBConv block worked out by hand: widths cin
+// to cout through mid and the SE width rd, input and output areas in and
+// out (a shortcut only where both width and area change).
+func mbFLOPs(cin, cout, mid, rd, in, out int64) int64 {
+	var sc int64
+	if cin != cout && in != out {
+		sc = out * cin * cout
+	}
+	return sc + in*cin*mid + out*mid*9 + 2*mid*rd + out*mid*cout
+}
+
+// trFLOPs is the count of one transformer block of width c over n
+// positions with input width cin, without its shortcut.
+func trFLOPs(cin, c, n int64) int64 { return n*cin*3*c + 2*n*n*c + n*c*c + 8*n*c*c }
+
 // TestFLOPs checks the count of golden_tiny at 64x64, worked out by hand
 // layer by layer, and that FLOPs grow with the image area.
 func TestFLOPs(t *testing.T) {
@@ -92,18 +110,10 @@ func TestFLOPs(t *testing.T) {
 		ImageH: 64, ImageW: 64, InChans: 3, Classes: 10}
 	// grids: stem 32x32, stages 16x16, 8x8, 4x4, 2x2.
 	stem := int64(1024*16*3*9 + 1024*16*16*9)
-	mb := func(cin, cout, mid, rd, in, out int64) int64 {
-		var sc int64
-		if cin != cout && in != out {
-			sc = out * cin * cout
-		}
-		return sc + in*cin*mid + out*mid*9 + 2*mid*rd + out*mid*cout
-	}
-	st0 := mb(16, 16, 64, 4, 1024, 256)
-	st1 := mb(16, 32, 128, 8, 256, 64) + mb(32, 32, 128, 8, 64, 64)
-	st2 := mb(32, 48, 192, 12, 64, 16)
-	tr := func(cin, c, n int64) int64 { return n*cin*3*c + 2*n*n*c + n*c*c + 8*n*c*c }
-	st3 := 4*48*64 + tr(48, 64, 4) + tr(64, 64, 4)
+	st0 := mbFLOPs(16, 16, 64, 4, 1024, 256)
+	st1 := mbFLOPs(16, 32, 128, 8, 256, 64) + mbFLOPs(32, 32, 128, 8, 64, 64)
+	st2 := mbFLOPs(32, 48, 192, 12, 64, 16)
+	st3 := 4*48*64 + trFLOPs(48, 64, 4) + trFLOPs(64, 64, 4)
 	head := int64(64*64 + 64*10)
 	if got, want := FLOPs(s), stem+st0+st1+st2+st3+head; got != want {
 		t.Errorf("FLOPs = %d, want %d", got, want)

@@ -22,6 +22,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/predict"
 	"github.com/astroformer/astroformer/table"
@@ -46,10 +47,7 @@ func predictFixture(t *testing.T) (string, string) {
 	if status := run([]string{"run", job}, &stdout, &stderr); status != exitOK {
 		t.Fatalf("rendering cutouts: status %d\n%s", status, stderr.String())
 	}
-	cfg, err := model.Lookup("golden_tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := modeltest.GoldenTiny()
 	net, err := model.New(model.Spec{Variant: cfg.Name, Config: cfg, ImageH: 32, ImageW: 32, InChans: 3, Classes: 10}, 3)
 	if err != nil {
 		t.Fatal(err)

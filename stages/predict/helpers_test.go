@@ -14,6 +14,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -89,10 +90,7 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 // the checkpoint path.
 func writeCheckpoint(t testing.TB, dir string, name string, seed int64) string {
 	t.Helper()
-	cfg, err := model.Lookup("golden_tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := modeltest.GoldenTiny()
 	net, err := model.New(model.Spec{Variant: cfg.Name, Config: cfg, ImageH: 32, ImageW: 32, InChans: 3, Classes: len(testClasses())}, seed)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
+	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 	"github.com/astroformer/astroformer/stages/train/internal/fixture"
@@ -210,8 +211,9 @@ func TestFineTuneFromPyTorchExport(t *testing.T) {
 	}
 	work := t.TempDir()
 	fixture.Cutouts(t, filepath.Join(work, "cutouts"), fixture.Options{Train: 48, Val: 12, Size: 64, Seed: 3})
-	s, env := newRun(t, work, "variant = \"golden_tiny\"\nimage_size = 64\ninit_from_file = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
-	s.config = nil
+	s, env := newRun(t, work, "image_size = 64\ninit_from_file = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
+	golden := modeltest.GoldenTiny() // the export's configuration, which is not a variant
+	s.config = &golden
 	run(t, s, env)
 	want, _ := tensors(t, export)
 	got, meta := tensors(t, filepath.Join(work, "model", ModelFile))
