@@ -60,6 +60,9 @@ func run(args []string) error {
 	if *mode != "train" && *mode != "infer" {
 		return fmt.Errorf("-mode %q: want train or infer", *mode)
 	}
+	if *iters < 1 || *warmup < 0 {
+		return fmt.Errorf("-iters %d, -warmup %d: want at least one timed step and no negative warmup", *iters, *warmup)
+	}
 	runtime.GOMAXPROCS(*threads)
 
 	cfg, err := model.Lookup(*variant)
@@ -97,18 +100,9 @@ func run(args []string) error {
 			return err
 		}
 	}
-	times := make([]float64, 0, *iters)
-	for range *iters {
-		start := time.Now()
-		if err := step(); err != nil {
-			return err
-		}
-		times = append(times, time.Since(start).Seconds())
-	}
-	slices.Sort(times)
-	med := times[len(times)/2]
-	if len(times)%2 == 0 {
-		med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	med, err := medianSeconds(*iters, step)
+	if err != nil {
+		return err
 	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -129,4 +123,22 @@ func run(args []string) error {
 func round(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
+}
+
+// medianSeconds times n calls of step and returns their median duration.
+func medianSeconds(n int, step func() error) (float64, error) {
+	times := make([]float64, 0, n)
+	for range n {
+		start := time.Now()
+		if err := step(); err != nil {
+			return 0, err
+		}
+		times = append(times, time.Since(start).Seconds())
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	if len(times)%2 == 0 {
+		med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	return med, nil
 }
