@@ -73,14 +73,9 @@ func run() error {
 	path := *file
 	if path == "" {
 		path = filepath.Join(tmp, "bench.h5")
-		fmt.Printf("generating %d images of %d×%d×3 with %s …\n", *rows, *size, *size, *script)
-		t0 := time.Now()
-		gen := exec.Command(*python, *script, "bench", "--rows", strconv.Itoa(*rows), "--size", strconv.Itoa(*size), "--out", path)
-		gen.Stdout, gen.Stderr = os.Stdout, os.Stderr
-		if err := gen.Run(); err != nil {
-			return fmt.Errorf("generating the file: %w", err)
+		if err := generate(*python, *script, path, *rows, *size); err != nil {
+			return err
 		}
-		fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Millisecond))
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -218,4 +213,18 @@ with h5py.File(sys.argv[1], "r") as f:
 		return 0, 0, fmt.Errorf("h5py timing output %q: %w", out, err)
 	}
 	return time.Duration(w * float64(time.Second)), time.Duration(c * float64(time.Second)), nil
+}
+
+// generate writes a Galaxy10-layout file of rows images of size×size×3 to
+// path with the fixture script.
+func generate(python, script, path string, rows, size int) error {
+	fmt.Printf("generating %d images of %d×%d×3 with %s …\n", rows, size, size, script)
+	t0 := time.Now()
+	gen := exec.Command(python, script, "bench", "--rows", strconv.Itoa(rows), "--size", strconv.Itoa(size), "--out", path)
+	gen.Stdout, gen.Stderr = os.Stdout, os.Stderr
+	if err := gen.Run(); err != nil {
+		return fmt.Errorf("generating the file: %w", err)
+	}
+	fmt.Printf("generated in %s\n", time.Since(t0).Round(time.Millisecond))
+	return nil
 }
