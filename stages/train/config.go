@@ -93,14 +93,13 @@ type Settings struct {
 	Select        string `json:"select"`
 
 	// Fine-tuning: the weights to start from (a model folder of the job,
-	// or a checkpoint file or model folder outside the workdir, with the
-	// SHA-256 of the checkpoint so that a changed file retrains), the
-	// stages kept fixed and the layer-wise learning-rate decay.
-	InitFrom     string  `json:"init_from,omitempty"`
-	InitFromFile string  `json:"init_from_file,omitempty"`
-	InitSHA256   string  `json:"init_sha256,omitempty"`
-	Freeze       *int    `json:"freeze,omitempty"`
-	LayerDecay   float64 `json:"layer_decay,omitempty"`
+	// or a path to a checkpoint file or model folder, with the SHA-256 of
+	// the checkpoint so that a changed file retrains; see InitFromPath),
+	// the stages kept fixed and the layer-wise learning-rate decay.
+	InitFrom   string  `json:"init_from,omitempty"`
+	InitSHA256 string  `json:"init_sha256,omitempty"`
+	Freeze     *int    `json:"freeze,omitempty"`
+	LayerDecay float64 `json:"layer_decay,omitempty"`
 
 	Policy policy.Config `json:"policy"`
 }
@@ -224,10 +223,9 @@ type config struct {
 	EvalBatchSize *int    `hcl:"eval_batch_size,optional"`
 	Select        *string `hcl:"select,optional"`
 
-	InitFrom     *string  `hcl:"init_from,optional"`
-	InitFromFile *string  `hcl:"init_from_file,optional"`
-	Freeze       *int     `hcl:"freeze,optional"`
-	LayerDecay   *float64 `hcl:"layer_decay,optional"`
+	InitFrom   *string  `hcl:"init_from,optional"`
+	Freeze     *int     `hcl:"freeze,optional"`
+	LayerDecay *float64 `hcl:"layer_decay,optional"`
 
 	// Execution knobs: they do not change the result, so they are not
 	// part of Settings and do not enter the fingerprint.
@@ -459,8 +457,8 @@ func checkRegularisation(s *Settings, bad badFunc) {
 	switch s.Normalize {
 	case NormalizePolicy, NormalizeDataset:
 	case NormalizeCheckpoint:
-		if s.InitFrom == "" && s.InitFromFile == "" {
-			bad("normalize", "No checkpoint to normalise as", fmt.Sprintf("normalize = %q takes the normalisation of the pretrained weights; set init_from or init_from_file.", s.Normalize))
+		if s.InitFrom == "" {
+			bad("normalize", "No checkpoint to normalise as", fmt.Sprintf("normalize = %q takes the normalisation of the pretrained weights; set init_from.", s.Normalize))
 		}
 	default:
 		bad("normalize", "Invalid normalize", fmt.Sprintf("normalize is %q; want %q (the policy's mean and std), %q (the training images') or %q (the pretrained weights', with init_from).",

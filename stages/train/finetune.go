@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -13,31 +14,37 @@ import (
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 )
 
-// decodeInit reads init_from and init_from_file: at most one of them, and
-// the checkpoint of init_from_file must be readable, for its SHA-256.
+// InitFromPath reports whether an init_from value is a path (absolute, with
+// a folder in it, or a .safetensors file) rather than the name of a model
+// folder another stage of the job writes.
+func InitFromPath(v string) bool {
+	return filepath.IsAbs(v) || strings.ContainsRune(v, '/') || strings.ContainsRune(v, filepath.Separator) ||
+		strings.HasSuffix(v, ".safetensors")
+}
+
+// decodeInit reads init_from: the model folder of another train stage, or
+// a path whose checkpoint must be readable now, for its SHA-256.
 func decodeInit(s *Settings, cfg config, at func(string) *hcl.Range) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
+	if cfg.InitFrom == nil {
+		return nil
 	}
-	switch {
-	case cfg.InitFrom != nil && cfg.InitFromFile != nil:
-		bad("init_from_file", "Two starting points", "Set init_from (a model folder of this job) or init_from_file (a checkpoint file or model folder elsewhere), not both.")
-	case cfg.InitFrom != nil:
-		if s.InitFrom = *cfg.InitFrom; s.InitFrom == "" {
-			bad("init_from", "Empty init_from", "init_from names a model folder in the workdir, the output of another train stage.")
-		}
-	case cfg.InitFromFile != nil:
-		s.InitFromFile = *cfg.InitFromFile
-		path, err := modelfolder.Checkpoint(s.InitFromFile, "")
-		if err == nil {
-			s.InitSHA256, err = modelfolder.FileSHA256(path)
-		}
-		if err != nil {
-			bad("init_from_file", "Unreadable init_from_file", err.Error()+".")
-		}
+	bad := func(summary, detail string) hcl.Diagnostics {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at("init_from")}}
 	}
-	return diags
+	if s.InitFrom = *cfg.InitFrom; s.InitFrom == "" {
+		return bad("Empty init_from", "init_from names the model folder of another train stage, or a path to a checkpoint (.safetensors) or model folder.")
+	}
+	if !InitFromPath(s.InitFrom) {
+		return nil
+	}
+	path, err := modelfolder.Checkpoint(s.InitFrom, "")
+	if err == nil {
+		s.InitSHA256, err = modelfolder.FileSHA256(path)
+	}
+	if err != nil {
+		return bad("Unreadable init_from", err.Error()+"; a name without a slash is a model folder of this job, anything else a path.")
+	}
+	return nil
 }
 
 // checkSelection checks select, freeze and layer_decay.
@@ -52,22 +59,24 @@ func checkSelection(s *Settings, bad badFunc) {
 	if s.Freeze != nil && (*s.Freeze < 0 || *s.Freeze > 4) {
 		bad("freeze", "Invalid freeze", fmt.Sprintf("freeze is %d; want 0 (the stem) to 4 (the stem and all four stages: only the head trains).", *s.Freeze))
 	}
-	if s.Freeze != nil && s.InitFrom == "" && s.InitFromFile == "" {
-		bad("freeze", "Freeze without pretrained weights", "freeze keeps stages at their initial weights; set init_from or init_from_file to fine-tune.")
+	if s.Freeze != nil && s.InitFrom == "" {
+		bad("freeze", "Freeze without pretrained weights", "freeze keeps stages at their initial weights; set init_from to fine-tune.")
 	}
 	if !(s.LayerDecay >= 0 && s.LayerDecay <= 1) {
 		bad("layer_decay", "Invalid layer_decay", fmt.Sprintf("layer_decay is %g; want a factor in (0, 1] per stage from the head down, or 0 for none.", s.LayerDecay))
 	}
 }
 
-// checkpointFile returns the checkpoint init_from or init_from_file names,
-// or "" when training starts from scratch.
+// initCheckpoint returns the checkpoint init_from names, or "" when
+// training starts from scratch.
 func (t *trainer) initCheckpoint() (string, error) {
 	switch {
-	case t.p.InitFrom != "":
+	case t.p.InitFrom == "":
+		return "", nil
+	case !InitFromPath(t.p.InitFrom):
 		return modelfolder.Checkpoint(t.env.Path(t.p.InitFrom), "")
-	case t.p.InitFromFile != "":
-		path, err := modelfolder.Checkpoint(t.p.InitFromFile, "")
+	default:
+		path, err := modelfolder.Checkpoint(t.p.InitFrom, "")
 		if err != nil {
 			return "", err
 		}
@@ -77,7 +86,6 @@ func (t *trainer) initCheckpoint() (string, error) {
 		}
 		return path, err
 	}
-	return "", nil
 }
 
 // initialise loads the pretrained weights into the new network: every

@@ -43,8 +43,9 @@ func TestDecodeSelectionAndFineTuning(t *testing.T) {
 		{base + `freeze = 1`, "Freeze without pretrained weights", 3},
 		{base + "init_from = \"p\"\nlayer_decay = 1.5", "Invalid layer_decay", 4},
 		{base + `normalize = "checkpoint"`, "No checkpoint to normalise as", 3},
-		{base + "init_from = \"p\"\ninit_from_file = \"x.safetensors\"", "Two starting points", 4},
-		{base + `init_from_file = "no/such.safetensors"`, "Unreadable init_from_file", 3},
+		{base + `init_from = "no/such.safetensors"`, "Unreadable init_from", 3},
+		{base + `init_from = "./pretrained"`, "Unreadable init_from", 3},
+		{base + `init_from = ""`, "Empty init_from", 3},
 		{base + `init_from = "m"`, "Output overwrites input", 2},
 	})
 }
@@ -211,7 +212,7 @@ func TestFineTuneFromPyTorchExport(t *testing.T) {
 	}
 	work := t.TempDir()
 	fixture.Cutouts(t, filepath.Join(work, "cutouts"), fixture.Options{Train: 48, Val: 12, Size: 64, Seed: 3})
-	s, env := newRun(t, work, "image_size = 64\ninit_from_file = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
+	s, env := newRun(t, work, "image_size = 64\ninit_from = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
 	golden := modeltest.GoldenTiny() // the export's configuration, which is not a variant
 	s.config = &golden
 	run(t, s, env)

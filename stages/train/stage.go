@@ -95,7 +95,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 func (s *stage) Name() string { return s.name }
 func (s *stage) Kind() string { return Kind }
 func (s *stage) Inputs() []string {
-	if s.p.InitFrom != "" {
+	if s.p.InitFrom != "" && !InitFromPath(s.p.InitFrom) {
 		return []string{s.p.Input, s.p.InitFrom}
 	}
 	return []string{s.p.Input}
