@@ -23,6 +23,7 @@ import (
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 )
 
 // Kind is the stage kind.
@@ -113,16 +114,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	attrs, _ := body.JustAttributes()
-	at := func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Range.Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
+	bad := decl.New(body, &diags).Bad
 
 	p := params{
 		Input: cfg.Input, Output: cfg.Output, MetricsOutput: cfg.Output + "_metrics",

@@ -29,6 +29,7 @@ import (
 	"github.com/astroformer/astroformer/export"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -115,27 +116,14 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	attrs, _ := body.JustAttributes()
-	at := func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Range.Ptr()
-		}
-		return body.MissingItemRange().Ptr()
-	}
-	bad := func(attr, summary, detail string) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
+	d := decl.New(body, &diags)
+	bad := d.Bad
 	s := &stage{name: name, batchSize: DefaultBatchSize, workers: runtime.NumCPU()}
 	p := &s.p
 	p.Input, p.Output, p.TTA = cfg.Input, cfg.Output, 1
-	for _, a := range []struct{ name, value string }{{"input", cfg.Input}, {"output", cfg.Output}} {
-		if a.value == "" {
-			bad(a.name, "Empty "+a.name, a.name+" names a table folder in the workdir.")
-		}
-	}
-	if cfg.Input != "" && cfg.Input == cfg.Output {
-		bad("output", "Output overwrites input", fmt.Sprintf("input and output are both %q.", cfg.Input))
-	}
+	d.CheckEmpty("input", cfg.Input, "a table folder in the workdir")
+	d.CheckEmpty("output", cfg.Output, "a table folder in the workdir")
+	d.CheckOverwrite(cfg.Input, cfg.Output, ".")
 	decodeModel(cfg, p, bad)
 	if cfg.TTA != nil {
 		p.TTA = *cfg.TTA

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 )
 
 // Override sets *dst to *v when v is not nil: an optional attribute given
@@ -21,29 +22,12 @@ func Override[T any](dst *T, v *T) {
 // block ends. The checks shared by the source stages keep their wording
 // the same in every stage.
 type Attrs struct {
-	body  hcl.Body
-	attrs hcl.Attributes
-	diags *hcl.Diagnostics
+	*decl.Diagnoser
 }
 
 // NewAttrs returns an Attrs for body that appends to *diags.
 func NewAttrs(body hcl.Body, diags *hcl.Diagnostics) *Attrs {
-	attrs, _ := body.JustAttributes()
-	return &Attrs{body: body, attrs: attrs, diags: diags}
-}
-
-// Range returns the source range of the value of attribute name, or of the
-// place it is missing from.
-func (a *Attrs) Range(name string) *hcl.Range {
-	if attr, ok := a.attrs[name]; ok {
-		return attr.Expr.Range().Ptr()
-	}
-	return a.body.MissingItemRange().Ptr()
-}
-
-// Bad reports attribute attr as invalid.
-func (a *Attrs) Bad(attr, summary, detail string) {
-	*a.diags = append(*a.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: a.Range(attr)})
+	return &Attrs{decl.NewValues(body, diags)}
 }
 
 // CheckPath reports an empty path; detail says what path names.
