@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -61,36 +60,19 @@ func ObjectID(part string, i int64) string {
 	return fmt.Sprintf("cifar100-%s-%05d", part, i)
 }
 
-type config struct {
-	Path       string  `hcl:"path"`
-	Output     string  `hcl:"output"`
-	Rejects    *string `hcl:"rejects,optional"`
-	MaxRejects *int64  `hcl:"max_rejects,optional"`
-	Labels     *string `hcl:"labels,optional"`
-	TrainSplit *string `hcl:"train_split,optional"`
-	Limit      *int64  `hcl:"limit,optional"`
-	Size       *int    `hcl:"size,optional"`
-	Workers    *int    `hcl:"workers,optional"`
-}
-
 // params determine the stage's output. Inputs is a digest of the names,
 // sizes and modification times of the input files.
 type params struct {
-	Path       string `json:"path"`
-	Inputs     string `json:"inputs"`
-	Output     string `json:"output"`
-	Rejects    string `json:"rejects"`
-	MaxRejects int64  `json:"max_rejects"`
-	Labels     string `json:"labels"`
-	TrainSplit string `json:"train_split"`
-	Limit      int64  `json:"limit"`
-	Size       int    `json:"size"`
+	source.Files
+	Labels     string `hcl:"labels,optional" json:"labels"`
+	TrainSplit string `hcl:"train_split,optional" json:"train_split"`
+	Limit      int64  `hcl:"limit,optional" json:"limit"`
+	Size       int    `hcl:"size,optional" json:"size"`
 }
 
 type stage struct {
-	name    string
-	p       params
-	workers int
+	source.Stage[params, *params]
+	p *params
 }
 
 // Decode decodes a cifar100 stage block:
@@ -109,39 +91,23 @@ type stage struct {
 //
 // Records whose label has no name in the names file are rejected.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := &params{Labels: "fine"}
+	diags := source.Decode(body, ctx, p, source.Block{
+		Path: "path names the cifar-100-binary folder holding train.bin, test.bin and fine_label_names.txt.",
+		Check: func(at *source.Attrs) {
+			if p.Labels != "fine" && p.Labels != "coarse" {
+				at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"fine\" (100 classes) or \"coarse\" (20 superclasses).", p.Labels))
+			}
+			at.CheckTrainSplit(p.TrainSplit)
+			at.CheckLimit(p.Limit, "every record")
+			at.CheckResize(p.Size, "keep 32", 2048)
+		},
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	s := &stage{name: name, p: params{
-		Path:    cfg.Path,
-		Output:  cfg.Output,
-		Rejects: cfg.Output + "_rejects",
-		Labels:  "fine",
-	}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
-	source.Override(&s.p.Labels, cfg.Labels)
-	source.Override(&s.p.TrainSplit, cfg.TrainSplit)
-	source.Override(&s.p.Limit, cfg.Limit)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.workers, cfg.Workers)
-	at := source.NewAttrs(body, &diags)
-	at.CheckPath(s.p.Path, "path names the cifar-100-binary folder holding train.bin, test.bin and fine_label_names.txt.")
-	at.CheckTables(s.p.Output, s.p.Rejects)
-	at.CheckMaxRejects(s.p.MaxRejects)
-	if s.p.Labels != "fine" && s.p.Labels != "coarse" {
-		at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"fine\" (100 classes) or \"coarse\" (20 superclasses).", s.p.Labels))
-	}
-	at.CheckTrainSplit(s.p.TrainSplit)
-	at.CheckLimit(s.p.Limit, "every record")
-	at.CheckResize(s.p.Size, "keep 32", 2048)
-	at.CheckWorkers(s.workers)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.p.Inputs = source.Digest(s.files()...)
+	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
+	p.Inputs = source.Digest(s.files()...)
 	return s, diags
 }
 
@@ -156,13 +122,6 @@ func (s *stage) namesFile() string {
 func (s *stage) files() []string {
 	return []string{filepath.Join(s.p.Path, TrainFile), filepath.Join(s.p.Path, TestFile), s.namesFile()}
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Sources() []string { return []string{s.p.Path} }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 // part is one of the two record files.
 type part struct {
@@ -201,40 +160,27 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, map[string]string{
-		MetaClassNames: string(classNames),
-		MetaLabels:     s.p.Labels,
-	})
-	if err != nil {
-		return err
-	}
-	bar := env.Progress.Bar(s.name, total)
-	defer bar.Done()
 	side := Side
 	if s.p.Size > 0 {
 		side = s.p.Size
 	}
-	convert := func(i int) source.Result {
-		pt, rec := parts[0], int64(i)
-		if rec >= pt.n {
-			pt, rec = parts[1], rec-pt.n
-		}
-		return s.cutout(pt, rec, names, side)
-	}
 	env.Log.Info("reading", "folder", s.p.Path, "train records", parts[0].n, "test records", parts[1].n, "labels", s.p.Labels)
-	resumed, err := source.Ingest(ctx, sink, int(total), source.Options{
-		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
-		Key: func(first, last int) string { return fmt.Sprintf("records %d-%d", first, last) },
-	}, convert)
-	if err != nil {
-		return err
-	}
-	sum, err := source.Commit(env, sink, resumed)
+	sum, err := s.Ingest(ctx, env, source.Input{
+		Items: int(total), Unit: "records", Chunk: ChunkRows,
+		Metadata: map[string]string{MetaClassNames: string(classNames), MetaLabels: s.p.Labels},
+		Convert: func(i int) source.Result {
+			pt, rec := parts[0], int64(i)
+			if rec >= pt.n {
+				pt, rec = parts[1], rec-pt.n
+			}
+			return s.cutout(pt, rec, names, side)
+		},
+	})
 	if err != nil {
 		return err
 	}
 	env.Summarize("%s: %d CIFAR-100 cutouts of %d×%d (%s labels) from %s → %s (%d rejected → %s) in %s",
-		s.name, sum.Rows, side, side, s.p.Labels, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+		s.Name(), sum.Rows, side, side, s.p.Labels, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names))
 	return nil
 }

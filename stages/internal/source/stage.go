@@ -1,0 +1,214 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/stages/ingest"
+)
+
+// Tables are the attributes every source block declares beside its own:
+// output, the cutouts table it writes; rejects, the table of the items it
+// could not convert (default "<output>_rejects"); and workers, the number
+// of converting goroutines (0: GOMAXPROCS), which is not a parameter of
+// the output. A kind's params struct embeds Tables, or Files, first: its
+// JSON then holds these fields beside the kind's own.
+type Tables struct {
+	Output  string `json:"output"`
+	Rejects string `json:"rejects"`
+	Workers int    `json:"-"`
+}
+
+// Files are the Tables of a source that reads files: path, what it reads;
+// Inputs, a digest of those files for the fingerprint (see Digest), set
+// after decoding; and max_rejects, the number of rejected items after which
+// the stage fails (0: no limit).
+type Files struct {
+	Path   string `json:"path"`
+	Inputs string `json:"inputs"`
+	Tables
+	MaxRejects int64 `json:"max_rejects"`
+}
+
+// Params is implemented by the params structs of the source kinds, through
+// the Tables or Files they embed.
+type Params interface {
+	common() (*Tables, *Files)
+}
+
+func (t *Tables) common() (*Tables, *Files) { return t, nil }
+func (f *Files) common() (*Tables, *Files)  { return &f.Tables, f }
+
+// Block describes a kind's source block for Decode.
+type Block struct {
+	// Path says what path names, for the diagnostic of an empty path of a
+	// Files source.
+	Path string
+	// Check reports the kind's invalid attributes.
+	Check func(a *Attrs)
+}
+
+// Decode decodes a source block into p, which holds the kind's defaults:
+// output, rejects, workers and, for Files, path and max_rejects into the
+// Tables or Files p embeds, the kind's own attributes into p's fields with
+// hcl tags (decoded by gohcl over the defaults). The block may hold no
+// other attribute. Decode then reports invalid common attributes at their
+// values, in order path, output or rejects, max_rejects, the kind's (with
+// b.Check), workers.
+func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnostics {
+	t, f := p.common()
+	schema, common := blockSchema(p, f != nil)
+	content, diags := body.Content(schema)
+	if diags.HasErrors() {
+		return diags
+	}
+	diags = append(diags, decodeAttr(content, ctx, "output", &t.Output)...)
+	diags = append(diags, decodeAttr(content, ctx, "rejects", &t.Rejects)...)
+	diags = append(diags, decodeAttr(content, ctx, "workers", &t.Workers)...)
+	if f != nil {
+		diags = append(diags, decodeAttr(content, ctx, "path", &f.Path)...)
+		diags = append(diags, decodeAttr(content, ctx, "max_rejects", &f.MaxRejects)...)
+	}
+	_, rest, _ := body.PartialContent(common)
+	diags = append(diags, gohcl.DecodeBody(rest, ctx, p)...)
+	if diags.HasErrors() {
+		return diags
+	}
+	if _, ok := content.Attributes["rejects"]; !ok {
+		t.Rejects = t.Output + "_rejects"
+	}
+	a := NewAttrs(body, &diags)
+	if f != nil {
+		a.CheckPath(f.Path, b.Path)
+	}
+	a.CheckTables(t.Output, t.Rejects)
+	if f != nil {
+		a.CheckMaxRejects(f.MaxRejects)
+	}
+	if b.Check != nil {
+		b.Check(a)
+	}
+	a.CheckWorkers(t.Workers)
+	return diags
+}
+
+// blockSchema returns the schema of a source block with params p, and that
+// of its common attributes alone.
+func blockSchema(p Params, files bool) (block, common *hcl.BodySchema) {
+	common = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "output", Required: true}, {Name: "rejects"}, {Name: "workers"},
+	}}
+	if files {
+		common.Attributes = append(common.Attributes, hcl.AttributeSchema{Name: "path", Required: true}, hcl.AttributeSchema{Name: "max_rejects"})
+	}
+	block, _ = gohcl.ImpliedBodySchema(p)
+	block.Attributes = append(block.Attributes, common.Attributes...)
+	// As gohcl's schemas, sorted by name: the diagnostics of missing
+	// attributes come in that order.
+	slices.SortFunc(block.Attributes, func(a, b hcl.AttributeSchema) int { return strings.Compare(a.Name, b.Name) })
+	return block, common
+}
+
+// decodeAttr decodes attribute name of content, when it is given, into dst.
+func decodeAttr(content *hcl.BodyContent, ctx *hcl.EvalContext, name string, dst any) hcl.Diagnostics {
+	if attr, ok := content.Attributes[name]; ok {
+		return gohcl.DecodeExpression(attr.Expr, ctx, dst)
+	}
+	return nil
+}
+
+// Stage is what every source stage shares: its name, kind and params, the
+// pipeline.Stage methods other than Run, and Ingest, the skeleton of Run.
+// A kind's stage embeds it.
+type Stage[T any, P interface {
+	*T
+	Params
+}] struct {
+	name, kind string
+	p          P
+}
+
+// NewStage returns the Stage of a source named name of the given kind,
+// with the params *p.
+func NewStage[T any, P interface {
+	*T
+	Params
+}](name, kind string, p P) Stage[T, P] {
+	return Stage[T, P]{name: name, kind: kind, p: p}
+}
+
+// Name returns the stage's name.
+func (s *Stage[T, P]) Name() string { return s.name }
+
+// Kind returns the stage's kind.
+func (s *Stage[T, P]) Kind() string { return s.kind }
+
+// Inputs returns nil: a source reads no artifact.
+func (s *Stage[T, P]) Inputs() []string { return nil }
+
+// Outputs returns the cutouts table and the rejects table.
+func (s *Stage[T, P]) Outputs() []string {
+	t, _ := s.p.common()
+	return []string{t.Output, t.Rejects}
+}
+
+// Sources returns the path of a Files source, nil for another.
+func (s *Stage[T, P]) Sources() []string {
+	if _, f := s.p.common(); f != nil {
+		return []string{f.Path}
+	}
+	return nil
+}
+
+// Params returns the params (a T), as the kind's Decode gave them.
+func (s *Stage[T, P]) Params() any { return *s.p }
+
+// Input is what a source converts in one run: Items numbered items, each
+// converted by Convert, Chunk at a time (see Ingest).
+type Input struct {
+	Items    int
+	Unit     string // what an item is, in the plural, as "images": names the chunks and the log lines
+	Chunk    int
+	Workers  int               // converting goroutines; 0: the Workers of the params
+	Metadata map[string]string // of the cutouts table
+	Convert  func(i int) Result
+}
+
+// Ingest converts in's items into the stage's cutouts and rejects tables
+// (see the package function Ingest), with a progress bar, commits them and
+// returns their summary; chunk k of the items is named "<unit> <first>-<last>".
+func (s *Stage[T, P]) Ingest(ctx context.Context, env *pipeline.Env, in Input) (ingest.Summary, error) {
+	t, f := s.p.common()
+	var maxRejects int64
+	if f != nil {
+		maxRejects = f.MaxRejects
+	}
+	sink, err := NewSink(env, t.Output, t.Rejects, maxRejects, in.Metadata)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	bar := env.Progress.Bar(s.name, int64(in.Items))
+	defer bar.Done()
+	workers := in.Workers
+	if workers == 0 {
+		workers = t.Workers
+	}
+	resumed, err := Ingest(ctx, sink, in.Items, Options{
+		Chunk: in.Chunk, Workers: workers, Bar: bar,
+		Key: func(first, last int) string { return fmt.Sprintf("%s %d-%d", in.Unit, first, last) },
+	}, in.Convert)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	sum, err := Commit(env, sink, resumed)
+	if err == nil && sum.Rejects > 0 {
+		env.Log.Warn(in.Unit+" rejected", "rows", sum.Rejects, "table", t.Rejects)
+	}
+	return sum, err
+}
