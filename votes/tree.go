@@ -281,3 +281,27 @@ func snake(s string) string { return strings.ReplaceAll(s, "-", "_") }
 func (t *Tree) Question(name string) int {
 	return slices.IndexFunc(t.Questions, func(q Question) bool { return q.Name == name })
 }
+
+// Simulate returns the vote counts (in answer order) of volunteers who each
+// walk the tree from its first question, taking at each question the
+// answer choose returns (an index into its answers) and going on to the
+// question it leads to. So later questions get only the votes of the
+// volunteers whose answers led there, as in Galaxy Zoo.
+func (t *Tree) Simulate(volunteers int, choose func(question int) int) []float64 {
+	counts := make([]float64, t.Answers())
+	off := t.Offsets()
+	next := make([][]int, len(t.Questions)) // question index each answer leads to, -1 at the end
+	for i, q := range t.Questions {
+		for _, a := range q.Answers {
+			next[i] = append(next[i], t.Question(a.Next))
+		}
+	}
+	for range volunteers {
+		for q := 0; q >= 0; {
+			a := choose(q)
+			counts[off[q]+a]++
+			q = next[q][a]
+		}
+	}
+	return counts
+}

@@ -149,3 +149,34 @@ func TestFractions(t *testing.T) {
 		t.Errorf("more concentration should narrow the interval: %+v vs %+v", wide, narrow)
 	}
 }
+
+// TestSimulate walks volunteers down the tree: every one answers the first
+// question, and a question gets the votes of the answers leading to it.
+func TestSimulate(t *testing.T) {
+	tr := DECaLS()
+	i := 0
+	// Volunteers alternate between the first and the second answer everywhere.
+	counts := tr.Simulate(40, func(q int) int { i++; return i % 2 })
+	off := tr.Offsets()
+	first := counts[0] + counts[1] + counts[2]
+	if first != 40 {
+		t.Errorf("%g votes on the first question, want 40", first)
+	}
+	for qi, q := range tr.Questions {
+		var asked float64
+		for a := range q.Answers {
+			asked += counts[off[qi]+a]
+		}
+		var led float64
+		for pi, p := range tr.Questions {
+			for a, ans := range p.Answers {
+				if ans.Next == q.Name {
+					led += counts[off[pi]+a]
+				}
+			}
+		}
+		if qi > 0 && asked != led {
+			t.Errorf("%s: %g votes, but %g answers lead to it", q.Name, asked, led)
+		}
+	}
+}

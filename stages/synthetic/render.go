@@ -103,6 +103,8 @@ type Object struct {
 	Redshift float64
 	// Pixels is the Size×Size RGB image, row-major, HWC, 8 bits per channel.
 	Pixels []uint8
+	// Truth is the morphology drawn, which simulated volunteers see.
+	Truth Truth
 }
 
 // A Renderer draws objects. It keeps scratch buffers, so it is not safe for
@@ -184,6 +186,7 @@ func (r *Renderer) Render(index int64, obj *Object) {
 	c.clear()
 	s := newScene(c, rng, obj.Redshift)
 	s.galaxy(obj.Class)
+	obj.Truth = s.truth
 	s.background()
 	r.kernel = c.blur(s.psfSigma, r.kernel)
 	s.stars()

@@ -16,6 +16,7 @@ type scene struct {
 	psfFWHM  float64 // pixels
 	psfSigma float64 // pixels
 	sky      float64 // sky and read noise per pixel, r-band flux units
+	truth    Truth   // the morphology drawn, for simulated volunteers
 }
 
 // gain converts flux to photon counts for the Poisson part of the noise.
@@ -115,6 +116,7 @@ func (s *scene) weakOval() float64 {
 func (s *scene) smooth(q, nLo, nHi, reLo, reHi float64) {
 	n := s.rng.uniform(nLo, nHi)
 	re := s.rng.logUniform(reLo, reHi) * s.s
+	s.truth = Truth{AxisRatio: q, Bulge: 1}
 	f := newFrame(s.cx, s.cy, s.rng.angle(), q)
 	col := mix(s.color(old), s.color(disk), s.rng.uniform(0, 0.25))
 	s.c.addSersic(f, re, n, s.flux, col)
@@ -140,6 +142,7 @@ func (s *scene) spiralGalaxy(pitchLo, pitchHi, btLo, btHi, barFrac float64) {
 		rIn:      h * rng.uniform(0.5, 1),
 		col:      s.color(young),
 	}
+	s.truth = Truth{Featured: true, AxisRatio: q, Bulge: bt, Bar: barFrac, Arms: arms.arms, PitchDeg: math.Atan(math.Abs(arms.tanPitch)) * 180 / math.Pi}
 	if barFrac > 0 {
 		a := h * rng.uniform(1, 2.2)
 		phi := rng.angle()
@@ -173,6 +176,7 @@ func (s *scene) edgeOn(btLo, btHi, pDust float64) {
 	angle := rng.angle()
 	f := newFrame(s.cx, s.cy, angle, 1)
 	bt := rng.uniform(btLo, btHi)
+	s.truth = Truth{Featured: true, EdgeOn: true, AxisRatio: z0 / h, Bulge: bt}
 	s.c.addEdgeOn(f, h, z0, (1-bt)*s.flux, mix(s.color(disk), s.color(young), rng.uniform(0, 0.5)))
 	if bt > 0 {
 		bulge := newFrame(s.cx, s.cy, angle, rng.uniform(0.6, 0.95))
@@ -223,6 +227,7 @@ func (s *scene) merger() {
 	p := [2]float64{s.cx - t*d*ux, s.cy - t*d*uy}
 	q := [2]float64{p[0] + d*ux, p[1] + d*uy}
 	ratio := rng.uniform(0.3, 1)
+	s.truth = Truth{Featured: true, Bulge: 0.3, Merger: MergerMerging}
 	size := rng.logUniform(3, 5) * s.s
 	s.member(p[0], p[1], s.flux/(1+ratio), size)
 	s.member(q[0], q[1], s.flux*ratio/(1+ratio), size*math.Sqrt(ratio))
@@ -254,6 +259,7 @@ func (s *scene) merger() {
 // elliptical with shells and a plume, the signature of a past merger.
 func (s *scene) disturbed() {
 	rng := s.rng
+	s.truth = Truth{Bulge: 0.8, Merger: MergerMajor}
 	if rng.chance(0.3) {
 		re := rng.logUniform(3.5, 7) * s.s
 		f := newFrame(s.cx, s.cy, rng.angle(), rng.uniform(0.6, 1))
@@ -272,6 +278,7 @@ func (s *scene) disturbed() {
 	f := newFrame(s.cx, s.cy, rng.angle(), rng.uniform(0.4, 1))
 	lumps, knots := rng.uniform(0.25, 0.45), rng.uniform(0.1, 0.25)
 	bt := rng.uniform(0, 0.15)
+	s.truth = Truth{Featured: true, Bulge: bt, Arms: 1, PitchDeg: 35, Merger: MergerMinor}
 	off := h * rng.uniform(0, 0.6)
 	oa := rng.angle()
 	s.c.addSersic(newFrame(s.cx+off*math.Cos(oa), s.cy+off*math.Sin(oa), 0, rng.uniform(0.7, 1)), h*0.3, 1.5, bt*s.flux, s.color(old))
