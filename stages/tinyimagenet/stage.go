@@ -15,14 +15,12 @@ package tinyimagenet
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -55,32 +53,17 @@ func ObjectID(file string) string {
 	return "tinyimagenet-" + strings.TrimSuffix(base, path.Ext(base))
 }
 
-type config struct {
-	Path       string  `hcl:"path"`
-	Output     string  `hcl:"output"`
-	Rejects    *string `hcl:"rejects,optional"`
-	MaxRejects *int64  `hcl:"max_rejects,optional"`
-	TrainSplit *string `hcl:"train_split,optional"`
-	Size       *int    `hcl:"size,optional"`
-	Workers    *int    `hcl:"workers,optional"`
-}
-
 // params determine the stage's output. Inputs is a digest of the names,
 // sizes and modification times of the files under Path.
 type params struct {
-	Path       string `json:"path"`
-	Inputs     string `json:"inputs"`
-	Output     string `json:"output"`
-	Rejects    string `json:"rejects"`
-	MaxRejects int64  `json:"max_rejects"`
-	TrainSplit string `json:"train_split"`
-	Size       int    `json:"size"`
+	source.Files
+	TrainSplit string `hcl:"train_split,optional" json:"train_split"`
+	Size       int    `hcl:"size,optional" json:"size"`
 }
 
 type stage struct {
-	name    string
-	p       params
-	workers int
+	source.Stage[params, *params]
+	p *params
 }
 
 // Decode decodes a tinyimagenet stage block:
@@ -97,37 +80,20 @@ type stage struct {
 //
 // Decoding lists every file under path, for the fingerprint.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := &params{}
+	diags := source.Decode(body, ctx, p, source.Block{
+		Path: "path names the tiny-imagenet-200 folder holding wnids.txt, words.txt, train/ and val/.",
+		Check: func(at *source.Attrs) {
+			at.CheckTrainSplit(p.TrainSplit)
+			at.CheckResize(p.Size, "keep 64", 2048)
+		},
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	s := &stage{name: name, p: params{Path: cfg.Path, Output: cfg.Output, Rejects: cfg.Output + "_rejects"}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
-	source.Override(&s.p.TrainSplit, cfg.TrainSplit)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.workers, cfg.Workers)
-	at := source.NewAttrs(body, &diags)
-	at.CheckPath(s.p.Path, "path names the tiny-imagenet-200 folder holding wnids.txt, words.txt, train/ and val/.")
-	at.CheckTables(s.p.Output, s.p.Rejects)
-	at.CheckMaxRejects(s.p.MaxRejects)
-	at.CheckTrainSplit(s.p.TrainSplit)
-	at.CheckResize(s.p.Size, "keep 64", 2048)
-	at.CheckWorkers(s.workers)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.p.Inputs = source.Digest(s.p.Path)
-	return s, diags
+	p.Inputs = source.Digest(p.Path)
+	return &stage{Stage: source.NewStage(name, Kind, p), p: p}, diags
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Sources() []string { return []string{s.p.Path} }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 // Run converts the training images, class by class in label order, then the
 // validation images in annotation order, ChunkRows at a time; an
@@ -162,16 +128,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, map[string]string{
-		MetaClassNames: string(classJSON),
-		MetaWnids:      string(wnidJSON),
-	})
-	if err != nil {
-		return err
-	}
 	env.Log.Info("reading", "folder", root, "classes", len(wnids), "train images", nTrain, "val images", len(val))
-	bar := env.Progress.Bar(s.name, int64(len(items)))
-	defer bar.Done()
 	release := Release
 	convert := func(i int) source.Result {
 		it := &items[i]
@@ -194,22 +151,15 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		c.Bands, c.Release = Bands, &release
 		return source.Result{Cutout: c}
 	}
-	resumed, err := source.Ingest(ctx, sink, len(items), source.Options{
-		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
-		Key: func(first, last int) string { return fmt.Sprintf("images %d-%d", first, last) },
-	}, convert)
+	sum, err := s.Ingest(ctx, env, source.Input{
+		Items: len(items), Unit: "images", Chunk: ChunkRows, Convert: convert,
+		Metadata: map[string]string{MetaClassNames: string(classJSON), MetaWnids: string(wnidJSON)},
+	})
 	if err != nil {
 		return err
-	}
-	sum, err := source.Commit(env, sink, resumed)
-	if err != nil {
-		return err
-	}
-	if sum.Rejects > 0 {
-		env.Log.Warn("images rejected", "rows", sum.Rejects, "table", s.p.Rejects)
 	}
 	env.Summarize("%s: %d Tiny ImageNet cutouts (%d train, %d val as test) from %s → %s (%d rejected → %s) in %s",
-		s.name, sum.Rows, nTrain, len(val), root, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+		s.Name(), sum.Rows, nTrain, len(val), root, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names))
 	return nil
 }

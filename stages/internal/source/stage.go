@@ -68,19 +68,22 @@ func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnost
 	if diags.HasErrors() {
 		return diags
 	}
-	diags = append(diags, decodeAttr(content, ctx, "output", &t.Output)...)
-	diags = append(diags, decodeAttr(content, ctx, "rejects", &t.Rejects)...)
-	diags = append(diags, decodeAttr(content, ctx, "workers", &t.Workers)...)
+	// An optional attribute set to null keeps its default, as it did when
+	// these were pointer fields.
+	unset := withoutNulls(content, ctx, schema)
+	diags = append(diags, decodeAttr(unset, ctx, "output", &t.Output)...)
+	diags = append(diags, decodeAttr(unset, ctx, "rejects", &t.Rejects)...)
+	diags = append(diags, decodeAttr(unset, ctx, "workers", &t.Workers)...)
 	if f != nil {
-		diags = append(diags, decodeAttr(content, ctx, "path", &f.Path)...)
-		diags = append(diags, decodeAttr(content, ctx, "max_rejects", &f.MaxRejects)...)
+		diags = append(diags, decodeAttr(unset, ctx, "path", &f.Path)...)
+		diags = append(diags, decodeAttr(unset, ctx, "max_rejects", &f.MaxRejects)...)
 	}
-	_, rest, _ := body.PartialContent(common)
+	_, rest, _ := body.PartialContent(hidden(schema, common, content, unset))
 	diags = append(diags, gohcl.DecodeBody(rest, ctx, p)...)
 	if diags.HasErrors() {
 		return diags
 	}
-	if _, ok := content.Attributes["rejects"]; !ok {
+	if _, ok := unset.Attributes["rejects"]; !ok {
 		t.Rejects = t.Output + "_rejects"
 	}
 	a := NewAttrs(body, &diags)
@@ -113,6 +116,37 @@ func blockSchema(p Params, files bool) (block, common *hcl.BodySchema) {
 	// attributes come in that order.
 	slices.SortFunc(block.Attributes, func(a, b hcl.AttributeSchema) int { return strings.Compare(a.Name, b.Name) })
 	return block, common
+}
+
+// withoutNulls returns content without the optional attributes whose
+// value is null.
+func withoutNulls(content *hcl.BodyContent, ctx *hcl.EvalContext, schema *hcl.BodySchema) *hcl.BodyContent {
+	out := &hcl.BodyContent{Attributes: hcl.Attributes{}}
+	for _, a := range schema.Attributes {
+		attr, ok := content.Attributes[a.Name]
+		if !ok {
+			continue
+		}
+		if v, diags := attr.Expr.Value(ctx); !a.Required && !diags.HasErrors() && v.IsNull() {
+			continue
+		}
+		out.Attributes[a.Name] = attr
+	}
+	return out
+}
+
+// hidden returns the schema of the attributes the kind's params do not
+// decode: the common attributes, and those of content that are not in set.
+func hidden(block, common *hcl.BodySchema, content, set *hcl.BodyContent) *hcl.BodySchema {
+	out := &hcl.BodySchema{}
+	for _, a := range block.Attributes {
+		_, isSet := set.Attributes[a.Name]
+		_, given := content.Attributes[a.Name]
+		if slices.Contains(common.Attributes, a) || given && !isSet {
+			out.Attributes = append(out.Attributes, hcl.AttributeSchema{Name: a.Name})
+		}
+	}
+	return out
 }
 
 // decodeAttr decodes attribute name of content, when it is given, into dst.
