@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,11 +148,6 @@ func (t *trainer) optimiserScales() []float64 {
 	return scales
 }
 
-// keepsFile reports whether path exists.
-func keepsFile(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
 
 // checkpointStats returns a checkpoint's normalisation for c channels.
 func checkpointStats(n model.Normalize, c int) (mean, std []float64, err error) {
