@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -52,44 +51,23 @@ const (
 // in label order, written when every label has a name.
 const MetaClassNames = schemas.MetaClassNames
 
-type config struct {
-	Path       string   `hcl:"path"`
-	Output     string   `hcl:"output"`
-	Rejects    *string  `hcl:"rejects,optional"`
-	MaxRejects *int64   `hcl:"max_rejects,optional"`
-	Labels     *string  `hcl:"labels,optional"`
-	Extensions []string `hcl:"extensions,optional"`
-	Size       *int     `hcl:"size,optional"`
-	Split      *string  `hcl:"split,optional"`
-	Bands      *string  `hcl:"bands,optional"`
-	PixelScale *float64 `hcl:"pixel_scale,optional"`
-	Survey     *string  `hcl:"survey,optional"`
-	Release    *string  `hcl:"release,optional"`
-	Workers    *int     `hcl:"workers,optional"`
-}
-
 // params determine the stage's output. Inputs is a digest of the names,
 // sizes and modification times of the input files.
 type params struct {
-	Path       string   `json:"path"`
-	Inputs     string   `json:"inputs"`
-	Output     string   `json:"output"`
-	Rejects    string   `json:"rejects"`
-	MaxRejects int64    `json:"max_rejects"`
-	Labels     string   `json:"labels"`
-	Extensions []string `json:"extensions"`
-	Size       int      `json:"size"`
-	Split      string   `json:"split"`
-	Bands      string   `json:"bands"`
-	PixelScale *float64 `json:"pixel_scale,omitempty"`
-	Survey     *string  `json:"survey,omitempty"`
-	Release    *string  `json:"release,omitempty"`
+	source.Files
+	Labels     string   `hcl:"labels,optional" json:"labels"`
+	Extensions []string `hcl:"extensions,optional" json:"extensions"`
+	Size       int      `hcl:"size,optional" json:"size"`
+	Split      string   `hcl:"split,optional" json:"split"`
+	Bands      string   `hcl:"bands,optional" json:"bands"`
+	PixelScale *float64 `hcl:"pixel_scale,optional" json:"pixel_scale,omitempty"`
+	Survey     *string  `hcl:"survey,optional" json:"survey,omitempty"`
+	Release    *string  `hcl:"release,optional" json:"release,omitempty"`
 }
 
 type stage struct {
-	name    string
-	p       params
-	workers int
+	source.Stage[params, *params]
+	p *params
 }
 
 // Decode decodes an imagefolder stage block:
@@ -113,57 +91,35 @@ type stage struct {
 // Decoding lists the input files (folder walk or manifest) for the
 // fingerprint.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := &params{Labels: "folders", Extensions: []string{".jpg", ".jpeg", ".png"}, Size: DefaultSize, Bands: DefaultBands}
+	diags := source.Decode(body, ctx, p, source.Block{
+		Path:  "path names a folder of images, or a manifest (.csv or .parquet) listing them.",
+		Check: p.check,
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	s := &stage{name: name, p: params{
-		Path:       cfg.Path,
-		Output:     cfg.Output,
-		Rejects:    cfg.Output + "_rejects",
-		Labels:     "folders",
-		Extensions: []string{".jpg", ".jpeg", ".png"},
-		Size:       DefaultSize,
-		Bands:      DefaultBands,
-		PixelScale: cfg.PixelScale,
-		Survey:     cfg.Survey,
-		Release:    cfg.Release,
-	}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
-	source.Override(&s.p.Labels, cfg.Labels)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.p.Split, cfg.Split)
-	source.Override(&s.p.Bands, cfg.Bands)
-	source.Override(&s.workers, cfg.Workers)
-	if cfg.Extensions != nil {
-		s.p.Extensions = cfg.Extensions
+	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
+	p.Inputs = s.digest()
+	return s, diags
+}
+
+// check reports the invalid attributes of the kind.
+func (p *params) check(at *source.Attrs) {
+	if p.Labels != "folders" && p.Labels != "none" {
+		at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", p.Labels))
 	}
-	at := source.NewAttrs(body, &diags)
-	at.CheckPath(s.p.Path, "path names a folder of images, or a manifest (.csv or .parquet) listing them.")
-	at.CheckTables(s.p.Output, s.p.Rejects)
-	at.CheckMaxRejects(s.p.MaxRejects)
-	if s.p.Labels != "folders" && s.p.Labels != "none" {
-		at.Bad("labels", "Invalid labels", fmt.Sprintf("labels is %q; expected \"folders\" (one class per subfolder) or \"none\".", s.p.Labels))
+	if len(p.Extensions) == 0 || slices.ContainsFunc(p.Extensions, func(e string) bool { return len(e) < 2 || e[0] != '.' }) {
+		at.Bad("extensions", "Invalid extensions", fmt.Sprintf("extensions is %q; expected file name endings with their dot, e.g. [\".jpg\", \".png\"].", p.Extensions))
 	}
-	if len(s.p.Extensions) == 0 || slices.ContainsFunc(s.p.Extensions, func(e string) bool { return len(e) < 2 || e[0] != '.' }) {
-		at.Bad("extensions", "Invalid extensions", fmt.Sprintf("extensions is %q; expected file name endings with their dot, e.g. [\".jpg\", \".png\"].", s.p.Extensions))
+	if p.Size < 8 || p.Size > 2048 {
+		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", p.Size))
 	}
-	if s.p.Size < 8 || s.p.Size > 2048 {
-		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 8 to 2048.", s.p.Size))
-	}
-	at.CheckSplit(s.p.Split)
-	if s.p.Bands == "" {
+	at.CheckSplit(p.Split)
+	if p.Bands == "" {
 		at.Bad("bands", "Empty bands", "bands names the photometric bands of the three channels, e.g. \"grz\", or \"rgb\".")
 	}
-	at.CheckPixelScale(s.p.PixelScale)
-	at.CheckWorkers(s.workers)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.p.Inputs = s.digest()
-	return s, diags
+	at.CheckPixelScale(p.PixelScale)
 }
 
 // digest summarises the input files: the folder, or the manifest and the
@@ -180,13 +136,6 @@ func (s *stage) digest() string {
 	}
 	return source.Digest(paths...)
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Sources() []string { return []string{s.p.Path} }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 // Run lists the images and converts them in that order, ChunkRows at a
 // time; an interrupted run resumes after the last complete chunk.
@@ -213,29 +162,16 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 		md[MetaClassNames] = string(b)
 	}
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, md)
-	if err != nil {
-		return err
-	}
 	env.Log.Info("reading", "path", s.p.Path, "images", len(items), "classes", len(names))
-	bar := env.Progress.Bar(s.name, int64(len(items)))
-	defer bar.Done()
-	resumed, err := source.Ingest(ctx, sink, len(items), source.Options{
-		Chunk: ChunkRows, Workers: s.workers, Bar: bar,
-		Key: func(first, last int) string { return fmt.Sprintf("images %d-%d", first, last) },
-	}, func(i int) source.Result { return s.cutout(&items[i]) })
+	sum, err := s.Ingest(ctx, env, source.Input{
+		Items: len(items), Unit: "images", Chunk: ChunkRows, Metadata: md,
+		Convert: func(i int) source.Result { return s.cutout(&items[i]) },
+	})
 	if err != nil {
 		return err
-	}
-	sum, err := source.Commit(env, sink, resumed)
-	if err != nil {
-		return err
-	}
-	if sum.Rejects > 0 {
-		env.Log.Warn("images rejected", "rows", sum.Rejects, "table", s.p.Rejects)
 	}
 	env.Summarize("%s: %d cutouts of %d×%d from %s → %s (%d rejected → %s) in %s",
-		s.name, sum.Rows, s.p.Size, s.p.Size, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+		s.Name(), sum.Rows, s.p.Size, s.p.Size, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
 	return nil
 }
