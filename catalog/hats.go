@@ -150,6 +150,15 @@ type hatsWriter struct {
 	mapCounts map[int64]int64
 }
 
+// positions returns the ra and dec columns of a catalog record.
+func positions(rec arrow.Record) (ra, dec *array.Float64, err error) {
+	if ra, err = schemas.Column[*array.Float64]("catalog", rec, "ra"); err != nil {
+		return nil, nil, err
+	}
+	dec, err = schemas.Column[*array.Float64]("catalog", rec, "dec")
+	return ra, dec, err
+}
+
 // position returns the _healpix_29 pixel of row i of a record's ra and dec
 // columns, or false when the row has no valid position.
 func position(ra, dec *array.Float64, i int) (int64, bool) {
@@ -228,8 +237,10 @@ func (w *hatsWriter) count(ctx context.Context) (map[int64]int64, int64, error) 
 	sc := w.src.Scan(ctx, table.ScanOptions{Columns: []string{"ra", "dec"}})
 	defer sc.Close()
 	for sc.Next() {
-		rec := sc.Record()
-		ra, dec := rec.Column(0).(*array.Float64), rec.Column(1).(*array.Float64)
+		ra, dec, err := positions(sc.Record())
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading %s: %w", w.src.Dir(), err)
+		}
 		for i := range ra.Len() {
 			if h, ok := position(ra, dec, i); ok {
 				counts[h>>w.shift]++
@@ -251,15 +262,20 @@ func (w *hatsWriter) count(ctx context.Context) (map[int64]int64, int64, error) 
 func (w *hatsWriter) writeGroup(ctx context.Context, g group, unpos *table.FileWriter) error {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, w.schema)
 	defer b.Release()
-	hb := b.Field(0).(*array.Int64Builder)
+	hb, err := schemas.Builder[*array.Int64Builder]("HATS partition", b, HealpixColumn)
+	if err != nil {
+		return err
+	}
 	var keys []int64 // _healpix_29 of the collected rows
-	raCol, decCol := w.src.Schema().FieldIndices("ra")[0], w.src.Schema().FieldIndices("dec")[0]
 	sc := w.src.Scan(ctx, table.ScanOptions{})
 	defer sc.Close()
 	var in, out []int
 	for sc.Next() {
 		rec := sc.Record()
-		ra, dec := rec.Column(raCol).(*array.Float64), rec.Column(decCol).(*array.Float64)
+		ra, dec, err := positions(rec)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", w.src.Dir(), err)
+		}
 		in, out = in[:0], out[:0]
 		for i := range int(rec.NumRows()) {
 			h, ok := position(ra, dec, i)

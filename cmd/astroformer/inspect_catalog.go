@@ -9,10 +9,9 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/internal/skymap"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -45,11 +44,14 @@ func inspectCatalog(ctx context.Context, w io.Writer, t *table.Table, classes []
 	sc := t.Scan(ctx, table.ScanOptions{Columns: skymap.Columns})
 	defer sc.Close()
 	for sc.Next() {
-		rec := sc.Record()
-		if err := m.AddColumns(rec.Column(0), rec.Column(1), rec.Column(2)); err != nil {
+		cr, err := schemas.NewCatalogReader(sc.Record(), classes, skymap.Columns...)
+		if err != nil {
 			return err
 		}
-		preds := rec.Column(2).(*array.Int16) // AddColumns checked the type
+		if err := m.AddColumns(cr.RA, cr.Dec, cr.PredictedClass); err != nil {
+			return err
+		}
+		preds := cr.PredictedClass
 		for i := range preds.Len() {
 			if c := int(preds.Value(i)); c >= 0 && c < len(classes) {
 				counts[c]++

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/internal/skymap"
 	"github.com/astroformer/astroformer/schemas"
@@ -148,10 +145,14 @@ func scanCatalog(ctx context.Context, cat *catalogTable, opt scanOptions, progre
 			return nil, err
 		}
 		rec := sc.Record()
-		if err := out.sky.AddColumns(rec.Column(1), rec.Column(2), rec.Column(5)); err != nil {
+		cr, err := schemas.NewCatalogReader(rec, cat.classes, columns...)
+		if err != nil {
 			return nil, fmt.Errorf("evaluate: %s: %w", cat.table.Dir(), err)
 		}
-		if err := out.batch(cat, sel, rec); err != nil {
+		if err := out.sky.AddColumns(cr.RA, cr.Dec, cr.PredictedClass); err != nil {
+			return nil, fmt.Errorf("evaluate: %s: %w", cat.table.Dir(), err)
+		}
+		if err := out.batch(cat, sel, cr, int(rec.NumRows())); err != nil {
 			return nil, err
 		}
 		out.rows += rec.NumRows()
@@ -163,20 +164,13 @@ func scanCatalog(ctx context.Context, cat *catalogTable, opt scanOptions, progre
 	return out, out.choose(cat, sel, opt.split)
 }
 
-// batch adds the selected rows of a record of the columns scanCatalog reads.
-func (out *scanned) batch(cat *catalogTable, sel selection, rec arrow.Record) error {
-	k := len(cat.classes)
-	ids := rec.Column(0).(*array.String)
-	labels := rec.Column(3).(*array.Int16)
-	splits := rec.Column(4).(*array.String)
-	preds := rec.Column(5).(*array.Int16)
-	confs := rec.Column(6).(*array.Float32)
-	probCols := make([]*array.Float32, k)
-	for c := range k {
-		probCols[c] = rec.Column(7 + c).(*array.Float32)
-	}
-	probs := make([]float32, k)
-	for i := range int(rec.NumRows()) {
+// batch adds the selected rows of the n rows of a record of the columns
+// scanCatalog reads.
+func (out *scanned) batch(cat *catalogTable, sel selection, cr *schemas.CatalogReader, n int) error {
+	ids, labels, splits, preds, confs := cr.ObjectID, cr.Label, cr.Split, cr.PredictedClass, cr.Confidence
+	probCols := cr.Probs
+	probs := make([]float32, len(cat.classes))
+	for i := range n {
 		row := out.rows + int64(i)
 		if labels.IsValid(i) {
 			out.labelled++

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/internal/plots"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -40,27 +38,27 @@ func readCurves(ctx context.Context, dir string) (series []curveSeries, truncate
 	if err != nil {
 		return nil, false, fmt.Errorf("evaluate: training metrics: %w", err)
 	}
-	sc := t.Scan(ctx, table.ScanOptions{Columns: []string{"scope", "epoch", "step", "name", "class", "value"}})
+	columns := []string{"scope", "epoch", "step", "name", "class", "value"}
+	sc := t.Scan(ctx, table.ScanOptions{Columns: columns})
 	defer sc.Close()
 	index := map[[2]string]int{}
 	points := 0
 	for sc.Next() && !truncated {
 		rec := sc.Record()
-		scopes := rec.Column(0).(*array.String)
-		epochs := rec.Column(1).(*array.Int32)
-		steps := rec.Column(2).(*array.Int64)
-		names := rec.Column(3).(*array.String)
-		classes := rec.Column(4).(*array.String)
-		values := rec.Column(5).(*array.Float64)
+		mr, err := schemas.NewMetricsReader(rec, columns...)
+		if err != nil {
+			return nil, false, fmt.Errorf("evaluate: training metrics %s: %w", dir, err)
+		}
 		for i := range int(rec.NumRows()) {
-			if classes.IsValid(i) || (epochs.IsNull(i) && steps.IsNull(i)) {
+			m := mr.Row(i)
+			if m.Class.Valid || (!m.Epoch.Valid && !m.Step.Valid) {
 				continue
 			}
 			if points == maxCurvePoints {
 				truncated = true
 				break
 			}
-			key := [2]string{names.Value(i), scopes.Value(i)}
+			key := [2]string{m.Name, m.Scope}
 			j, ok := index[key]
 			if !ok {
 				j = len(series)
@@ -68,9 +66,9 @@ func readCurves(ctx context.Context, dir string) (series []curveSeries, truncate
 				series = append(series, curveSeries{name: key[0], scope: key[1]})
 			}
 			series[j].points = append(series[j].points, curvePoint{
-				epoch: int64(epochs.Value(i)), hasEpoch: epochs.IsValid(i),
-				step: steps.Value(i), hasStep: steps.IsValid(i),
-				value: values.Value(i),
+				epoch: int64(m.Epoch.V), hasEpoch: m.Epoch.Valid,
+				step: m.Step.V, hasStep: m.Step.Valid,
+				value: m.Value,
 			})
 			points++
 		}

@@ -75,34 +75,22 @@ func writeMetrics(env *pipeline.Env, name string, r *results, seed int64) error 
 	schema := schemas.Metrics()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	scope := b.Field(0).(*array.StringBuilder)
-	epoch := b.Field(1).(*array.Int32Builder)
-	step := b.Field(2).(*array.Int64Builder)
-	nameCol := b.Field(3).(*array.StringBuilder)
-	class := b.Field(4).(*array.StringBuilder)
-	value := b.Field(5).(*array.Float64Builder)
-	lower := b.Field(6).(*array.Float64Builder)
-	upper := b.Field(7).(*array.Float64Builder)
-	optional := func(fb *array.Float64Builder, v float64) {
+	mw, err := schemas.NewMetricsWriter(b)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	optional := func(v float64) schemas.Null[float64] {
 		if math.IsNaN(v) {
-			fb.AppendNull()
-		} else {
-			fb.Append(v)
+			return schemas.Null[float64]{}
 		}
+		return schemas.Some(v)
 	}
 	for _, m := range metricRows(r) {
-		scope.Append(Scope)
-		epoch.AppendNull()
-		step.AppendNull()
-		nameCol.Append(m.name)
-		if m.class == "" {
-			class.AppendNull()
-		} else {
-			class.Append(m.class)
+		row := schemas.MetricsRow{Scope: Scope, Name: m.name, Value: m.value, Lower: optional(m.lower), Upper: optional(m.upper)}
+		if m.class != "" {
+			row.Class = schemas.Some(m.class)
 		}
-		value.Append(m.value)
-		optional(lower, m.lower)
-		optional(upper, m.upper)
+		mw.Append(row)
 	}
 	rec := b.NewRecord()
 	defer rec.Release()

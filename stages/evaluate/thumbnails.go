@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/astroformer/astroformer/internal/plots"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -61,16 +61,11 @@ func fetchThumbnails(ctx context.Context, dir string, ids []string) (map[string]
 // thumbnailBatch adds the thumbnails of the wanted rows of a record of
 // thumbColumns to out.
 func thumbnailBatch(rec arrow.Record, want map[string]bool, out map[string][]byte) error {
-	ids, ok0 := rec.Column(0).(*array.String)
-	hs, ok1 := rec.Column(1).(*array.Int32)
-	ws, ok2 := rec.Column(2).(*array.Int32)
-	cs, ok3 := rec.Column(3).(*array.Int32)
-	pix, ok4 := rec.Column(4).(*array.Binary)
-	if !ok0 || !ok1 || !ok2 || !ok3 || !ok4 {
-		return fmt.Errorf("columns %s have types %s, %s, %s, %s, %s; expected string, int32, int32, int32, binary",
-			strings.Join(thumbColumns, ", "), rec.Column(0).DataType(), rec.Column(1).DataType(),
-			rec.Column(2).DataType(), rec.Column(3).DataType(), rec.Column(4).DataType())
+	cr, err := schemas.NewCutoutsReader(rec, thumbColumns...)
+	if err != nil {
+		return err
 	}
+	ids, hs, ws, cs, pix := cr.ObjectID, cr.Height, cr.Width, cr.Channels, cr.Pixels
 	for i := range int(rec.NumRows()) {
 		id := ids.Value(i)
 		if !want[id] || out[id] != nil {

@@ -79,7 +79,9 @@ type Sink struct {
 	cutouts  *table.Writer
 	rejects  *table.Writer
 	cb, rb   *array.RecordBuilder
-	buffered int64 // bytes in cb
+	cw       *schemas.CutoutsWriter // appends to cb
+	rw       *schemas.RejectsWriter // appends to rb
+	buffered int64                  // bytes in cb
 
 	seen     map[uint64]int64 // object_id hash -> row of the cutouts table
 	summary  Summary
@@ -127,6 +129,13 @@ func NewSink(opt SinkOptions) (*Sink, error) {
 	}
 	s.cb = array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
 	s.rb = array.NewRecordBuilder(memory.DefaultAllocator, schemas.Rejects())
+	if s.cw, err = schemas.NewCutoutsWriter(s.cb); err == nil {
+		s.rw, err = schemas.NewRejectsWriter(s.rb)
+	}
+	if err != nil {
+		s.Abort()
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
 	if opt.Resumable {
 		if err := s.resume(); err != nil {
 			s.Abort()
@@ -171,13 +180,15 @@ func (s *Sink) resume() error {
 		}
 	}
 	ctx := context.Background()
-	sc := s.cutouts.Written().Scan(ctx, table.ScanOptions{Columns: []string{"object_id", "label", "label_name"}})
+	columns := []string{"object_id", "label", "label_name"}
+	sc := s.cutouts.Written().Scan(ctx, table.ScanOptions{Columns: columns})
 	defer sc.Close()
 	for sc.Next() {
-		rec := sc.Record()
-		ids := rec.Column(0).(*array.String)
-		labels := rec.Column(1).(*array.Int16)
-		names := rec.Column(2).(*array.String)
+		cr, err := schemas.NewCutoutsReader(sc.Record(), columns...)
+		if err != nil {
+			return fmt.Errorf("ingest: resume: %w", err)
+		}
+		ids, labels, names := cr.ObjectID, cr.Label, cr.LabelName
 		for i := range ids.Len() {
 			s.remember(ids.Value(i))
 			s.count(labels, names, i)
@@ -190,7 +201,10 @@ func (s *Sink) resume() error {
 	rs := s.rejects.Written().Scan(ctx, table.ScanOptions{Columns: []string{"reason"}})
 	defer rs.Close()
 	for rs.Next() {
-		reasons := rs.Record().Column(0).(*array.String)
+		reasons, err := schemas.Column[*array.String]("rejects", rs.Record(), "reason")
+		if err != nil {
+			return fmt.Errorf("ingest: resume: %w", err)
+		}
 		for i := range reasons.Len() {
 			if isDuplicateReason(reasons.Value(i)) {
 				s.summary.Duplicates++
@@ -298,39 +312,18 @@ func check(c *Cutout) string {
 	return ""
 }
 
-// append adds c to the cutouts record builder, in schemas.Cutouts order.
+// append adds c to the cutouts record builder.
 func (s *Sink) append(c *Cutout) {
-	b := s.cb
-	b.Field(0).(*array.StringBuilder).Append(c.ObjectID)
-	appendFloat(b.Field(1), c.RA)
-	appendFloat(b.Field(2), c.Dec)
-	if c.Label != nil {
-		b.Field(3).(*array.Int16Builder).Append(*c.Label)
-	} else {
-		b.Field(3).AppendNull()
-	}
-	appendString(b.Field(4), c.LabelName)
-	b.Field(5).(*array.StringBuilder).Append(c.Split)
-	b.Field(6).(*array.Int32Builder).Append(c.Height)
-	b.Field(7).(*array.Int32Builder).Append(c.Width)
-	b.Field(8).(*array.Int32Builder).Append(c.Channels)
-	b.Field(9).(*array.BinaryBuilder).Append(c.Pixels)
-	appendFloat(b.Field(10), c.PixelScale)
-	b.Field(11).(*array.StringBuilder).Append(c.Bands)
-	b.Field(12).(*array.StringBuilder).Append(c.Source)
-	appendString(b.Field(13), c.Survey)
-	appendString(b.Field(14), c.Release)
-	appendFloat(b.Field(15), c.Redshift)
-	if c.Raw != nil {
-		b.Field(16).(*array.BinaryBuilder).Append(c.Raw)
-	} else {
-		b.Field(16).AppendNull()
-	}
-	if c.NonFinite != nil {
-		b.Field(17).(*array.Int32Builder).Append(*c.NonFinite)
-	} else {
-		b.Field(17).AppendNull()
-	}
+	s.cw.Append(&schemas.CutoutRow{
+		ObjectFields: schemas.ObjectFields{
+			ObjectID: c.ObjectID, RA: schemas.NullFrom(c.RA), Dec: schemas.NullFrom(c.Dec),
+			Label: schemas.NullFrom(c.Label), LabelName: schemas.NullFrom(c.LabelName), Split: c.Split,
+		},
+		Height: c.Height, Width: c.Width, Channels: c.Channels, Pixels: c.Pixels,
+		PixelScale: schemas.NullFrom(c.PixelScale), Bands: c.Bands, Source: c.Source,
+		Survey: schemas.NullFrom(c.Survey), Release: schemas.NullFrom(c.Release), Redshift: schemas.NullFrom(c.Redshift),
+		Raw: c.Raw, NonFinite: schemas.NullFrom(c.NonFinite),
+	})
 	s.buffered += int64(len(c.Pixels) + len(c.Raw) + len(c.ObjectID) + 64)
 	s.summary.PerClass[classKey(c.Label, c.LabelName)]++
 }
@@ -347,22 +340,6 @@ func classKey(label *int16, name *string) string {
 	return Unlabelled
 }
 
-func appendFloat(b array.Builder, v *float64) {
-	if v == nil {
-		b.AppendNull()
-		return
-	}
-	b.(*array.Float64Builder).Append(*v)
-}
-
-func appendString(b array.Builder, v *string) {
-	if v == nil {
-		b.AppendNull()
-		return
-	}
-	b.(*array.StringBuilder).Append(*v)
-}
-
 // Reject records a row of the rejects table: what could not be read, where,
 // and why. objectID may be empty when unknown. It returns an error once more
 // than MaxRejects rows were rejected.
@@ -370,22 +347,17 @@ func (s *Sink) Reject(source, position, objectID, reason string) error {
 	if s.finished {
 		return errors.New("ingest: sink already committed or aborted")
 	}
-	b := s.rb
-	b.Field(0).(*array.StringBuilder).Append(s.stage)
-	b.Field(1).(*array.StringBuilder).Append(source)
-	b.Field(2).(*array.StringBuilder).Append(position)
+	row := schemas.RejectRow{Stage: s.stage, Source: source, Position: position, Reason: reason}
 	if objectID != "" {
-		b.Field(3).(*array.StringBuilder).Append(objectID)
-	} else {
-		b.Field(3).AppendNull()
+		row.ObjectID = schemas.Some(objectID)
 	}
-	b.Field(4).(*array.StringBuilder).Append(reason)
+	s.rw.Append(row)
 	s.summary.Rejects++
 	if s.opt.MaxRejects > 0 && s.summary.Rejects > s.opt.MaxRejects {
 		return s.stop(fmt.Errorf("ingest: more than %d rejected records (max_rejects); the last: %s, %s: %s",
 			s.opt.MaxRejects, source, position, reason))
 	}
-	if b.Field(0).Len() >= batchRows {
+	if s.rb.Field(0).Len() >= batchRows {
 		return s.flushRejects()
 	}
 	return nil

@@ -82,7 +82,11 @@ func TestEmbeddings(t *testing.T) {
 	if !sc.Next() {
 		t.Fatal(sc.Err())
 	}
-	bt := &batch{rows: []cutout{readCutout(sc.Record(), 0, 0)}}
+	cr, err := schemas.NewCutoutsReader(sc.Record(), cutoutColumns()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := &batch{rows: []cutout{readCutout(cr, 0, 0)}}
 	if err := p.prepare(bt); err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,6 @@ type Predictor struct {
 	aug      *policy.Augmenter
 	norm     policy.Normalizer
 	schema   *arrow.Schema
-	layout   layout
 	imgSize  int // C*H*W of one model input
 }
 
@@ -136,7 +135,6 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 		aug:      aug,
 		norm:     norm,
 		schema:   schema,
-		layout:   newLayout(schema, names),
 		imgSize:  meta.InChans * meta.ImageH * meta.ImageW,
 	}, nil
 }
@@ -222,8 +220,8 @@ func (s Stats) CutoutsPerSecond() float64 {
 	return float64(s.Rows) / s.Elapsed.Seconds()
 }
 
-// cutoutColumns returns the columns Run reads, in the order readCutout
-// expects them.
+// cutoutColumns returns the columns Run reads, bound by name by readCutout's
+// caller.
 func cutoutColumns() []string {
 	return []string{"object_id", "ra", "dec", "label", "label_name", "split", "height", "width", "channels", "pixels"}
 }
@@ -415,10 +413,15 @@ func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, done
 		var row int64 // within the part
 		for sc.Next() {
 			rec := sc.Record()
+			cr, err := schemas.NewCutoutsReader(rec, cutoutColumns()...)
+			if err != nil {
+				sc.Close()
+				return fmt.Errorf("predict: %s: %w", in.Dir(), err)
+			}
 			n := rec.NumRows()
 			a, z := max(ch.lo-row, 0), min(ch.hi-row, n)
 			for r := a; r < z; r++ {
-				b.rows = append(b.rows, readCutout(rec, int(r), ch.first+row+r-ch.lo))
+				b.rows = append(b.rows, readCutout(cr, int(r), ch.first+row+r-ch.lo))
 				if len(b.rows) == p.opt.BatchSize {
 					if err := emit(b); err != nil {
 						sc.Close()
@@ -450,23 +453,18 @@ func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, done
 	return nil
 }
 
-// readCutout copies row i of a record with cutoutColumns.
-func readCutout(rec arrow.Record, i int, row int64) cutout {
-	id := rec.Column(0).(*array.String)
-	ra, dec := rec.Column(1).(*array.Float64), rec.Column(2).(*array.Float64)
-	label, name := rec.Column(3).(*array.Int16), rec.Column(4).(*array.String)
-	split := rec.Column(5).(*array.String)
-	h, w, c := rec.Column(6).(*array.Int32), rec.Column(7).(*array.Int32), rec.Column(8).(*array.Int32)
-	pix := rec.Column(9).(*array.Binary)
+// readCutout copies row i of a record of cutoutColumns, read by cr.
+func readCutout(cr *schemas.CutoutsReader, i int, row int64) cutout {
+	c := cr.Row(i)
 	return cutout{
-		row: row, id: id.Value(i),
-		ra: ra.Value(i), hasRA: ra.IsValid(i),
-		dec: dec.Value(i), hasDec: dec.IsValid(i),
-		label: label.Value(i), hasLabel: label.IsValid(i),
-		labelName: name.Value(i), hasName: name.IsValid(i),
-		split: split.Value(i),
-		h:     int(h.Value(i)), w: int(w.Value(i)), c: int(c.Value(i)),
-		pixels: append([]byte(nil), pix.Value(i)...),
+		row: row, id: c.ObjectID,
+		ra: c.RA.V, hasRA: c.RA.Valid,
+		dec: c.Dec.V, hasDec: c.Dec.Valid,
+		label: c.Label.V, hasLabel: c.Label.Valid,
+		labelName: c.LabelName.V, hasName: c.LabelName.Valid,
+		split: c.Split,
+		h:     int(c.Height), w: int(c.Width), c: int(c.Channels),
+		pixels: append([]byte(nil), c.Pixels...),
 	}
 }
 
@@ -604,6 +602,10 @@ func nonFinite(checkpoint string, rows []cutout, bad []bool) error {
 func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs ResumableSink, progress func(int)) (rows, resumed int64, err error) {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, p.schema)
 	defer b.Release()
+	cw, err := schemas.NewCatalogWriter(b, p.names)
+	if err != nil {
+		return 0, 0, fmt.Errorf("predict: %w", err)
+	}
 	flush := func() error {
 		if b.Field(0).Len() == 0 {
 			return nil
@@ -616,7 +618,7 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 		if err := ctx.Err(); err != nil {
 			return rows, resumed, err
 		}
-		p.appendRows(b, bt)
+		p.appendRows(cw, bt)
 		rows += int64(len(bt.rows))
 		resumed += bt.resumed
 		if b.Field(0).Len() >= outputRows || bt.endOf != "" {
@@ -634,77 +636,38 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 	return rows, resumed, flush()
 }
 
-// layout holds the positions of the catalog columns in the schema.
-type layout struct {
-	id, ra, dec, label, labelName, split           int
-	predClass, predLabel, confidence, entropy, tta int // tta is -1 without TTA
-	probs, stds                                    []int
-	embedding                                      int // -1 without embeddings
-}
-
-func newLayout(schema *arrow.Schema, names []string) layout {
-	at := func(name string) int {
-		if idx := schema.FieldIndices(name); len(idx) == 1 {
-			return idx[0]
-		}
-		return -1
+// appendRows appends the catalog rows of an inferred batch to w.
+func (p *Predictor) appendRows(w *schemas.CatalogWriter, bt *batch) {
+	classes := len(p.names)
+	row := schemas.CatalogRow{Probs: make([]float32, classes), TTAViews: int16(p.opt.TTA)}
+	if p.opt.TTA > 1 {
+		row.ProbStds = make([]float32, classes)
 	}
-	l := layout{
-		id: at("object_id"), ra: at("ra"), dec: at("dec"), label: at("label"), labelName: at("label_name"), split: at("split"),
-		predClass: at("predicted_class"), predLabel: at("predicted_label"), confidence: at("confidence"),
-		entropy: at("entropy"), tta: at("tta_views"), embedding: at(schemas.EmbeddingColumn),
-	}
-	for _, name := range names {
-		l.probs = append(l.probs, at(schemas.ProbColumn(name)))
-		l.stds = append(l.stds, at(schemas.ProbStdColumn(name)))
-	}
-	return l
-}
-
-// appendRows appends the catalog rows of an inferred batch to b.
-func (p *Predictor) appendRows(b *array.RecordBuilder, bt *batch) {
-	l, classes := p.layout, len(p.names)
-	f := b.Fields()
 	for i, r := range bt.rows {
 		mean := bt.mean[i*classes : (i+1)*classes]
-		f[l.id].(*array.StringBuilder).Append(r.id)
-		appendOrNull(f[l.ra].(*array.Float64Builder), r.ra, r.hasRA)
-		appendOrNull(f[l.dec].(*array.Float64Builder), r.dec, r.hasDec)
-		appendOrNull(f[l.label].(*array.Int16Builder), r.label, r.hasLabel)
-		appendOrNull(f[l.labelName].(*array.StringBuilder), r.labelName, r.hasName)
-		f[l.split].(*array.StringBuilder).Append(r.split)
+		row.ObjectFields = schemas.ObjectFields{
+			ObjectID:  r.id,
+			RA:        schemas.Null[float64]{V: r.ra, Valid: r.hasRA},
+			Dec:       schemas.Null[float64]{V: r.dec, Valid: r.hasDec},
+			Label:     schemas.Null[int16]{V: r.label, Valid: r.hasLabel},
+			LabelName: schemas.Null[string]{V: r.labelName, Valid: r.hasName},
+			Split:     r.split,
+		}
 		k := argmax(mean)
-		f[l.predClass].(*array.Int16Builder).Append(int16(k))
-		f[l.predLabel].(*array.StringBuilder).Append(p.names[k])
-		f[l.confidence].(*array.Float32Builder).Append(float32(mean[k]))
+		row.PredictedClass, row.PredictedLabel, row.Confidence = int16(k), p.names[k], float32(mean[k])
 		for c, v := range mean {
-			f[l.probs[c]].(*array.Float32Builder).Append(float32(v))
+			row.Probs[c] = float32(v)
 		}
-		f[l.entropy].(*array.Float32Builder).Append(float32(entropy(mean)))
-		if l.tta >= 0 {
+		row.Entropy = float32(entropy(mean))
+		if row.ProbStds != nil {
 			for c, v := range bt.std[i*classes : (i+1)*classes] {
-				f[l.stds[c]].(*array.Float32Builder).Append(float32(v))
+				row.ProbStds[c] = float32(v)
 			}
-			f[l.tta].(*array.Int16Builder).Append(int16(p.opt.TTA))
 		}
-		if l.embedding >= 0 {
-			eb := f[l.embedding].(*array.FixedSizeListBuilder)
-			w := p.embedder.EmbeddingWidth()
-			eb.Append(true)
-			eb.ValueBuilder().(*array.Float32Builder).AppendValues(bt.embed[i*w:(i+1)*w], nil)
+		if p.embedder != nil {
+			width := p.embedder.EmbeddingWidth()
+			row.Embedding = bt.embed[i*width : (i+1)*width]
 		}
-	}
-}
-
-type appender[T any] interface {
-	Append(T)
-	AppendNull()
-}
-
-func appendOrNull[T any](b appender[T], v T, valid bool) {
-	if valid {
-		b.Append(v)
-	} else {
-		b.AppendNull()
+		w.Append(&row)
 	}
 }

@@ -278,14 +278,15 @@ func planSplit(ctx context.Context, in *table.Table, f Fractions, seed int64, ke
 	planner := NewPlanner(f, seed)
 	c := &census{names: map[int16]string{}, kept: map[int16][3]int64{}}
 	var row int64
-	sc := in.Scan(ctx, table.ScanOptions{Columns: []string{"object_id", "label", "label_name", "split"}})
+	columns := []string{"object_id", "label", "label_name", "split"}
+	sc := in.Scan(ctx, table.ScanOptions{Columns: columns})
 	defer sc.Close()
 	for sc.Next() {
-		rec := sc.Record()
-		ids := rec.Column(0).(*array.String)
-		labels := rec.Column(1).(*array.Int16)
-		labelNames := rec.Column(2).(*array.String)
-		splits := rec.Column(3).(*array.String)
+		cr, err := schemas.NewCutoutsReader(sc.Record(), columns...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("split: %s: %w", in.Dir(), err)
+		}
+		ids, labels, labelNames, splits := cr.ObjectID, cr.Label, cr.LabelName, cr.Split
 		for i := range ids.Len() {
 			labelled, l := labels.IsValid(i), labels.Value(i)
 			if labelled {
@@ -331,7 +332,7 @@ func copyPart(ctx context.Context, in *table.Table, out *table.Writer, i int, pl
 	for j, f := range schema.Fields() {
 		columns[j] = f.Name
 	}
-	idCol, labelCol, splitCol := schema.FieldIndices("object_id")[0], schema.FieldIndices("label")[0], schema.FieldIndices("split")[0]
+	splitCol := schema.FieldIndices("split")[0]
 
 	sc := in.Scan(ctx, table.ScanOptions{Columns: columns, Parts: []int{i}})
 	defer sc.Close()
@@ -339,9 +340,11 @@ func copyPart(ctx context.Context, in *table.Table, out *table.Writer, i int, pl
 	defer b.Release()
 	for sc.Next() {
 		rec := sc.Record()
-		ids := rec.Column(idCol).(*array.String)
-		labels := rec.Column(labelCol).(*array.Int16)
-		splits := rec.Column(splitCol).(*array.String)
+		cr, err := schemas.NewCutoutsReader(rec, "object_id", "label", "split")
+		if err != nil {
+			return fmt.Errorf("split: %s: %w", in.Dir(), err)
+		}
+		ids, labels, splits := cr.ObjectID, cr.Label, cr.Split
 		b.Reserve(ids.Len())
 		for r := range ids.Len() {
 			if split := splits.Value(r); keep && split != "" {
@@ -355,7 +358,7 @@ func copyPart(ctx context.Context, in *table.Table, out *table.Writer, i int, pl
 		cols[splitCol] = split
 		withSplit := array.NewRecord(schema, cols, rec.NumRows())
 		split.Release()
-		err := out.Write(withSplit)
+		err = out.Write(withSplit)
 		withSplit.Release()
 		if err != nil {
 			return err

@@ -68,15 +68,15 @@ func (t *trainer) writeMetrics() error {
 	schema := schemas.Metrics()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
+	mw, err := schemas.NewMetricsWriter(b)
+	if err != nil {
+		return err
+	}
 	for _, r := range t.st.History {
-		b.Field(0).(*array.StringBuilder).Append(r.Scope)
-		b.Field(1).(*array.Int32Builder).Append(int32(r.Epoch))
-		b.Field(2).(*array.Int64Builder).Append(int64(r.Step))
-		b.Field(3).(*array.StringBuilder).Append(r.Name)
-		b.Field(4).(*array.StringBuilder).AppendNull()
-		b.Field(5).(*array.Float64Builder).Append(r.Value)
-		b.Field(6).(*array.Float64Builder).AppendNull()
-		b.Field(7).(*array.Float64Builder).AppendNull()
+		mw.Append(schemas.MetricsRow{
+			Scope: r.Scope, Epoch: schemas.Some(int32(r.Epoch)), Step: schemas.Some(int64(r.Step)),
+			Name: r.Name, Value: r.Value,
+		})
 	}
 	rec := b.NewRecord()
 	defer rec.Release()

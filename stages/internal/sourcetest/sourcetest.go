@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -74,44 +73,27 @@ func Cutouts(t testing.TB, dir string) ([]ingest.Cutout, map[string]string) {
 	var rows []ingest.Cutout
 	for sc.Next() {
 		rec := sc.Record()
-		col := func(name string) int {
-			idx := rec.Schema().FieldIndices(name)
-			if len(idx) != 1 {
-				t.Fatalf("%s: no column %q", dir, name)
-			}
-			return idx[0]
+		cr, err := schemas.NewCutoutsReader(rec)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
 		}
-		str := func(name string) *array.String { return rec.Column(col(name)).(*array.String) }
-		f64 := func(name string) *array.Float64 { return rec.Column(col(name)).(*array.Float64) }
-		i32 := func(name string) *array.Int32 { return rec.Column(col(name)).(*array.Int32) }
-		bin := func(name string) *array.Binary { return rec.Column(col(name)).(*array.Binary) }
-		labels := rec.Column(col("label")).(*array.Int16)
 		for i := range int(rec.NumRows()) {
+			r := cr.Row(i)
 			c := ingest.Cutout{
-				ObjectID:  str("object_id").Value(i),
-				RA:        optFloat(f64("ra"), i),
-				Dec:       optFloat(f64("dec"), i),
-				LabelName: optString(str("label_name"), i),
-				Split:     str("split").Value(i),
-				Height:    i32("height").Value(i), Width: i32("width").Value(i), Channels: i32("channels").Value(i),
-				Pixels:     bytes.Clone(bin("pixels").Value(i)),
-				PixelScale: optFloat(f64("pixel_scale"), i),
-				Bands:      str("bands").Value(i),
-				Source:     str("source").Value(i),
-				Survey:     optString(str("survey"), i),
-				Release:    optString(str("release"), i),
-				Redshift:   optFloat(f64("redshift"), i),
+				ObjectID: r.ObjectID, RA: r.RA.Ptr(), Dec: r.Dec.Ptr(), Label: r.Label.Ptr(), LabelName: r.LabelName.Ptr(),
+				Split:  r.Split,
+				Height: r.Height, Width: r.Width, Channels: r.Channels,
+				Pixels:     bytes.Clone(r.Pixels),
+				PixelScale: r.PixelScale.Ptr(),
+				Bands:      r.Bands,
+				Source:     r.Source,
+				Survey:     r.Survey.Ptr(),
+				Release:    r.Release.Ptr(),
+				Redshift:   r.Redshift.Ptr(),
+				NonFinite:  r.NonFinite.Ptr(),
 			}
-			if labels.IsValid(i) {
-				l := labels.Value(i)
-				c.Label = &l
-			}
-			if raw := bin("raw"); raw.IsValid(i) {
-				c.Raw = bytes.Clone(raw.Value(i))
-			}
-			if nf := i32("nonfinite_values"); nf.IsValid(i) {
-				n := nf.Value(i)
-				c.NonFinite = &n
+			if r.Raw != nil {
+				c.Raw = bytes.Clone(r.Raw)
 			}
 			rows = append(rows, c)
 		}
@@ -139,12 +121,13 @@ func Rejects(t testing.TB, dir string) []Reject {
 	var rows []Reject
 	for sc.Next() {
 		rec := sc.Record()
-		s := func(j int) *array.String { return rec.Column(j).(*array.String) }
+		rr, err := schemas.NewRejectsReader(rec)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
 		for i := range int(rec.NumRows()) {
-			rows = append(rows, Reject{
-				Stage: s(0).Value(i), Source: s(1).Value(i), Position: s(2).Value(i),
-				ObjectID: s(3).Value(i), Reason: s(4).Value(i),
-			})
+			r := rr.Row(i)
+			rows = append(rows, Reject{Stage: r.Stage, Source: r.Source, Position: r.Position, ObjectID: r.ObjectID.V, Reason: r.Reason})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -157,20 +140,4 @@ func Rejects(t testing.TB, dir string) []Reject {
 func SHA256(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func optFloat(a *array.Float64, i int) *float64 {
-	if a.IsNull(i) {
-		return nil
-	}
-	v := a.Value(i)
-	return &v
-}
-
-func optString(a *array.String, i int) *string {
-	if a.IsNull(i) {
-		return nil
-	}
-	v := a.Value(i)
-	return &v
 }

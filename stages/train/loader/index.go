@@ -40,8 +40,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -85,14 +83,17 @@ func ReadIndex(ctx context.Context, t *table.Table, splits ...string) (*Dataset,
 	maxLabel := -1
 	for part := range t.NumParts() {
 		file := t.Manifest().Parts[part].File
-		sc := t.Scan(ctx, table.ScanOptions{Columns: []string{"split", "label", "label_name", "channels"}, Parts: []int{part}})
+		columns := []string{"split", "label", "label_name", "channels"}
+		sc := t.Scan(ctx, table.ScanOptions{Columns: columns, Parts: []int{part}})
 		var pos int32
 		for sc.Next() {
 			rec := sc.Record()
-			split := rec.Column(0).(*array.String)
-			label := rec.Column(1).(*array.Int16)
-			labelName := rec.Column(2).(*array.String)
-			channels := rec.Column(3).(*array.Int32)
+			cr, err := schemas.NewCutoutsReader(rec, columns...)
+			if err != nil {
+				sc.Close()
+				return nil, fmt.Errorf("%s/%s: %w", t.Dir(), file, err)
+			}
+			split, label, labelName, channels := cr.Split, cr.Label, cr.LabelName, cr.Channels
 			for i := range int(rec.NumRows()) {
 				row := pos
 				pos++

@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/policy"
+	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -414,10 +413,11 @@ func (l *Loader) readGroups(ctx context.Context, groups []groupRows, push func(i
 		rec := sc.Record()
 		g := &groups[gi]
 		file := t.Manifest().Parts[g.Part].File
-		height := rec.Column(0).(*array.Int32)
-		width := rec.Column(1).(*array.Int32)
-		channels := rec.Column(2).(*array.Int32)
-		pixels := rec.Column(3).(*array.Binary)
+		cr, err := schemas.NewCutoutsReader(rec, Columns()...)
+		if err != nil {
+			return fmt.Errorf("loader: %s/%s: %w", t.Dir(), file, err)
+		}
+		height, width, channels, pixels := cr.Height, cr.Width, cr.Channels, cr.Pixels
 		for i := range int(rec.NumRows()) {
 			row := g.FirstRow + read + int64(i)
 			if next == len(g.rows) || int64(cfg.Index.Pos[g.rows[next]]) != row {
