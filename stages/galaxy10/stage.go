@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -63,34 +62,18 @@ func ObjectID(row int64) string {
 	return fmt.Sprintf("G10-%05d", row)
 }
 
-// config is the body of a `stage "galaxy10" "<name>"` block.
-type config struct {
-	Path       string  `hcl:"path"`
-	Output     string  `hcl:"output"`
-	Rejects    *string `hcl:"rejects,optional"`
-	MaxRejects *int64  `hcl:"max_rejects,optional"`
-	Limit      *int64  `hcl:"limit,optional"`
-	Size       *int    `hcl:"size,optional"`
-	Workers    *int    `hcl:"workers,optional"`
-}
-
 // params determine the stage's output: the fingerprint changes when one
 // does. Inputs is a digest of the file's name, size and modification time,
 // so replacing or touching the file makes the stage run again.
 type params struct {
-	Path       string `json:"path"`
-	Inputs     string `json:"inputs"`
-	Output     string `json:"output"`
-	Rejects    string `json:"rejects"`
-	MaxRejects int64  `json:"max_rejects"`
-	Limit      int64  `json:"limit"` // 0: every row
-	Size       int    `json:"size"`  // 0: the file's own (256)
+	source.Files
+	Limit int64 `hcl:"limit,optional" json:"limit"` // 0: every row
+	Size  int   `hcl:"size,optional" json:"size"`   // 0: the file's own (256)
 }
 
 type stage struct {
-	name      string
-	p         params
-	workers   int
+	source.Stage[params, *params]
+	p         *params
 	chunkRows int64 // rows per resumable part; 0: ChunkRows
 }
 
@@ -106,41 +89,20 @@ type stage struct {
 //	  workers     = 0                         # decoding goroutines; 0: GOMAXPROCS
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := &params{}
+	diags := source.Decode(body, ctx, p, source.Block{
+		Path: "path names the Galaxy10 DECals HDF5 file; 'astroformer fetch galaxy10' downloads it.",
+		Check: func(at *source.Attrs) {
+			at.CheckLimit(p.Limit, "every row")
+			at.CheckResize(p.Size, "keep the file's", 2048)
+		},
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	s := &stage{name: name, p: params{
-		Path:    cfg.Path,
-		Output:  cfg.Output,
-		Rejects: cfg.Output + "_rejects",
-	}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
-	source.Override(&s.p.Limit, cfg.Limit)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.workers, cfg.Workers)
-	at := source.NewAttrs(body, &diags)
-	at.CheckPath(s.p.Path, "path names the Galaxy10 DECals HDF5 file; 'astroformer fetch galaxy10' downloads it.")
-	at.CheckTables(s.p.Output, s.p.Rejects)
-	at.CheckMaxRejects(s.p.MaxRejects)
-	at.CheckLimit(s.p.Limit, "every row")
-	at.CheckResize(s.p.Size, "keep the file's", 2048)
-	at.CheckWorkers(s.workers)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.p.Inputs = source.Digest(s.p.Path)
-	return s, diags
+	p.Inputs = source.Digest(p.Path)
+	return &stage{Stage: source.NewStage(name, Kind, p), p: p}, diags
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Sources() []string { return []string{s.p.Path} }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 // Run reads the file chunk by chunk of ChunkRows rows into the cutouts
 // table. Rows with a label outside 0-9 or a NaN position go to the rejects
@@ -184,9 +146,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	bar := env.Progress.Bar(s.name, rows)
+	bar := env.Progress.Bar(s.Name(), rows)
 	defer bar.Done()
-	workers := s.workers
+	workers := s.p.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -237,7 +199,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	elapsed := time.Since(start)
 	env.Summarize("%s: %d Galaxy10 DECals cutouts of %d×%d from %s → %s (%d rejected → %s) in %s",
-		s.name, sum.Rows, outH, outW, filepath.Base(s.p.Path), s.p.Output, sum.Rejects, s.p.Rejects, elapsed.Round(time.Millisecond))
+		s.Name(), sum.Rows, outH, outW, filepath.Base(s.p.Path), s.p.Output, sum.Rejects, s.p.Rejects, elapsed.Round(time.Millisecond))
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names))
 	return nil
 }

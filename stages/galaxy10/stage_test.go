@@ -19,6 +19,7 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/imageops"
+	"github.com/astroformer/astroformer/stages/internal/source"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
@@ -70,8 +71,8 @@ func TestDecodeDefaults(t *testing.T) {
 path   = "testdata/g10_default.h5"
 output = "cutouts"
 `)
-	want := params{Path: "testdata/g10_default.h5", Output: "cutouts", Rejects: "cutouts_rejects"}
-	got := s.p
+	want := params{Files: source.Files{Path: "testdata/g10_default.h5", Tables: source.Tables{Output: "cutouts", Rejects: "cutouts_rejects"}}}
+	got := *s.p
 	if got.Inputs == "" {
 		t.Error("input file digest not recorded")
 	}
