@@ -25,6 +25,9 @@ type Net struct {
 	gemm    gemm
 	graphs  []*graph // least recently used first
 	frozen  int      // parts below this one are frozen in training (see Freeze)
+	// voteGroups, when set, are the answers per question of the vote head
+	// (see UseVoteLoss).
+	voteGroups []int
 }
 
 // New returns the network of spec s with freshly initialised parameters, as
@@ -217,7 +220,8 @@ func (n *Net) Activations(x []float32, batch int) (map[string][]float32, error) 
 // TrainStep runs one training step without the optimiser: the forward pass
 // in training mode (batch statistics, dropout and stochastic depth drawn
 // from rng), the loss against targets, soft class probabilities
-// [batch, Classes] whose rows sum to one, and the backward pass. It
+// [batch, Classes] whose rows sum to one (after UseVoteLoss: vote counts per
+// answer, and the Dirichlet-multinomial loss), and the backward pass. It
 // overwrites every Param.Grad, updates the batch-norm running statistics and
 // returns the mean loss over the batch. rng may be nil when the spec has no
 // dropout and no stochastic depth.
@@ -385,7 +389,11 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	if train {
 		gr.targets = make([]float32, batch*s.Classes)
 		t := b.input("targets", gr.targets, batch, s.Classes)
-		gr.loss = b.softCrossEntropy("loss", gr.logits, t)
+		if n.voteGroups != nil {
+			gr.loss = b.dirichletMultinomial("loss", gr.logits, t, n.voteGroups)
+		} else {
+			gr.loss = b.softCrossEntropy("loss", gr.logits, t)
+		}
 		if gr.grads, err = gorgonia.Grad(gr.loss, wrt...); err != nil {
 			return nil, fmt.Errorf("model: differentiating the network: %w", err)
 		}

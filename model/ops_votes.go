@@ -1,12 +1,37 @@
 package model
 
 import (
+	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/gorgonia"
 
 	"github.com/astroformer/astroformer/votes"
 )
+
+// UseVoteLoss makes the head a vote head over a decision tree: groups are
+// the answers of each question in order, summing to Spec.Classes. TrainStep
+// then takes vote counts per answer as targets and minimises the
+// Dirichlet-multinomial loss, and each output z is the concentration
+// Concentration(z) of its answer. nil goes back to classification.
+func (n *Net) UseVoteLoss(groups []int) error {
+	if groups != nil {
+		sum := 0
+		for q, g := range groups {
+			if g < 2 {
+				return fmt.Errorf("model: vote question %d has %d answers: want at least 2", q, g)
+			}
+			sum += g
+		}
+		if sum != n.spec.Classes {
+			return fmt.Errorf("model: vote questions have %d answers in all, but the head has %d outputs", sum, n.spec.Classes)
+		}
+	}
+	n.voteGroups = slices.Clone(groups)
+	n.closeGraphs()
+	return nil
+}
 
 // Concentrations of the vote head, as Zoobot's: α = 1 + (MaxConcentration−1)·σ(z)
 // for each logit z, so that every α lies in (1, MaxConcentration).

@@ -41,3 +41,50 @@ func TestDirichletMultinomialValue(t *testing.T) {
 		t.Errorf("Concentration(0) = %g, want 50.5", got)
 	}
 }
+
+// TestVoteHeadTrains takes a few AdamW steps of a vote head on fixed counts:
+// the loss falls, and the expected fractions move towards the votes.
+func TestVoteHeadTrains(t *testing.T) {
+	net, err := New(goldenSpec(t, 32, 32, 5), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.UseVoteLoss([]int{3, 3}); err == nil {
+		t.Error("vote groups of 6 answers for a head of 5 outputs accepted")
+	}
+	if err := net.UseVoteLoss([]int{3, 2}); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 4*3*32*32)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i)))
+	}
+	counts := make([]float32, 4*5)
+	for n := range 4 {
+		copy(counts[n*5:], []float32{30, 5, 5, 2, 18})
+	}
+	opt := NewAdamW(net.Params(), 3e-3, 0)
+	var first, last float64
+	for step := range 30 {
+		l, err := net.TrainStep(x, counts, 4, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 0 {
+			first = l
+		}
+		last = l
+		opt.Update(net.Params())
+	}
+	if !(last < first) {
+		t.Fatalf("loss %g after 30 steps, %g at the start", last, first)
+	}
+	logits, err := net.Forward(x[:3*32*32], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a0, a1, a2 := Concentration(logits[0]), Concentration(logits[1]), Concentration(logits[2])
+	if f := a0 / (a0 + a1 + a2); f < 0.5 {
+		t.Errorf("expected fraction of the first answer %.2f after training on 30 of 40 votes", f)
+	}
+}
