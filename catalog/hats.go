@@ -408,8 +408,8 @@ func (w *hatsWriter) finish(res *HATSResult) error {
 		m.Metadata = map[string]string{}
 	}
 	m.Metadata[MetaHEALPixOrder] = strconv.Itoa(w.opt.Order)
-	m.Metadata["astroformer.hats.partitions"] = strconv.Itoa(res.Partitions)
-	m.Metadata["astroformer.hats.unpositioned_rows"] = strconv.FormatInt(res.Unpositioned, 10)
+	m.Metadata[schemas.MetaHATSPartitions] = strconv.Itoa(res.Partitions)
+	m.Metadata[schemas.MetaHATSUnpositioned] = strconv.FormatInt(res.Unpositioned, 10)
 	return artifact.WriteManifest(w.staging, &m)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/astroformer/astroformer/internal/vo"
+	"github.com/astroformer/astroformer/schemas"
 )
 
 // writeVOTable writes a VOTable 1.4 document: one INFO per metadata key of
@@ -30,7 +31,7 @@ func writeVOTable(ctx context.Context, s *source, w io.Writer) error {
 		}
 	}
 	m := s.t.Manifest()
-	infos := []vo.Info{{Name: "astroformer.producer", Value: m.Producer}}
+	infos := []vo.Info{{Name: schemas.MetaProducer, Value: m.Producer}}
 	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
 		infos = append(infos, vo.Info{Name: k, Value: m.Metadata[k]})
 	}

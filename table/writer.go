@@ -42,12 +42,13 @@ const (
 	DefaultRowGroupBytes = 32 << 20
 )
 
-// Keys of the Parquet key-value metadata written in every part.
+// Keys of the Parquet key-value metadata written in every part, defined
+// in schemas.
 const (
-	MetaSchemaVersion = "astroformer.schema_version"
-	MetaProducer      = "astroformer.producer"
-	MetaStage         = "astroformer.stage"
-	MetaParams        = "astroformer.params"
+	MetaSchemaVersion = schemas.MetaSchemaVersion
+	MetaProducer      = schemas.MetaProducer
+	MetaStage         = schemas.MetaStage
+	MetaParams        = schemas.MetaParams
 )
 
 // progressFile records, in the staging folder of a resumable writer, the
