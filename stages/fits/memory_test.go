@@ -143,7 +143,7 @@ func TestChooseWorkers(t *testing.T) {
 }
 
 func TestCutoutCost(t *testing.T) {
-	s := &stage{}
+	s := &stage{p: &params{}}
 	// 16000×16000 float32, one band: the fluxes, 1 GiB, and the RGB pixels.
 	if got, want := s.cutoutCost(16000, 16000, 1, 1), int64(4+3)*16000*16000+scratchBytes; got != want {
 		t.Errorf("cost %d, want %d", got, want)
@@ -169,7 +169,7 @@ func TestWorkerCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cost := (&stage{}).cutoutCost(128, 100, 3, 1)
+	cost := (&stage{p: &params{}}).cutoutCost(128, 100, 3, 1)
 	for _, tc := range []struct {
 		src  string
 		want int
@@ -185,7 +185,7 @@ func TestWorkerCount(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%q: %d workers, want %d\n%s", tc.src, got, tc.want, log.String())
 		}
-		if s.workers == 0 && (!strings.Contains(log.String(), fmt.Sprintf("workers=%d", tc.want)) ||
+		if s.p.Workers == 0 && (!strings.Contains(log.String(), fmt.Sprintf("workers=%d", tc.want)) ||
 			!strings.Contains(log.String(), "b.fits (128×100 pixels × 3 planes × 1 files, BITPIX -32)") ||
 			!strings.Contains(log.String(), `budget from="the memory attribute"`)) {
 			t.Errorf("%q: log %s", tc.src, log.String())

@@ -40,7 +40,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -76,50 +75,31 @@ const (
 // Orientation is the value of MetaOrientation.
 const Orientation = "row 0 of pixels and raw is the last FITS image row (NAXIS2): north up for the usual orientation"
 
-type config struct {
-	Path       string               `hcl:"path"`
-	Output     string               `hcl:"output"`
-	Rejects    *string              `hcl:"rejects,optional"`
-	MaxRejects *int64               `hcl:"max_rejects,optional"`
-	Bands      *string              `hcl:"bands,optional"`
-	Size       *int                 `hcl:"size,optional"`
-	KeepRaw    *bool                `hcl:"keep_raw,optional"`
-	RGBScales  map[string][]float64 `hcl:"rgb_scales,optional"`
-	RGBM       *float64             `hcl:"rgb_m,optional"`
-	RGBQ       *float64             `hcl:"rgb_q,optional"`
-	Split      *string              `hcl:"split,optional"`
-	PixelScale *float64             `hcl:"pixel_scale,optional"`
-	Survey     *string              `hcl:"survey,optional"`
-	Release    *string              `hcl:"release,optional"`
-	Workers    *int                 `hcl:"workers,optional"`
-	Memory     *string              `hcl:"memory,optional"`
-}
-
 // params determine the stage's output. Inputs is a digest of the names,
-// sizes and modification times of the input files.
+// sizes and modification times of the input files. Scales and Memory are
+// the rgb_scales and memory attributes as given: RGBScales merges Scales
+// over the defaults, and the memory budget is not a parameter of the
+// output.
 type params struct {
-	Path       string           `json:"path"`
-	Inputs     string           `json:"inputs"`
-	Output     string           `json:"output"`
-	Rejects    string           `json:"rejects"`
-	MaxRejects int64            `json:"max_rejects"`
-	Bands      string           `json:"bands"`
-	Size       int              `json:"size"`
-	KeepRaw    bool             `json:"keep_raw"`
-	RGBScales  map[string]Scale `json:"rgb_scales"`
-	RGBM       float64          `json:"rgb_m"`
-	RGBQ       float64          `json:"rgb_q"`
-	Split      string           `json:"split"`
-	PixelScale *float64         `json:"pixel_scale,omitempty"`
-	Survey     *string          `json:"survey,omitempty"`
-	Release    *string          `json:"release,omitempty"`
+	source.Files
+	Bands      string               `hcl:"bands,optional" json:"bands"`
+	Size       int                  `hcl:"size,optional" json:"size"`
+	KeepRaw    bool                 `hcl:"keep_raw,optional" json:"keep_raw"`
+	Scales     map[string][]float64 `hcl:"rgb_scales,optional" json:"-"`
+	RGBScales  map[string]Scale     `json:"rgb_scales"`
+	RGBM       float64              `hcl:"rgb_m,optional" json:"rgb_m"`
+	RGBQ       float64              `hcl:"rgb_q,optional" json:"rgb_q"`
+	Split      string               `hcl:"split,optional" json:"split"`
+	PixelScale *float64             `hcl:"pixel_scale,optional" json:"pixel_scale,omitempty"`
+	Survey     *string              `hcl:"survey,optional" json:"survey,omitempty"`
+	Release    *string              `hcl:"release,optional" json:"release,omitempty"`
+	Memory     *string              `hcl:"memory,optional" json:"-"`
 }
 
 type stage struct {
-	name    string
-	p       params
-	workers int
-	memory  int64 // bytes; 0: not set
+	source.Stage[params, *params]
+	p      *params
+	memory int64 // bytes; 0: not set
 }
 
 // Decode decodes a fits stage block:
@@ -152,59 +132,43 @@ type stage struct {
 //
 // Decoding lists the input files for the fingerprint.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	scheme := LegacyScheme()
+	p := &params{RGBScales: scheme.Scales, RGBM: scheme.M, RGBQ: scheme.Q}
+	s := &stage{p: p}
+	diags := source.Decode(body, ctx, p, source.Block{
+		Path: "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.",
+		Check: func(at *source.Attrs) {
+			p.check(at)
+			s.memory = at.CheckMemory(p.Memory)
+		},
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	scheme := LegacyScheme()
-	s := &stage{name: name, p: params{
-		Path:       cfg.Path,
-		Output:     cfg.Output,
-		Rejects:    cfg.Output + "_rejects",
-		RGBScales:  scheme.Scales,
-		RGBM:       scheme.M,
-		RGBQ:       scheme.Q,
-		PixelScale: cfg.PixelScale,
-		Survey:     cfg.Survey,
-		Release:    cfg.Release,
-	}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.MaxRejects, cfg.MaxRejects)
-	source.Override(&s.p.Bands, cfg.Bands)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.p.KeepRaw, cfg.KeepRaw)
-	source.Override(&s.p.RGBM, cfg.RGBM)
-	source.Override(&s.p.RGBQ, cfg.RGBQ)
-	source.Override(&s.p.Split, cfg.Split)
-	source.Override(&s.workers, cfg.Workers)
-	at := source.NewAttrs(body, &diags)
-	for band, v := range cfg.RGBScales {
+	s.Stage = source.NewStage(name, Kind, p)
+	p.Inputs = s.digest()
+	return s, diags
+}
+
+// check merges rgb_scales over the defaults and reports the invalid
+// attributes of the kind.
+func (p *params) check(at *source.Attrs) {
+	for band, v := range p.Scales {
 		if len(v) != 2 || (v[0] != 0 && v[0] != 1 && v[0] != 2) || !(v[1] > 0) || math.IsInf(v[1], 0) {
 			at.Bad("rgb_scales", "Invalid rgb_scales", fmt.Sprintf("rgb_scales.%s is %v; expected [plane, factor] with plane 0 (red), 1 (green) or 2 (blue) and a positive factor.", band, v))
 			continue
 		}
-		s.p.RGBScales[band] = Scale{Plane: int(v[0]), Factor: v[1]}
+		p.RGBScales[band] = Scale{Plane: int(v[0]), Factor: v[1]}
 	}
-	at.CheckPath(s.p.Path, "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.")
-	at.CheckTables(s.p.Output, s.p.Rejects)
-	at.CheckMaxRejects(s.p.MaxRejects)
-	at.CheckResize(s.p.Size, "keep the image size", 4096)
-	if !(s.p.RGBM > -1 && s.p.RGBM < 1) {
-		at.Bad("rgb_m", "Invalid rgb_m", fmt.Sprintf("rgb_m is %g; expected a small offset such as 0.03.", s.p.RGBM))
+	at.CheckResize(p.Size, "keep the image size", 4096)
+	if !(p.RGBM > -1 && p.RGBM < 1) {
+		at.Bad("rgb_m", "Invalid rgb_m", fmt.Sprintf("rgb_m is %g; expected a small offset such as 0.03.", p.RGBM))
 	}
-	if !(s.p.RGBQ > 0 && s.p.RGBQ < 1e6) {
-		at.Bad("rgb_q", "Invalid rgb_q", fmt.Sprintf("rgb_q is %g; expected a positive softening such as 20.", s.p.RGBQ))
+	if !(p.RGBQ > 0 && p.RGBQ < 1e6) {
+		at.Bad("rgb_q", "Invalid rgb_q", fmt.Sprintf("rgb_q is %g; expected a positive softening such as 20.", p.RGBQ))
 	}
-	at.CheckSplit(s.p.Split)
-	at.CheckPixelScale(s.p.PixelScale)
-	at.CheckWorkers(s.workers)
-	s.memory = at.CheckMemory(cfg.Memory)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.p.Inputs = s.digest()
-	return s, diags
+	at.CheckSplit(p.Split)
+	at.CheckPixelScale(p.PixelScale)
 }
 
 // digest summarises the input files.
@@ -221,12 +185,6 @@ func (s *stage) digest() string {
 	}
 	return source.Digest(paths...)
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 func (s *stage) scheme() Scheme {
 	return Scheme{Scales: s.p.RGBScales, M: s.p.RGBM, Q: s.p.RGBQ}
@@ -250,36 +208,23 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 		md[MetaClassNames] = string(b)
 	}
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, md)
-	if err != nil {
-		return err
-	}
 	env.Log.Info("reading", "path", s.p.Path, "cutouts", len(units))
-	bar := env.Progress.Bar(s.name, int64(len(units)))
-	defer bar.Done()
 	st := &stats{log: env.Log}
 	workers := s.workerCount(units, env.Log)
 	free := newScratches(workers)
-	resumed, err := source.Ingest(ctx, sink, len(units), source.Options{
-		Chunk: ChunkRows, Workers: workers, Bar: bar,
-		Key: func(first, last int) string { return fmt.Sprintf("cutouts %d-%d", first, last) },
-	}, func(i int) source.Result {
-		sc := free.get()
-		defer free.put(sc)
-		return s.cutout(&units[i], st, single, sc)
+	sum, err := s.Ingest(ctx, env, source.Input{
+		Items: len(units), Unit: "cutouts", Chunk: ChunkRows, Workers: workers, Metadata: md,
+		Convert: func(i int) source.Result {
+			sc := free.get()
+			defer free.put(sc)
+			return s.cutout(&units[i], st, single, sc)
+		},
 	})
 	if err != nil {
 		return err
 	}
-	sum, err := source.Commit(env, sink, resumed)
-	if err != nil {
-		return err
-	}
-	if sum.Rejects > 0 {
-		env.Log.Warn("files rejected", "rows", sum.Rejects, "table", s.p.Rejects)
-	}
 	env.Summarize("%s: %d FITS cutouts from %s → %s (%d rejected → %s) in %s",
-		s.name, sum.Rows, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
+		s.Name(), sum.Rows, s.p.Path, s.p.Output, sum.Rejects, s.p.Rejects, time.Since(start).Round(time.Millisecond))
 	if n := st.nonFiniteRows.Load(); n > 0 {
 		env.Log.Info("non-finite fluxes set to 0", "pixels", st.nonFinitePixels.Load(), "cutouts", n)
 		env.Summarize("  %d non-finite flux values set to 0 in %d cutouts", st.nonFinitePixels.Load(), n)

@@ -56,8 +56,8 @@ func (s *stage) cutoutCost(w, h, planes, files int) int64 {
 // (source.MemoryBudget) and the cost of a cutout like the one of the
 // largest input file, and logs the choice and why.
 func (s *stage) workerCount(units []unit, log hclog.Logger) int {
-	if s.workers > 0 {
-		return s.workers
+	if s.p.Workers > 0 {
+		return s.p.Workers
 	}
 	cpus := runtime.GOMAXPROCS(0)
 	if cpus == 1 || len(units) <= 1 {
