@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -39,34 +38,20 @@ const (
 	MetaClassNames = schemas.MetaClassNames // JSON list, label order
 )
 
-// config is the body of a `stage "synthetic" "<name>"` block.
-type config struct {
-	Output       string    `hcl:"output"`
-	Rejects      *string   `hcl:"rejects,optional"`
-	Count        *int64    `hcl:"count,optional"`
-	Size         *int      `hcl:"size,optional"`
-	Seed         *int64    `hcl:"seed,optional"`
-	ClassWeights []float64 `hcl:"class_weights,optional"`
-	Labelled     *bool     `hcl:"labelled,optional"`
-	Workers      *int      `hcl:"workers,optional"`
-}
-
 // params are the stage parameters that determine its output: the
 // fingerprint changes when one does. Workers is not one of them.
 type params struct {
-	Output       string    `json:"output"`
-	Rejects      string    `json:"rejects"`
-	Count        int64     `json:"count"`
-	Size         int       `json:"size"`
-	Seed         *int64    `json:"seed,omitempty"` // nil: the job seed
-	ClassWeights []float64 `json:"class_weights"`
-	Labelled     bool      `json:"labelled"`
+	source.Tables
+	Count        int64     `hcl:"count,optional" json:"count"`
+	Size         int       `hcl:"size,optional" json:"size"`
+	Seed         *int64    `hcl:"seed,optional" json:"seed,omitempty"` // nil: the job seed
+	ClassWeights []float64 `hcl:"class_weights,optional" json:"class_weights"`
+	Labelled     bool      `hcl:"labelled,optional" json:"labelled"`
 }
 
 type stage struct {
-	name    string
-	p       params
-	workers int
+	source.Stage[params, *params]
+	p       *params
 	chunk   int64            // objects per resumable chunk: ChunkRows
 	onChunk func(key string) // called after each completed chunk; tests interrupt runs with it
 }
@@ -84,61 +69,36 @@ type stage struct {
 //	  workers       = 0                # rendering goroutines; 0: GOMAXPROCS
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := &params{Count: DefaultCount, Size: DefaultSize, ClassWeights: Galaxy10Counts(), Labelled: true}
+	diags := source.Decode(body, ctx, p, source.Block{Check: p.check})
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	s := &stage{name: name, chunk: ChunkRows, p: params{
-		Output:       cfg.Output,
-		Rejects:      cfg.Output + "_rejects",
-		Count:        DefaultCount,
-		Size:         DefaultSize,
-		Seed:         cfg.Seed,
-		ClassWeights: cfg.ClassWeights,
-		Labelled:     true,
-	}}
-	source.Override(&s.p.Rejects, cfg.Rejects)
-	source.Override(&s.p.Count, cfg.Count)
-	source.Override(&s.p.Size, cfg.Size)
-	source.Override(&s.p.Labelled, cfg.Labelled)
-	source.Override(&s.workers, cfg.Workers)
-	if s.p.ClassWeights == nil {
-		s.p.ClassWeights = Galaxy10Counts()
-	}
-	at := source.NewAttrs(body, &diags)
-	at.CheckTables(s.p.Output, s.p.Rejects)
+	return &stage{Stage: source.NewStage(name, Kind, p), p: p, chunk: ChunkRows}, diags
+}
+
+// check reports the invalid attributes of the kind.
+func (p *params) check(at *source.Attrs) {
 	switch {
-	case s.p.Count < 1:
-		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", s.p.Count))
-	case s.p.Count > MaxCount:
+	case p.Count < 1:
+		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at least 1 cutout.", p.Count))
+	case p.Count > MaxCount:
 		at.Bad("count", "Invalid count", fmt.Sprintf("count is %d; expected at most %d cutouts. "+
-			"For a larger survey, declare several synthetic stages with their own seed and output.", s.p.Count, MaxCount))
-	case s.p.Size >= 16 && s.p.Size <= 2048 && s.p.Count*int64(s.p.Size*s.p.Size*3) > MaxPixelBytes:
+			"For a larger survey, declare several synthetic stages with their own seed and output.", p.Count, MaxCount))
+	case p.Size >= 16 && p.Size <= 2048 && p.Count*int64(p.Size*p.Size*3) > MaxPixelBytes:
 		at.Bad("count", "Invalid count", fmt.Sprintf("count %d at size %d is %.1f TiB of pixels; the limit is 1 TiB. "+
-			"Lower count or size, or split the survey over several stages.", s.p.Count, s.p.Size,
-			float64(s.p.Count)*float64(s.p.Size*s.p.Size*3)/(1<<40)))
+			"Lower count or size, or split the survey over several stages.", p.Count, p.Size,
+			float64(p.Count)*float64(p.Size*p.Size*3)/(1<<40)))
 	}
-	if s.p.Size < 16 || s.p.Size > 2048 {
-		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", s.p.Size))
+	if p.Size < 16 || p.Size > 2048 {
+		at.Bad("size", "Invalid size", fmt.Sprintf("size is %d pixels; expected 16 to 2048.", p.Size))
 	}
-	at.CheckWorkers(s.workers)
-	if _, err := NewRenderer(Options{Size: DefaultSize, Weights: s.p.ClassWeights}); err != nil {
+	if _, err := NewRenderer(Options{Size: DefaultSize, Weights: p.ClassWeights}); err != nil {
 		at.Bad("class_weights", "Invalid class_weights", fmt.Sprintf(
 			"%s. class_weights lists the relative frequencies of the %d classes in label order: %s.",
 			strings.TrimPrefix(err.Error(), "synthetic: "), NumClasses, strings.Join(schemas.Galaxy10Classes(), ", ")))
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return s, diags
 }
-
-func (s *stage) Name() string      { return s.name }
-func (s *stage) Kind() string      { return Kind }
-func (s *stage) Inputs() []string  { return nil }
-func (s *stage) Outputs() []string { return []string{s.p.Output, s.p.Rejects} }
-func (s *stage) Params() any       { return s.p }
 
 // Run renders the cutouts chunk by chunk into the cutouts table. A run that
 // is interrupted keeps the chunks it completed, and the next run with the
@@ -164,7 +124,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	bar := env.Progress.Bar(s.name, s.p.Count)
+	bar := env.Progress.Bar(s.Name(), s.p.Count)
 	defer bar.Done()
 
 	var (
@@ -184,7 +144,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			bar.IncrBy(int(n))
 			continue
 		}
-		if err := RenderBatch(ctx, opt, s.workers, first, objs[:n]); err != nil {
+		if err := RenderBatch(ctx, opt, s.p.Workers, first, objs[:n]); err != nil {
 			// Keep the completed chunks for the next run to resume from.
 			return err
 		}
@@ -229,7 +189,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		// The renderer only makes valid cutouts: a reject is a bug.
 		env.Log.Warn("cutouts rejected", "rows", sum.Rejects, "table", s.p.Rejects)
 	}
-	env.Summarize("%s: %d synthetic %d×%d cutouts (seed %d) → %s", s.name, sum.Rows, s.p.Size, s.p.Size, seed, s.p.Output)
+	env.Summarize("%s: %d synthetic %d×%d cutouts (seed %d) → %s", s.Name(), sum.Rows, s.p.Size, s.p.Size, seed, s.p.Output)
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
 	return nil
 }

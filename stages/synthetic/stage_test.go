@@ -57,8 +57,8 @@ workers = 3`)
 	if p := s.Params().(params); p.Count != 10 || p.Size != 32 || *p.Seed != 9 || p.Labelled || p.Rejects != "r" || p.ClassWeights[9] != 1 {
 		t.Errorf("decoded %+v", p)
 	}
-	if s.(*stage).workers != 3 {
-		t.Errorf("workers %d, want 3", s.(*stage).workers)
+	if s.(*stage).p.Workers != 3 {
+		t.Errorf("workers %d, want 3", s.(*stage).p.Workers)
 	}
 
 	for _, tc := range []struct {
