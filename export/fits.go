@@ -15,6 +15,7 @@ import (
 
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/internal/fitshdr"
+	"github.com/astroformer/astroformer/schemas"
 )
 
 // maxFITSColumns is the most columns a FITS binary table has (TFIELDS).
@@ -88,8 +89,11 @@ func stringStats(ctx context.Context, s *source) (widths map[string]int, unicode
 		return widths, unicode, nil
 	}
 	err = s.scan(ctx, names, func(rec arrow.Record, _ int64) error {
-		for c, name := range names {
-			a := rec.Column(c).(*array.String)
+		for _, name := range names {
+			a, err := schemas.Column[*array.String](s.tableName(), rec, name)
+			if err != nil {
+				return err
+			}
 			for i := range a.Len() {
 				v := a.Value(i) // "" for null
 				widths[name] = max(widths[name], len(v))

@@ -66,3 +66,6 @@ func (b *objectBuilders) append(o *ObjectFields) {
 	appendNull(b.labelName, o.LabelName)
 	b.split.Append(o.Split)
 }
+
+// Len returns the number of rows appended and not yet built into a record.
+func (b *objectBuilders) Len() int { return b.objectID.Len() }

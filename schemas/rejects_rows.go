@@ -74,3 +74,6 @@ func (w *RejectsWriter) Append(r RejectRow) {
 	appendNull(w.objectID, r.ObjectID)
 	w.reason.Append(r.Reason)
 }
+
+// Len returns the number of rows appended and not yet built into a record.
+func (w *RejectsWriter) Len() int { return w.stage.Len() }

@@ -144,6 +144,9 @@ func TestCutoutsRoundTripReversed(t *testing.T) {
 	}
 	w.Append(&row)
 	w.Append(&bare)
+	if w.Len() != 2 {
+		t.Errorf("Len %d after two rows", w.Len())
+	}
 	rec := b.NewRecord()
 	defer rec.Release()
 	r, err := NewCutoutsReader(rec)
@@ -232,6 +235,9 @@ func TestRejectsRoundTripReversed(t *testing.T) {
 	} else {
 		w.Append(rows[0])
 		w.Append(rows[1])
+		if w.Len() != 2 {
+			t.Errorf("Len %d after two rows", w.Len())
+		}
 	}
 	rec := b.NewRecord()
 	defer rec.Release()

@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -37,6 +39,9 @@ type Cutout struct {
 	Redshift                *float64
 	Raw                     []byte // optional float32 little-endian planar (bands, height, width); nil when absent
 	NonFinite               *int32 // flux values that were NaN or infinite and set to 0; nil when the source has no float fluxes
+	// VoteCounts are the volunteer votes per answer of SinkOptions.VoteTree,
+	// in the order of its VoteColumns; nil when the object has none.
+	VoteCounts []float32
 
 	// Position locates the cutout in Source, e.g. "row 17", for the rejects
 	// table. It is not stored with the cutout.
@@ -51,6 +56,12 @@ type SinkOptions struct {
 	MaxRejects       int64             // 0 means unlimited
 	RowsPerPart      int64             // 0 means table.DefaultRowsPerPart
 	Resumable        bool              // see table.CreateResumable, EndPart and Done
+	// VoteTree and VoteColumns name the decision tree of the cutouts' vote
+	// counts and its count columns ("<question>_<answer>"), in the order of
+	// Cutout.VoteCounts; stored in the cutouts table's metadata. Empty: no
+	// cutout may carry votes.
+	VoteTree    string
+	VoteColumns []string
 }
 
 // Summary counts what a Sink wrote.
@@ -112,7 +123,7 @@ func NewSink(opt SinkOptions) (*Sink, error) {
 	s.cutouts, err = create(opt.Cutouts, schemas.Cutouts(), table.Options{
 		RowsPerPart:  opt.RowsPerPart,
 		RowGroupRows: schemas.CutoutsRowGroupRows,
-		Metadata:     opt.Metadata,
+		Metadata:     withVoteTree(opt),
 		Manifest:     opt.Manifest,
 	})
 	if err != nil {
@@ -234,6 +245,9 @@ func (s *Sink) Add(c Cutout) error {
 	if reason := check(&c); reason != "" {
 		return s.Reject(c.Source, s.position(c), c.ObjectID, reason)
 	}
+	if reason := checkVotes(c.VoteCounts, s.opt.VoteColumns); reason != "" {
+		return s.Reject(c.Source, s.position(c), c.ObjectID, reason)
+	}
 	if first, dup := s.seen[idHash(c.ObjectID)]; dup {
 		s.summary.Duplicates++
 		return s.Reject(c.Source, s.position(c), c.ObjectID,
@@ -242,7 +256,7 @@ func (s *Sink) Add(c Cutout) error {
 	s.remember(c.ObjectID)
 	s.append(&c)
 	s.summary.Rows++
-	if s.cb.Field(0).Len() >= batchRows || s.buffered >= batchBytes {
+	if s.cw.Len() >= batchRows || s.buffered >= batchBytes {
 		return s.flushCutouts()
 	}
 	return nil
@@ -312,6 +326,40 @@ func check(c *Cutout) string {
 	return ""
 }
 
+// checkVotes returns why vote counts cannot be stored for a tree with the
+// given count columns, or "".
+func checkVotes(counts []float32, columns []string) string {
+	switch {
+	case counts == nil:
+		return ""
+	case len(columns) == 0:
+		return "vote counts, but the source names no decision tree"
+	case len(counts) != len(columns):
+		return fmt.Sprintf("%d vote counts for a tree of %d answers", len(counts), len(columns))
+	}
+	for i, v := range counts {
+		if !(v >= 0) || math.IsInf(float64(v), 0) || v != float32(math.Trunc(float64(v))) {
+			return fmt.Sprintf("vote count %s = %g: expected a whole number >= 0", columns[i], v)
+		}
+	}
+	return ""
+}
+
+// withVoteTree returns the cutouts table's metadata: opt.Metadata, and the
+// vote tree and its columns when there is one.
+func withVoteTree(opt SinkOptions) map[string]string {
+	if opt.VoteTree == "" {
+		return opt.Metadata
+	}
+	md := maps.Clone(opt.Metadata)
+	if md == nil {
+		md = map[string]string{}
+	}
+	cols, _ := json.Marshal(opt.VoteColumns)
+	md[schemas.MetaVoteTree], md[schemas.MetaVoteColumns] = opt.VoteTree, string(cols)
+	return md
+}
+
 // append adds c to the cutouts record builder.
 func (s *Sink) append(c *Cutout) {
 	s.cw.Append(&schemas.CutoutRow{
@@ -322,7 +370,7 @@ func (s *Sink) append(c *Cutout) {
 		Height: c.Height, Width: c.Width, Channels: c.Channels, Pixels: c.Pixels,
 		PixelScale: schemas.NullFrom(c.PixelScale), Bands: c.Bands, Source: c.Source,
 		Survey: schemas.NullFrom(c.Survey), Release: schemas.NullFrom(c.Release), Redshift: schemas.NullFrom(c.Redshift),
-		Raw: c.Raw, NonFinite: schemas.NullFrom(c.NonFinite),
+		Raw: c.Raw, NonFinite: schemas.NullFrom(c.NonFinite), VoteCounts: c.VoteCounts,
 	})
 	s.buffered += int64(len(c.Pixels) + len(c.Raw) + len(c.ObjectID) + 64)
 	s.summary.PerClass[classKey(c.Label, c.LabelName)]++
@@ -357,7 +405,7 @@ func (s *Sink) Reject(source, position, objectID, reason string) error {
 		return s.stop(fmt.Errorf("ingest: more than %d rejected records (max_rejects); the last: %s, %s: %s",
 			s.opt.MaxRejects, source, position, reason))
 	}
-	if s.rb.Field(0).Len() >= batchRows {
+	if s.rw.Len() >= batchRows {
 		return s.flushRejects()
 	}
 	return nil

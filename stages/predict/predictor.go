@@ -607,7 +607,7 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 		return 0, 0, fmt.Errorf("predict: %w", err)
 	}
 	flush := func() error {
-		if b.Field(0).Len() == 0 {
+		if cw.Len() == 0 {
 			return nil
 		}
 		rec := b.NewRecord()
@@ -621,7 +621,7 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 		p.appendRows(cw, bt)
 		rows += int64(len(bt.rows))
 		resumed += bt.resumed
-		if b.Field(0).Len() >= outputRows || bt.endOf != "" {
+		if cw.Len() >= outputRows || bt.endOf != "" {
 			if err := flush(); err != nil {
 				return rows, resumed, err
 			}
