@@ -1,6 +1,7 @@
 package decl
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -63,5 +64,45 @@ func TestChecks(t *testing.T) {
 		if g.Severity != hcl.DiagError || g.Summary != w.summary || g.Detail != w.detail || g.Subject.Start.Line != w.line || g.Subject.Start.Column != w.col {
 			t.Errorf("diagnostic %d: %q %q at %v; want %q %q at %d:%d", i, g.Summary, g.Detail, g.Subject, w.summary, w.detail, w.line, w.col)
 		}
+	}
+}
+
+type shared struct {
+	Output string `hcl:"output"`
+}
+
+type testParams struct {
+	shared
+	Count  int     `hcl:"count,optional"`
+	Seed   *int64  `hcl:"seed,optional"`
+	Ignore float64 // no tag: not an attribute
+}
+
+func TestDecode(t *testing.T) {
+	p := testParams{Count: 3, Ignore: 1}
+	diags := Decode(parse(t, "output = \"o\"\nseed = 7\n"), nil, &p)
+	if diags.HasErrors() || p.Output != "o" || p.Count != 3 || p.Seed == nil || *p.Seed != 7 || p.Ignore != 1 {
+		t.Errorf("decoded %+v, %v", p, diags)
+	}
+	p = testParams{Count: 3}
+	diags = Decode(parse(t, "output = \"o\"\ncount = null\n"), nil, &p)
+	if diags.HasErrors() || p.Count != 3 {
+		t.Errorf("count = null: %+v, %v; want the default kept", p, diags)
+	}
+	diags = Decode(parse(t, "cout = 4\n"), nil, &p)
+	var summaries []string
+	for _, d := range diags {
+		summaries = append(summaries, d.Summary+": "+d.Detail)
+	}
+	want := []string{
+		`Missing required argument: The argument "output" is required, but no definition was found.`,
+		`Unsupported argument: An argument named "cout" is not expected here. Did you mean "count"?`,
+	}
+	if strings.Join(summaries, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics\n%s\nwant\n%s", strings.Join(summaries, "\n"), strings.Join(want, "\n"))
+	}
+	diags = Decode(parse(t, "output = null\n"), nil, &p)
+	if !diags.HasErrors() {
+		t.Error("a required attribute set to null decoded")
 	}
 }

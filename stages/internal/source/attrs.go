@@ -9,14 +9,6 @@ import (
 	"github.com/astroformer/astroformer/stages/internal/decl"
 )
 
-// Override sets *dst to *v when v is not nil: an optional attribute given
-// in the block replaces the default.
-func Override[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 // Attrs reports invalid attributes of a stage block as error diagnostics,
 // each at the attribute's value or, for a missing attribute, where the
 // block ends. The checks shared by the source stages keep their wording

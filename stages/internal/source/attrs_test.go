@@ -16,18 +16,6 @@ func parseBody(t *testing.T, src string) hcl.Body {
 	return f.Body
 }
 
-func TestOverride(t *testing.T) {
-	n, v := 3, 7
-	Override(&n, nil)
-	if n != 3 {
-		t.Errorf("Override with nil: got %d, want 3", n)
-	}
-	Override(&n, &v)
-	if n != 7 {
-		t.Errorf("Override with 7: got %d, want 7", n)
-	}
-}
-
 func TestAttrsRanges(t *testing.T) {
 	body := parseBody(t, "output = \"cutouts\"\nrejects = \"cutouts\"\nworkers = -1\n")
 	var diags hcl.Diagnostics

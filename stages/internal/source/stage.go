@@ -3,14 +3,12 @@ package source
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 )
 
 // Tables are the attributes every source block declares beside its own:
@@ -20,9 +18,9 @@ import (
 // the output. A kind's params struct embeds Tables, or Files, first: its
 // JSON then holds these fields beside the kind's own.
 type Tables struct {
-	Output  string `json:"output"`
-	Rejects string `json:"rejects"`
-	Workers int    `json:"-"`
+	Output  string `hcl:"output" json:"output"`
+	Rejects string `hcl:"rejects,optional" json:"rejects"`
+	Workers int    `hcl:"workers,optional" json:"-"`
 }
 
 // Files are the Tables of a source that reads files: path, what it reads;
@@ -30,10 +28,10 @@ type Tables struct {
 // after decoding; and max_rejects, the number of rejected items after which
 // the stage fails (0: no limit).
 type Files struct {
-	Path   string `json:"path"`
+	Path   string `hcl:"path" json:"path"`
 	Inputs string `json:"inputs"`
 	Tables
-	MaxRejects int64 `json:"max_rejects"`
+	MaxRejects int64 `hcl:"max_rejects,optional" json:"max_rejects"`
 }
 
 // Params is implemented by the params structs of the source kinds, through
@@ -54,36 +52,20 @@ type Block struct {
 	Check func(a *Attrs)
 }
 
-// Decode decodes a source block into p, which holds the kind's defaults:
-// output, rejects, workers and, for Files, path and max_rejects into the
-// Tables or Files p embeds, the kind's own attributes into p's fields with
-// hcl tags (decoded by gohcl over the defaults). The block may hold no
-// other attribute. Decode then reports invalid common attributes at their
-// values, in order path, output or rejects, max_rejects, the kind's (with
-// b.Check), workers.
+// Decode decodes a source block into p, which holds the kind's defaults,
+// with decl.Decode: output, rejects, workers and, for Files, path and
+// max_rejects into the Tables or Files p embeds, the kind's own attributes
+// into p's fields with hcl tags. Decode then reports invalid attributes at
+// their values, in order path, output or rejects, max_rejects, the kind's
+// (with b.Check), workers.
 func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnostics {
 	t, f := p.common()
-	schema, common := blockSchema(p, f != nil)
-	content, diags := body.Content(schema)
+	content, diags := body.Content(decl.Schema(p))
+	diags = append(diags, decl.Assign(content, ctx, p)...)
 	if diags.HasErrors() {
 		return diags
 	}
-	// An optional attribute set to null keeps its default, as it did when
-	// these were pointer fields.
-	unset := withoutNulls(content, ctx, schema)
-	diags = append(diags, decodeAttr(unset, ctx, "output", &t.Output)...)
-	diags = append(diags, decodeAttr(unset, ctx, "rejects", &t.Rejects)...)
-	diags = append(diags, decodeAttr(unset, ctx, "workers", &t.Workers)...)
-	if f != nil {
-		diags = append(diags, decodeAttr(unset, ctx, "path", &f.Path)...)
-		diags = append(diags, decodeAttr(unset, ctx, "max_rejects", &f.MaxRejects)...)
-	}
-	_, rest, _ := body.PartialContent(hidden(schema, common, content, unset))
-	diags = append(diags, gohcl.DecodeBody(rest, ctx, p)...)
-	if diags.HasErrors() {
-		return diags
-	}
-	if _, ok := unset.Attributes["rejects"]; !ok {
+	if attr, ok := content.Attributes["rejects"]; !ok || decl.Null(attr, ctx) {
 		t.Rejects = t.Output + "_rejects"
 	}
 	a := NewAttrs(body, &diags)
@@ -99,62 +81,6 @@ func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnost
 	}
 	a.CheckWorkers(t.Workers)
 	return diags
-}
-
-// blockSchema returns the schema of a source block with params p, and that
-// of its common attributes alone.
-func blockSchema(p Params, files bool) (block, common *hcl.BodySchema) {
-	common = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "output", Required: true}, {Name: "rejects"}, {Name: "workers"},
-	}}
-	if files {
-		common.Attributes = append(common.Attributes, hcl.AttributeSchema{Name: "path", Required: true}, hcl.AttributeSchema{Name: "max_rejects"})
-	}
-	block, _ = gohcl.ImpliedBodySchema(p)
-	block.Attributes = append(block.Attributes, common.Attributes...)
-	// As gohcl's schemas, sorted by name: the diagnostics of missing
-	// attributes come in that order.
-	slices.SortFunc(block.Attributes, func(a, b hcl.AttributeSchema) int { return strings.Compare(a.Name, b.Name) })
-	return block, common
-}
-
-// withoutNulls returns content without the optional attributes whose
-// value is null.
-func withoutNulls(content *hcl.BodyContent, ctx *hcl.EvalContext, schema *hcl.BodySchema) *hcl.BodyContent {
-	out := &hcl.BodyContent{Attributes: hcl.Attributes{}}
-	for _, a := range schema.Attributes {
-		attr, ok := content.Attributes[a.Name]
-		if !ok {
-			continue
-		}
-		if v, diags := attr.Expr.Value(ctx); !a.Required && !diags.HasErrors() && v.IsNull() {
-			continue
-		}
-		out.Attributes[a.Name] = attr
-	}
-	return out
-}
-
-// hidden returns the schema of the attributes the kind's params do not
-// decode: the common attributes, and those of content that are not in set.
-func hidden(block, common *hcl.BodySchema, content, set *hcl.BodyContent) *hcl.BodySchema {
-	out := &hcl.BodySchema{}
-	for _, a := range block.Attributes {
-		_, isSet := set.Attributes[a.Name]
-		_, given := content.Attributes[a.Name]
-		if slices.Contains(common.Attributes, a) || given && !isSet {
-			out.Attributes = append(out.Attributes, hcl.AttributeSchema{Name: a.Name})
-		}
-	}
-	return out
-}
-
-// decodeAttr decodes attribute name of content, when it is given, into dst.
-func decodeAttr(content *hcl.BodyContent, ctx *hcl.EvalContext, name string, dst any) hcl.Diagnostics {
-	if attr, ok := content.Attributes[name]; ok {
-		return gohcl.DecodeExpression(attr.Expr, ctx, dst)
-	}
-	return nil
 }
 
 // Stage is what every source stage shares: its name, kind and params, the
