@@ -265,15 +265,12 @@ func writeTrainMetrics(t *testing.T, dir string) {
 	t.Helper()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Metrics())
 	defer b.Release()
+	mw, err := schemas.NewMetricsWriter(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	add := func(scope string, epoch int32, name string, value float64) {
-		b.Field(0).(*array.StringBuilder).Append(scope)
-		b.Field(1).(*array.Int32Builder).Append(epoch)
-		b.Field(2).(*array.Int64Builder).Append(int64(epoch) * 100)
-		b.Field(3).(*array.StringBuilder).Append(name)
-		b.Field(4).(*array.StringBuilder).AppendNull()
-		b.Field(5).(*array.Float64Builder).Append(value)
-		b.Field(6).(*array.Float64Builder).AppendNull()
-		b.Field(7).(*array.Float64Builder).AppendNull()
+		mw.Append(schemas.MetricsRow{Scope: scope, Epoch: schemas.Some(epoch), Step: schemas.Some(int64(epoch) * 100), Name: name, Value: value})
 	}
 	for e := int32(1); e <= 4; e++ {
 		add("train", e, "loss", 2/float64(e))

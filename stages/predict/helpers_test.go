@@ -32,42 +32,30 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 	rng := rand.New(rand.NewPCG(uint64(n), 9))
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
 	defer b.Release()
+	cw, err := schemas.NewCutoutsWriter(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	names := testClasses()
 	for i := range n {
-		f := b.Fields()
-		f[0].(*array.StringBuilder).Append(fmt.Sprintf("obj-%05d", i))
-		if i%7 == 3 {
-			f[1].AppendNull()
-			f[2].AppendNull()
-		} else {
-			f[1].(*array.Float64Builder).Append(360 * rng.Float64())
-			f[2].(*array.Float64Builder).Append(180*rng.Float64() - 90)
+		c := schemas.CutoutRow{
+			Height: int32(size), Width: int32(size), Channels: 3,
+			PixelScale: schemas.Some(0.262), Bands: "grz", Source: "test",
 		}
-		if i%5 == 4 {
-			f[3].AppendNull()
-			f[4].AppendNull()
-		} else {
+		c.ObjectID, c.Split = fmt.Sprintf("obj-%05d", i), []string{"train", "val", "test", ""}[i%4]
+		if i%7 != 3 {
+			c.RA = schemas.Some(360 * rng.Float64())
+			c.Dec = schemas.Some(180*rng.Float64() - 90)
+		}
+		if i%5 != 4 {
 			l := i % len(names)
-			f[3].(*array.Int16Builder).Append(int16(l))
-			f[4].(*array.StringBuilder).Append(names[l])
+			c.Label, c.LabelName = schemas.Some(int16(l)), schemas.Some(names[l])
 		}
-		f[5].(*array.StringBuilder).Append([]string{"train", "val", "test", ""}[i%4])
-		f[6].(*array.Int32Builder).Append(int32(size))
-		f[7].(*array.Int32Builder).Append(int32(size))
-		f[8].(*array.Int32Builder).Append(3)
-		pix := make([]byte, size*size*3)
-		for j := range pix {
-			pix[j] = byte(rng.IntN(256))
+		c.Pixels = make([]byte, size*size*3)
+		for j := range c.Pixels {
+			c.Pixels[j] = byte(rng.IntN(256))
 		}
-		f[9].(*array.BinaryBuilder).Append(pix)
-		f[10].(*array.Float64Builder).Append(0.262)
-		f[11].(*array.StringBuilder).Append("grz")
-		f[12].(*array.StringBuilder).Append("test")
-		f[13].AppendNull()
-		f[14].AppendNull()
-		f[15].AppendNull()
-		f[16].AppendNull()
-		f[17].AppendNull()
+		cw.Append(&c)
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
