@@ -22,11 +22,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/internal/progress"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -40,28 +40,16 @@ const (
 	MetaKeepExisting = "split.keep_existing" // "true" or "false"
 )
 
-// config is the body of a `stage "split" "<name>"` block.
-type config struct {
-	Input  string   `hcl:"input"`
-	Output string   `hcl:"output"`
-	Train  *float64 `hcl:"train,optional"`
-	Val    *float64 `hcl:"val,optional"`
-	Test   *float64 `hcl:"test,optional"`
-	Seed   *int64   `hcl:"seed,optional"`
-
-	KeepExisting *bool `hcl:"keep_existing,optional"`
-}
-
 // params determine the output; they enter the stage fingerprint.
 type params struct {
-	Input  string  `json:"input"`
-	Output string  `json:"output"`
-	Train  float64 `json:"train"`
-	Val    float64 `json:"val"`
-	Test   float64 `json:"test"`
-	Seed   *int64  `json:"seed,omitempty"` // nil: the job seed
+	Input  string  `hcl:"input" json:"input"`
+	Output string  `hcl:"output" json:"output"`
+	Train  float64 `hcl:"train,optional" json:"train"`
+	Val    float64 `hcl:"val,optional" json:"val"`
+	Test   float64 `hcl:"test,optional" json:"test"`
+	Seed   *int64  `hcl:"seed,optional" json:"seed,omitempty"` // nil: the job seed
 
-	KeepExisting bool `json:"keep_existing"`
+	KeepExisting bool `hcl:"keep_existing,optional" json:"keep_existing"`
 }
 
 type stage struct {
@@ -89,93 +77,33 @@ type stage struct {
 // val = 0.1, test = 0. With keep_existing = false every labelled row is
 // divided anew.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	f := DefaultFractions()
+	p := params{Train: f.Train, Val: f.Val, Test: f.Test, KeepExisting: true}
+	diags := decl.Decode(body, ctx, &p)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	attrs, _ := body.JustAttributes()
-	// at returns the range of the value of one attribute, or of all the
-	// named attributes present, or where they are missing from.
-	at := func(names ...string) *hcl.Range {
-		var found []*hcl.Attribute
-		for _, n := range names {
-			if a, ok := attrs[n]; ok {
-				found = append(found, a)
-			}
-		}
-		switch len(found) {
-		case 0:
-			return body.MissingItemRange().Ptr()
-		case 1:
-			return found[0].Expr.Range().Ptr()
-		}
-		r := found[0].Range
-		for _, a := range found[1:] {
-			r = hcl.RangeOver(r, a.Range)
-		}
-		return &r
-	}
-	f := DefaultFractions()
+	d := decl.NewValues(body, &diags)
 	for _, v := range []struct {
 		name string
-		src  *float64
-		dst  *float64
-	}{{"train", cfg.Train, &f.Train}, {"val", cfg.Val, &f.Val}, {"test", cfg.Test, &f.Test}} {
-		if v.src == nil {
-			continue
-		}
-		*v.dst = *v.src
-		if !(*v.src >= 0 && *v.src <= 1) {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid split fraction",
-				Detail:   fmt.Sprintf("%s is %g; a fraction lies between 0 and 1.", v.name, *v.src),
-				Subject:  at(v.name),
-			})
+		v    float64
+	}{{"train", p.Train}, {"val", p.Val}, {"test", p.Test}} {
+		if !(v.v >= 0 && v.v <= 1) {
+			d.Bad(v.name, "Invalid split fraction", fmt.Sprintf("%s is %g; a fraction lies between 0 and 1.", v.name, v.v))
 		}
 	}
-	if !diags.HasErrors() {
-		if err := f.Check(); err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Split fractions do not sum to 1",
-				Detail: fmt.Sprintf("train %g + val %g + test %g = %g. Set all three so that they sum to 1 (defaults 0.8, 0.1, 0.1).",
-					f.Train, f.Val, f.Test, f.Train+f.Val+f.Test),
-				Subject: at("train", "val", "test"),
-			})
-		}
+	if f := (&stage{p: p}).fractions(); !diags.HasErrors() && f.Check() != nil {
+		d.Report(d.Over("train", "val", "test"), "Split fractions do not sum to 1",
+			fmt.Sprintf("train %g + val %g + test %g = %g. Set all three so that they sum to 1 (defaults 0.8, 0.1, 0.1).",
+				f.Train, f.Val, f.Test, f.Train+f.Val+f.Test))
 	}
-	for _, a := range []struct{ name, value string }{{"input", cfg.Input}, {"output", cfg.Output}} {
-		if a.value == "" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Empty " + a.name,
-				Detail:   a.name + " names a cutouts table.",
-				Subject:  at(a.name),
-			})
-		}
-	}
-	if cfg.Input != "" && cfg.Input == cfg.Output {
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Output overwrites input",
-			Detail:   fmt.Sprintf("input and output are both %q; a stage cannot rewrite its own input.", cfg.Input),
-			Subject:  at("output"),
-		})
-	}
+	d.CheckEmpty("input", p.Input, "a cutouts table")
+	d.CheckEmpty("output", p.Output, "a cutouts table")
+	d.CheckOverwrite(p.Input, p.Output, "; a stage cannot rewrite its own input.")
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	keep := true
-	if cfg.KeepExisting != nil {
-		keep = *cfg.KeepExisting
-	}
-	return &stage{name: name, p: params{
-		Input: cfg.Input, Output: cfg.Output,
-		Train: f.Train, Val: f.Val, Test: f.Test,
-		Seed: cfg.Seed, KeepExisting: keep,
-	}}, diags
+	return &stage{name: name, p: p}, diags
 }
 
 func (s *stage) Name() string      { return s.name }
