@@ -17,6 +17,9 @@ type CutoutRow struct {
 	Redshift                Null[float64]
 	Raw                     []byte // nil when null
 	NonFinite               Null[int32]
+	// VoteCounts are the vote counts per answer (see VoteCountsColumn),
+	// nil when null; read, they share the record's memory.
+	VoteCounts []float32
 }
 
 // CutoutsReader reads the columns of a cutouts record, bound by name. A
@@ -31,6 +34,7 @@ type CutoutsReader struct {
 	Redshift                *array.Float64
 	Raw                     *array.Binary
 	NonFinite               *array.Int32
+	VoteCounts              *array.List
 }
 
 func (r *CutoutsReader) bindings() []binding {
@@ -39,6 +43,7 @@ func (r *CutoutsReader) bindings() []binding {
 		bindTo("pixels", &r.Pixels), bindTo("pixel_scale", &r.PixelScale), bindTo("bands", &r.Bands),
 		bindTo("source", &r.Source), bindTo("survey", &r.Survey), bindTo("release", &r.Release),
 		bindTo("redshift", &r.Redshift), bindTo("raw", &r.Raw), bindTo("nonfinite_values", &r.NonFinite),
+		bindTo(VoteCountsColumn, &r.VoteCounts),
 	)
 }
 
@@ -73,6 +78,10 @@ func (r *CutoutsReader) Row(i int) CutoutRow {
 	if raw := nullAt[[]byte](r.Raw, i); raw.Valid {
 		c.Raw = raw.V
 	}
+	if r.VoteCounts != nil && r.VoteCounts.IsValid(i) {
+		lo, hi := r.VoteCounts.ValueOffsets(i)
+		c.VoteCounts = r.VoteCounts.ListValues().(*array.Float32).Float32Values()[lo:hi]
+	}
 	return c
 }
 
@@ -88,6 +97,7 @@ type CutoutsWriter struct {
 	redshift                *array.Float64Builder
 	raw                     *array.BinaryBuilder
 	nonFinite               *array.Int32Builder
+	voteCounts              *array.ListBuilder
 }
 
 // NewCutoutsWriter binds the field builders of b, a builder of the Cutouts
@@ -100,6 +110,7 @@ func NewCutoutsWriter(b *array.RecordBuilder) (*CutoutsWriter, error) {
 		bindTo("pixels", &w.pixels), bindTo("pixel_scale", &w.pixelScale), bindTo("bands", &w.bands),
 		bindTo("source", &w.source), bindTo("survey", &w.survey), bindTo("release", &w.release),
 		bindTo("redshift", &w.redshift), bindTo("raw", &w.raw), bindTo("nonfinite_values", &w.nonFinite),
+		bindTo(VoteCountsColumn, &w.voteCounts),
 	)
 	if err := builderColumns("cutouts", b, Cutouts).bind(bs, nil); err != nil {
 		return nil, err
@@ -126,4 +137,10 @@ func (w *CutoutsWriter) Append(c *CutoutRow) {
 		w.raw.AppendNull()
 	}
 	appendNull(w.nonFinite, c.NonFinite)
+	if c.VoteCounts == nil {
+		w.voteCounts.AppendNull()
+		return
+	}
+	w.voteCounts.Append(true)
+	w.voteCounts.ValueBuilder().(*array.Float32Builder).AppendValues(c.VoteCounts, nil)
 }

@@ -108,8 +108,19 @@ func Cutouts() *arrow.Schema {
 		withUCD(field("redshift", arrow.PrimitiveTypes.Float64, true, "", "redshift"), "src.redshift"),
 		field("raw", arrow.BinaryTypes.Binary, true, "", "optional float32 little-endian planar (bands, height, width) fluxes as read from the source"),
 		added(field("nonfinite_values", arrow.PrimitiveTypes.Int32, true, "", "flux values, over all bands, that were NaN or infinite in the source and were set to 0; null when the source has no float fluxes"), "2026-11"),
+		added(withUCD(field(VoteCountsColumn, arrow.ListOfNonNullable(arrow.PrimitiveTypes.Float32), true, "",
+			"volunteer vote counts per answer of a decision tree, in the order the table's metadata key astroformer.vote_columns names them; null when the object has no votes"), "meta.number"), "2026-12"),
 	})
 }
+
+// The cutouts table's vote counts: the column, and the metadata keys that
+// name the decision tree and its count columns ("<question>_<answer>", a
+// JSON list in the order of the counts).
+const (
+	VoteCountsColumn = "vote_counts"
+	MetaVoteTree     = "astroformer.vote_tree"
+	MetaVoteColumns  = "astroformer.vote_columns"
+)
 
 // Rejects returns the schema of the rejects table: one row per input record
 // that a stage could not turn into an output row.

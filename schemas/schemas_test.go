@@ -11,7 +11,7 @@ import (
 
 func TestCutoutsColumns(t *testing.T) {
 	want := []string{"object_id", "ra", "dec", "label", "label_name", "split", "height", "width", "channels",
-		"pixels", "pixel_scale", "bands", "source", "survey", "release", "redshift", "raw", "nonfinite_values"}
+		"pixels", "pixel_scale", "bands", "source", "survey", "release", "redshift", "raw", "nonfinite_values", "vote_counts"}
 	s := Cutouts()
 	var got []string
 	for _, f := range s.Fields() {
@@ -138,15 +138,18 @@ func TestValidate(t *testing.T) {
 func TestValidateAddedColumns(t *testing.T) {
 	expected := Cutouts()
 	fields := expected.Fields()
-	last := fields[len(fields)-1]
-	if last.Name != "nonfinite_values" || !isAdded(last) {
-		t.Fatalf("last cutouts column %s, added %v", last.Name, isAdded(last))
+	// The two columns added since the first release, oldest first.
+	for i, name := range []string{"nonfinite_values", VoteCountsColumn} {
+		f := fields[len(fields)-2+i]
+		if f.Name != name || !isAdded(f) {
+			t.Fatalf("cutouts column %d is %s, added %v; want %s", len(fields)-2+i, f.Name, isAdded(f), name)
+		}
 	}
-	older := arrow.NewSchema(fields[:len(fields)-1], nil)
+	older := arrow.NewSchema(fields[:len(fields)-2], nil)
 	if err := Validate("f", older, expected); err != nil {
-		t.Errorf("cutouts table without nonfinite_values: %v", err)
+		t.Errorf("cutouts table without nonfinite_values and vote_counts: %v", err)
 	}
-	if m := Missing(older, expected); len(m) != 1 || m[0].Name != "nonfinite_values" {
+	if m := Missing(older, expected); len(m) != 2 || m[0].Name != "nonfinite_values" || m[1].Name != VoteCountsColumn {
 		t.Errorf("Missing = %v", m)
 	}
 	if m := Missing(expected, expected); len(m) != 0 {
