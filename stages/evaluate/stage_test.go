@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +136,10 @@ func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, row
 	schema := schemas.Catalog(classes, tta)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
+	cw, err := schemas.NewCatalogWriter(b, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := len(classes)
 	for i, r := range rows {
 		pred := 0
@@ -143,39 +148,25 @@ func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, row
 				pred = c
 			}
 		}
-		b.Field(0).(*array.StringBuilder).Append(objectID(i))
+		c := schemas.CatalogRow{PredictedClass: int16(pred), PredictedLabel: classes[pred], Confidence: r.probs[pred], Probs: r.probs}
+		c.ObjectID, c.RA, c.Split = objectID(i), schemas.Some(float64(i)), r.split
 		if r.pos {
-			b.Field(1).(*array.Float64Builder).Append(150 + 0.4*float64(i%20))
-			b.Field(2).(*array.Float64Builder).Append(1 + 0.5*float64(i%7))
-		} else {
-			b.Field(1).(*array.Float64Builder).Append(float64(i))
-			b.Field(2).(*array.Float64Builder).AppendNull()
+			c.RA, c.Dec = schemas.Some(150+0.4*float64(i%20)), schemas.Some(1+0.5*float64(i%7))
 		}
-		if r.label < 0 {
-			b.Field(3).(*array.Int16Builder).AppendNull()
-			b.Field(4).(*array.StringBuilder).AppendNull()
-		} else {
-			b.Field(3).(*array.Int16Builder).Append(int16(r.label))
-			b.Field(4).(*array.StringBuilder).Append(classes[min(r.label, k-1)])
+		if r.label >= 0 {
+			c.Label, c.LabelName = schemas.Some(int16(r.label)), schemas.Some(classes[min(r.label, k-1)])
 		}
-		b.Field(5).(*array.StringBuilder).Append(r.split)
-		b.Field(6).(*array.Int16Builder).Append(int16(pred))
-		b.Field(7).(*array.StringBuilder).Append(classes[pred])
-		b.Field(8).(*array.Float32Builder).Append(r.probs[pred])
 		var entropy float64
-		for c, p := range r.probs {
-			b.Field(9 + c).(*array.Float32Builder).Append(p)
+		for _, p := range r.probs {
 			if p > 0 {
 				entropy -= float64(p) * math.Log(float64(p))
 			}
 		}
-		b.Field(9 + k).(*array.Float32Builder).Append(float32(entropy))
+		c.Entropy = float32(entropy)
 		if tta {
-			for c := range k {
-				b.Field(10 + k + c).(*array.Float32Builder).Append(0.01)
-			}
-			b.Field(10 + 2*k).(*array.Int16Builder).Append(8)
+			c.ProbStds, c.TTAViews = slices.Repeat([]float32{0.01}, k), 8
 		}
+		cw.Append(&c)
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
@@ -300,23 +291,28 @@ func readMetrics(t *testing.T, dir string) map[string][3]float64 {
 	defer sc.Close()
 	for sc.Next() {
 		rec := sc.Record()
+		mr, err := schemas.NewMetricsReader(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i := range int(rec.NumRows()) {
-			if s := rec.Column(0).(*array.String).Value(i); s != Scope {
-				t.Errorf("scope %q, want %q", s, Scope)
+			m := mr.Row(i)
+			if m.Scope != Scope {
+				t.Errorf("scope %q, want %q", m.Scope, Scope)
 			}
-			if rec.Column(1).IsValid(i) || rec.Column(2).IsValid(i) {
+			if m.Epoch.Valid || m.Step.Valid {
 				t.Errorf("row %d has an epoch or step", i)
 			}
-			key := rec.Column(3).(*array.String).Value(i)
-			if c := rec.Column(4).(*array.String); c.IsValid(i) {
-				key += "|" + c.Value(i)
+			key := m.Name
+			if m.Class.Valid {
+				key += "|" + m.Class.V
 			}
-			v := [3]float64{rec.Column(5).(*array.Float64).Value(i), math.NaN(), math.NaN()}
-			if lo := rec.Column(6).(*array.Float64); lo.IsValid(i) {
-				v[1] = lo.Value(i)
+			v := [3]float64{m.Value, math.NaN(), math.NaN()}
+			if m.Lower.Valid {
+				v[1] = m.Lower.V
 			}
-			if hi := rec.Column(7).(*array.Float64); hi.IsValid(i) {
-				v[2] = hi.Value(i)
+			if m.Upper.Valid {
+				v[2] = m.Upper.V
 			}
 			if _, dup := out[key]; dup {
 				t.Errorf("metric %q twice", key)

@@ -96,7 +96,10 @@ func TestTTAAveragesViewSoftmaxes(t *testing.T) {
 	defer cut.Release()
 
 	col := func(name string) arrow.Array { return out.Column(out.Schema().FieldIndices(name)[0]) }
-	pixels := cut.Column(9).(*array.Binary)
+	pixels, err := schemas.Column[*array.Binary]("cutouts", cut, "pixels")
+	if err != nil {
+		t.Fatal(err)
+	}
 	classes := testClasses()
 	for r := range int(out.NumRows()) {
 		img, err := policy.FromHWC(pixels.Value(r), size, size, 3)
