@@ -20,17 +20,17 @@ func writeSmallCatalog(t *testing.T, dir string) {
 	schema := schemas.Catalog([]string{"Smooth", "Spiral"}, false)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	b.Field(0).(*array.StringBuilder).AppendValues([]string{"a", "b"}, nil)
-	b.Field(1).(*array.Float64Builder).AppendValues([]float64{10, 20}, []bool{true, false})
-	b.Field(2).(*array.Float64Builder).AppendValues([]float64{-5, 5}, nil)
-	b.Field(3).(*array.Int16Builder).AppendValues([]int16{0, 0}, []bool{true, false})
-	b.Field(4).(*array.StringBuilder).AppendValues([]string{"Smooth", ""}, []bool{true, false})
-	b.Field(5).(*array.StringBuilder).AppendValues([]string{"test", "test"}, nil)
-	b.Field(6).(*array.Int16Builder).AppendValues([]int16{0, 1}, nil)
-	b.Field(7).(*array.StringBuilder).AppendValues([]string{"Smooth", "Spiral"}, nil)
-	for c := 8; c < 12; c++ {
-		b.Field(c).(*array.Float32Builder).AppendValues([]float32{0.75, 0.5}, nil)
+	cw, err := schemas.NewCatalogWriter(b, []string{"Smooth", "Spiral"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	a := schemas.CatalogRow{PredictedClass: 0, PredictedLabel: "Smooth", Confidence: 0.75, Probs: []float32{0.75, 0.75}, Entropy: 0.75}
+	a.ObjectID, a.RA, a.Dec, a.Split = "a", schemas.Some(10.0), schemas.Some(-5.0), "test"
+	a.Label, a.LabelName = schemas.Some[int16](0), schemas.Some("Smooth")
+	cw.Append(&a)
+	bRow := schemas.CatalogRow{PredictedClass: 1, PredictedLabel: "Spiral", Confidence: 0.5, Probs: []float32{0.5, 0.5}, Entropy: 0.5}
+	bRow.ObjectID, bRow.Dec, bRow.Split = "b", schemas.Some(5.0), "test"
+	cw.Append(&bRow)
 	rec := b.NewRecord()
 	defer rec.Release()
 	w, err := table.Create(dir, schema, table.Options{})
