@@ -11,6 +11,7 @@ import (
 
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/policy"
+	"github.com/astroformer/astroformer/stages/internal/decl"
 )
 
 // Balance modes: how class imbalance is countered.
@@ -46,51 +47,53 @@ const (
 )
 
 // Settings is everything that determines a training run. Decode fills it
-// from a preset (Preset) and the attributes of the stage block; it is the
-// stage's params, so every field enters the fingerprint, and it is written
-// to policy.json next to the model.
+// from a preset (Preset) and the attributes of the stage block: a field
+// with an hcl tag is the attribute of that name, which replaces the
+// preset's value when the block sets it. Settings is the stage's params,
+// so every field enters the fingerprint, and it is written to policy.json
+// next to the model.
 type Settings struct {
-	Input   string `json:"input"`
-	Output  string `json:"output"`
-	Metrics string `json:"metrics"`
-	Preset  string `json:"preset"`
-	Seed    *int64 `json:"seed,omitempty"` // nil: the job seed
+	Input   string `hcl:"input" json:"input"`
+	Output  string `hcl:"output" json:"output"`
+	Metrics string `hcl:"metrics,optional" json:"metrics"`
+	Preset  string `hcl:"preset,optional" json:"preset"`
+	Seed    *int64 `hcl:"seed,optional" json:"seed,omitempty"` // nil: the job seed
 
-	Variant   string `json:"variant"`
-	ImageSize int    `json:"image_size"`
-	Init      string `json:"init,omitempty"` // initialisation scheme, model.InitSchemes; "" is timm's
+	Variant   string `hcl:"variant,optional" json:"variant"`
+	ImageSize int    `hcl:"image_size,optional" json:"image_size"`
+	Init      string `hcl:"init,optional" json:"init,omitempty"` // initialisation scheme, model.InitSchemes; "" is timm's
 
-	Epochs     int  `json:"epochs"`
-	BatchSize  int  `json:"batch_size"`
-	Accumulate int  `json:"accumulate"`
-	DropLast   bool `json:"drop_last"` // drop the incomplete last batch of each epoch, as timm does
+	Epochs     int  `hcl:"epochs,optional" json:"epochs"`
+	BatchSize  int  `hcl:"batch_size,optional" json:"batch_size"`
+	Accumulate int  `hcl:"accumulate,optional" json:"accumulate"`
+	DropLast   bool `hcl:"drop_last,optional" json:"drop_last"` // drop the incomplete last batch of each epoch, as timm does
 
-	LR           float64    `json:"lr"`
-	LRBaseBatch  int        `json:"lr_base_batch"`
-	LRScale      string     `json:"lr_scale"`
-	MinLR        float64    `json:"min_lr"`
-	WarmupEpochs int        `json:"warmup_epochs"`
-	WarmupLR     float64    `json:"warmup_lr"`
-	WarmupPrefix bool       `json:"warmup_prefix,omitempty"` // the cosine starts after the warmup (timm's --warmup-prefix)
-	WeightDecay  float64    `json:"weight_decay"`
+	LR           float64    `hcl:"lr,optional" json:"lr"`
+	LRBaseBatch  int        `hcl:"lr_base_batch,optional" json:"lr_base_batch"`
+	LRScale      string     `hcl:"lr_scale,optional" json:"lr_scale"`
+	MinLR        float64    `hcl:"min_lr,optional" json:"min_lr"`
+	WarmupEpochs int        `hcl:"warmup_epochs,optional" json:"warmup_epochs"`
+	WarmupLR     float64    `hcl:"warmup_lr,optional" json:"warmup_lr"`
+	WarmupPrefix bool       `hcl:"warmup_prefix,optional" json:"warmup_prefix,omitempty"` // the cosine starts after the warmup (timm's --warmup-prefix)
+	WeightDecay  float64    `hcl:"weight_decay,optional" json:"weight_decay"`
 	Betas        [2]float64 `json:"betas"`
-	Eps          float64    `json:"eps"`
+	Eps          float64    `hcl:"eps,optional" json:"eps"`
 
-	ClipGrad      float64 `json:"clip_grad"`
-	AbortGradNorm float64 `json:"abort_grad_norm"`
-	Dropout       float64 `json:"dropout"`
-	DropPath      float64 `json:"drop_path"`
+	ClipGrad      float64 `hcl:"clip_grad,optional" json:"clip_grad"`
+	AbortGradNorm float64 `hcl:"abort_grad_norm,optional" json:"abort_grad_norm"`
+	Dropout       float64 `hcl:"dropout,optional" json:"dropout"`
+	DropPath      float64 `hcl:"drop_path,optional" json:"drop_path"`
 
-	EMA       bool    `json:"ema"`
-	EMADecay  float64 `json:"ema_decay"`
-	EMAWarmup bool    `json:"ema_warmup"`
+	EMA       bool    `hcl:"ema,optional" json:"ema"`
+	EMADecay  float64 `hcl:"ema_decay,optional" json:"ema_decay"`
+	EMAWarmup bool    `hcl:"ema_warmup,optional" json:"ema_warmup"`
 
-	Balance       string `json:"balance"`
-	Patience      int    `json:"patience"`
-	ShuffleWindow int    `json:"shuffle_window"`
-	Normalize     string `json:"normalize"`
-	EvalBatchSize int    `json:"eval_batch_size"`
-	Select        string `json:"select"`
+	Balance       string `hcl:"balance,optional" json:"balance"`
+	Patience      int    `hcl:"patience,optional" json:"patience"`
+	ShuffleWindow int    `hcl:"shuffle_window,optional" json:"shuffle_window"`
+	Normalize     string `hcl:"normalize,optional" json:"normalize"`
+	EvalBatchSize int    `hcl:"eval_batch_size,optional" json:"eval_batch_size"`
+	Select        string `hcl:"select,optional" json:"select"`
 
 	// Fine-tuning: the weights to start from (a model folder of the job,
 	// or a path to a checkpoint file or model folder, with the SHA-256 of
@@ -98,8 +101,8 @@ type Settings struct {
 	// the stages kept fixed and the layer-wise learning-rate decay.
 	InitFrom   string  `json:"init_from,omitempty"`
 	InitSHA256 string  `json:"init_sha256,omitempty"`
-	Freeze     *int    `json:"freeze,omitempty"`
-	LayerDecay float64 `json:"layer_decay,omitempty"`
+	Freeze     *int    `hcl:"freeze,optional" json:"freeze,omitempty"`
+	LayerDecay float64 `hcl:"layer_decay,optional" json:"layer_decay,omitempty"`
 
 	Policy policy.Config `json:"policy"`
 }
@@ -178,66 +181,20 @@ func (s *Settings) PeakLR() float64 {
 	return s.LR * ratio
 }
 
-// config is the body of a `stage "train" "<name>"` block. Every attribute
-// but input and output is optional and overrides the preset.
+// config is the body of a `stage "train" "<name>"` block: the Settings,
+// decoded over the preset's, and the attributes decoded apart, betas (a
+// list in the block) and init_from (checked by decodeInit), and the
+// execution knobs: they do not change the result, so they are not part of
+// Settings and do not enter the fingerprint. The policy block is decoded
+// by decodePolicy.
 type config struct {
-	Input   string  `hcl:"input"`
-	Output  string  `hcl:"output"`
-	Metrics *string `hcl:"metrics,optional"`
-	Preset  *string `hcl:"preset,optional"`
-	Seed    *int64  `hcl:"seed,optional"`
+	Settings
+	Betas    []float64 `hcl:"betas,optional"`
+	InitFrom *string   `hcl:"init_from,optional"`
 
-	Variant   *string `hcl:"variant,optional"`
-	ImageSize *int    `hcl:"image_size,optional"`
-	Init      *string `hcl:"init,optional"`
-
-	Epochs     *int  `hcl:"epochs,optional"`
-	BatchSize  *int  `hcl:"batch_size,optional"`
-	Accumulate *int  `hcl:"accumulate,optional"`
-	DropLast   *bool `hcl:"drop_last,optional"`
-
-	LR           *float64  `hcl:"lr,optional"`
-	LRBaseBatch  *int      `hcl:"lr_base_batch,optional"`
-	LRScale      *string   `hcl:"lr_scale,optional"`
-	MinLR        *float64  `hcl:"min_lr,optional"`
-	WarmupEpochs *int      `hcl:"warmup_epochs,optional"`
-	WarmupLR     *float64  `hcl:"warmup_lr,optional"`
-	WarmupPrefix *bool     `hcl:"warmup_prefix,optional"`
-	WeightDecay  *float64  `hcl:"weight_decay,optional"`
-	Betas        []float64 `hcl:"betas,optional"`
-	Eps          *float64  `hcl:"eps,optional"`
-
-	ClipGrad      *float64 `hcl:"clip_grad,optional"`
-	AbortGradNorm *float64 `hcl:"abort_grad_norm,optional"`
-	Dropout       *float64 `hcl:"dropout,optional"`
-	DropPath      *float64 `hcl:"drop_path,optional"`
-
-	EMA       *bool    `hcl:"ema,optional"`
-	EMADecay  *float64 `hcl:"ema_decay,optional"`
-	EMAWarmup *bool    `hcl:"ema_warmup,optional"`
-
-	Balance       *string `hcl:"balance,optional"`
-	Patience      *int    `hcl:"patience,optional"`
-	ShuffleWindow *int    `hcl:"shuffle_window,optional"`
-	Normalize     *string `hcl:"normalize,optional"`
-	EvalBatchSize *int    `hcl:"eval_batch_size,optional"`
-	Select        *string `hcl:"select,optional"`
-
-	InitFrom   *string  `hcl:"init_from,optional"`
-	Freeze     *int     `hcl:"freeze,optional"`
-	LayerDecay *float64 `hcl:"layer_decay,optional"`
-
-	// Execution knobs: they do not change the result, so they are not
-	// part of Settings and do not enter the fingerprint.
-	Workers         *int `hcl:"workers,optional"`
-	Prefetch        *int `hcl:"prefetch,optional"`
-	CheckpointSteps *int `hcl:"checkpoint_steps,optional"`
-
-	Policy *policyBlock `hcl:"policy,block"`
-}
-
-type policyBlock struct {
-	Body hcl.Body `hcl:",remain"`
+	Workers         int `hcl:"workers,optional"`
+	Prefetch        int `hcl:"prefetch,optional"`
+	CheckpointSteps int `hcl:"checkpoint_steps,optional"`
 }
 
 // execution holds the knobs that do not change the result.
@@ -250,36 +207,28 @@ type execution struct {
 // decodeConfig turns a stage body into settings and execution knobs,
 // reporting every problem with the range of the offending attribute.
 func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	cfg, content, presetErr, diags := decodeBlock(body, ctx)
 	if diags.HasErrors() {
 		return Settings{}, execution{}, diags
 	}
-	attrs := attributes(body)
-	at := func(name string) *hcl.Range {
-		if a, ok := attrs[name]; ok {
-			return a.Range.Ptr()
+	d := decl.New(body, &diags)
+	d.NoteUnset(func(attr string) string {
+		if attr == "preset" || attr == "input" || attr == "output" {
+			return ""
 		}
-		return body.MissingItemRange().Ptr()
-	}
-	presetName := DefaultPreset
-	if cfg.Preset != nil {
-		presetName = *cfg.Preset
-	}
-	bad := func(attr, summary, detail string) {
-		if _, ok := attrs[attr]; !ok && attr != "preset" && attr != "input" && attr != "output" {
-			detail += fmt.Sprintf(" %s is not set in this block: preset %q gives the value.", attr, presetName)
-		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at(attr)})
-	}
-
-	s, err := Preset(presetName)
-	if err != nil {
-		bad("preset", "Unknown preset", err.Error()+".")
+		return fmt.Sprintf(" %s is not set in this block: preset %q gives the value.", attr, cfg.Preset)
+	})
+	bad := d.Bad
+	if presetErr != nil {
+		bad("preset", "Unknown preset", presetErr.Error()+".")
 		return Settings{}, execution{}, diags
 	}
-	exec := cfg.apply(&s)
-	diags = append(diags, decodeInit(&s, cfg, at)...)
+	s := cfg.Settings
+	if attr := content.Attributes["metrics"]; attr == nil || decl.Null(attr, ctx) {
+		s.Metrics = s.Output + "_metrics"
+	}
+	exec := execution{workers: cfg.Workers, prefetch: cfg.Prefetch, checkpointSteps: cfg.CheckpointSteps}
+	diags = append(diags, decodeInit(&s, cfg, d.At)...)
 	if cfg.Betas != nil {
 		if len(cfg.Betas) != 2 {
 			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))
@@ -288,8 +237,10 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 		}
 	}
 
-	if cfg.Policy != nil {
-		diags = append(diags, decodePolicy(cfg.Policy.Body, ctx, &s.Policy)...)
+	var policyBody hcl.Body
+	if len(content.Blocks) > 0 {
+		policyBody = content.Blocks[0].Body
+		diags = append(diags, decodePolicy(policyBody, ctx, &s.Policy)...)
 	}
 	s.Policy.Height, s.Policy.Width = s.ImageSize, s.ImageSize
 
@@ -300,61 +251,42 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	checkExecution(exec, bad)
 	if err := s.Policy.Validate(); err != nil {
 		subject := body.MissingItemRange().Ptr()
-		if cfg.Policy != nil {
-			subject = cfg.Policy.Body.MissingItemRange().Ptr()
+		if policyBody != nil {
+			subject = policyBody.MissingItemRange().Ptr()
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid policy", Detail: err.Error(), Subject: subject})
 	}
 	return s, exec, diags
 }
 
+// decodeBlock decodes the attributes of a stage block over the settings
+// of the preset it names, and the default execution knobs. cfg.Preset is
+// the preset's name, known or not, and presetErr says why it is unknown.
+// content holds the attributes and the policy block, at most one.
+func decodeBlock(body hcl.Body, ctx *hcl.EvalContext) (cfg config, content *hcl.BodyContent, presetErr error, diags hcl.Diagnostics) {
+	schema := decl.Schema(&cfg)
+	schema.Blocks = []hcl.BlockHeaderSchema{{Type: "policy"}}
+	content, diags = body.Content(schema)
+	name := DefaultPreset
+	if attr := content.Attributes["preset"]; attr != nil && !decl.Null(attr, ctx) {
+		gohcl.DecodeExpression(attr.Expr, ctx, &name) // a bad value is reported by Assign
+	}
+	cfg.Settings, presetErr = Preset(name)
+	cfg.Preset, cfg.Workers, cfg.Prefetch = name, 2, 4
+	diags = append(diags, decl.Assign(content, ctx, &cfg)...)
+	if blocks := content.Blocks; len(blocks) > 1 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate policy block",
+			Detail:   fmt.Sprintf("Only one policy block is allowed. Another was defined at %s.", blocks[0].DefRange.String()),
+			Subject:  &blocks[1].DefRange,
+		})
+	}
+	return cfg, content, presetErr, diags
+}
+
 // badFunc reports a problem with an attribute: its summary and detail.
 type badFunc func(attr, summary, detail string)
-
-// apply sets the attributes the block gives over the preset's settings
-// (betas, init_from and the policy block are decoded apart, for their
-// diagnostics) and returns the execution knobs.
-func (cfg *config) apply(s *Settings) execution {
-	s.Input, s.Output, s.Seed = cfg.Input, cfg.Output, cfg.Seed
-	s.Metrics = cfg.Output + "_metrics"
-	set(&s.Metrics, cfg.Metrics)
-	set(&s.Variant, cfg.Variant)
-	set(&s.ImageSize, cfg.ImageSize)
-	set(&s.Init, cfg.Init)
-	set(&s.Epochs, cfg.Epochs)
-	set(&s.BatchSize, cfg.BatchSize)
-	set(&s.Accumulate, cfg.Accumulate)
-	set(&s.DropLast, cfg.DropLast)
-	set(&s.LR, cfg.LR)
-	set(&s.LRBaseBatch, cfg.LRBaseBatch)
-	set(&s.LRScale, cfg.LRScale)
-	set(&s.MinLR, cfg.MinLR)
-	set(&s.WarmupEpochs, cfg.WarmupEpochs)
-	set(&s.WarmupLR, cfg.WarmupLR)
-	set(&s.WarmupPrefix, cfg.WarmupPrefix)
-	set(&s.WeightDecay, cfg.WeightDecay)
-	set(&s.Eps, cfg.Eps)
-	set(&s.ClipGrad, cfg.ClipGrad)
-	set(&s.AbortGradNorm, cfg.AbortGradNorm)
-	set(&s.Dropout, cfg.Dropout)
-	set(&s.DropPath, cfg.DropPath)
-	set(&s.EMA, cfg.EMA)
-	set(&s.EMADecay, cfg.EMADecay)
-	set(&s.EMAWarmup, cfg.EMAWarmup)
-	set(&s.Balance, cfg.Balance)
-	set(&s.Patience, cfg.Patience)
-	set(&s.ShuffleWindow, cfg.ShuffleWindow)
-	set(&s.Normalize, cfg.Normalize)
-	set(&s.EvalBatchSize, cfg.EvalBatchSize)
-	set(&s.Select, cfg.Select)
-	set(&s.LayerDecay, cfg.LayerDecay)
-	s.Freeze = cfg.Freeze
-	exec := execution{workers: 2, prefetch: 4}
-	set(&exec.workers, cfg.Workers)
-	set(&exec.prefetch, cfg.Prefetch)
-	set(&exec.checkpointSteps, cfg.CheckpointSteps)
-	return exec
-}
 
 // checkShape checks the artifact names, the model and the batches.
 func checkShape(s *Settings, bad badFunc) {
@@ -505,9 +437,3 @@ func attributes(body hcl.Body) hcl.Attributes {
 	return attrs
 }
 
-// set overwrites *dst with *v when v is set.
-func set[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
