@@ -436,4 +436,3 @@ func attributes(body hcl.Body) hcl.Attributes {
 	attrs, _ := body.JustAttributes()
 	return attrs
 }
-
