@@ -13,6 +13,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/source"
+	"github.com/astroformer/astroformer/votes"
 )
 
 // Kind is the stage kind of the synthetic survey source.
@@ -47,6 +48,9 @@ type params struct {
 	Seed         *int64    `hcl:"seed,optional" json:"seed,omitempty"` // nil: the job seed
 	ClassWeights []float64 `hcl:"class_weights,optional" json:"class_weights"`
 	Labelled     bool      `hcl:"labelled,optional" json:"labelled"`
+	// Votes adds simulated Galaxy Zoo DECaLS volunteer votes to every
+	// cutout (Votes, DefaultVolunteers).
+	Votes bool `hcl:"votes,optional" json:"votes,omitempty"`
 }
 
 type stage struct {
@@ -66,6 +70,7 @@ type stage struct {
 //	  seed          = 1                # optional; default the job seed
 //	  class_weights = [1, 1, …]        # ten relative frequencies; default Galaxy10 DECaLS
 //	  labelled      = true             # false leaves label and label_name null
+//	  votes         = false            # true: simulated GZ DECaLS volunteer votes in vote_counts
 //	  workers       = 0                # rendering goroutines; 0: GOMAXPROCS
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
@@ -117,10 +122,15 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, 0, map[string]string{
-		MetaSeed:       strconv.FormatInt(seed, 10),
-		MetaClassNames: string(classNames),
-	})
+	md := map[string]string{MetaSeed: strconv.FormatInt(seed, 10), MetaClassNames: string(classNames)}
+	var tree *votes.Tree
+	var sink *ingest.Sink
+	if s.p.Votes {
+		tree = votes.DECaLS()
+		sink, err = source.NewVoteSink(env, s.p.Output, s.p.Rejects, md, tree.Name, tree.CountColumns())
+	} else {
+		sink, err = source.NewSink(env, s.p.Output, s.p.Rejects, 0, md)
+	}
 	if err != nil {
 		return err
 	}
@@ -166,6 +176,11 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			if s.p.Labelled {
 				label, name := int16(o.Class), names[o.Class]
 				c.Label, c.LabelName = &label, &name
+			}
+			if tree != nil {
+				for _, v := range Votes(tree, o.Truth, seed, o.Index, DefaultVolunteers()) {
+					c.VoteCounts = append(c.VoteCounts, float32(v))
+				}
 			}
 			if err := sink.Add(c); err != nil {
 				sink.Abort()

@@ -3,7 +3,9 @@ package synthetic
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +16,9 @@ import (
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/votes"
 )
 
 func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
@@ -252,5 +256,38 @@ func TestStageResume(t *testing.T) {
 		if a[i].id != b[i].id || !bytes.Equal(a[i].pixels, b[i].pixels) {
 			t.Fatalf("row %d differs: %s vs %s", i, a[i].id, b[i].id)
 		}
+	}
+}
+
+// TestStageVotes renders a survey with simulated volunteers: every cutout
+// has counts over the GZ DECaLS tree, named in the metadata, with about 40
+// votes on the first question; without votes the parameters (and so the
+// fingerprint) are those of earlier releases.
+func TestStageVotes(t *testing.T) {
+	dir := t.TempDir()
+	s := sourcetest.MustDecode(t, Decode, "output = \"cutouts\"\ncount = 50\nsize = 32\nvotes = true")
+	env := sourcetest.Env(t, dir, s, nil)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	rows, md := sourcetest.Cutouts(t, env.Path("cutouts"))
+	tree := votes.DECaLS()
+	var cols []string
+	if err := json.Unmarshal([]byte(md[schemas.MetaVoteColumns]), &cols); err != nil || md[schemas.MetaVoteTree] != "gz_decals" || !slices.Equal(cols, tree.CountColumns()) {
+		t.Fatalf("metadata tree %q, columns %q (%v)", md[schemas.MetaVoteTree], md[schemas.MetaVoteColumns], err)
+	}
+	var first float64
+	for _, r := range rows {
+		if len(r.VoteCounts) != tree.Answers() {
+			t.Fatalf("%s: %d vote counts", r.ObjectID, len(r.VoteCounts))
+		}
+		first += float64(r.VoteCounts[0] + r.VoteCounts[1] + r.VoteCounts[2])
+	}
+	if m := first / float64(len(rows)); m < 34 || m > 46 {
+		t.Errorf("%.1f votes per galaxy on the first question", m)
+	}
+	plain := sourcetest.MustDecode(t, Decode, "output = \"cutouts\"\ncount = 50\nsize = 32")
+	if p, _ := json.Marshal(plain.Params()); strings.Contains(string(p), "votes") {
+		t.Errorf("params without votes mention them: %s", p)
 	}
 }

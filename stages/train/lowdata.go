@@ -148,7 +148,6 @@ func (t *trainer) optimiserScales() []float64 {
 	return scales
 }
 
-
 // checkpointStats returns a checkpoint's normalisation for c channels.
 func checkpointStats(n model.Normalize, c int) (mean, std []float64, err error) {
 	if len(n.Mean) == 0 || len(n.Mean) != len(n.Std) || len(n.Mean) != 1 && len(n.Mean) != c {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -94,6 +95,9 @@ func Cutouts(t testing.TB, dir string) ([]ingest.Cutout, map[string]string) {
 			}
 			if r.Raw != nil {
 				c.Raw = bytes.Clone(r.Raw)
+			}
+			if r.VoteCounts != nil {
+				c.VoteCounts = slices.Clone(r.VoteCounts)
 			}
 			rows = append(rows, c)
 		}
