@@ -19,7 +19,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -48,34 +47,20 @@ const (
 	SplitAll  = "all"  // every labelled row
 )
 
-// config is the body of a `stage "evaluate" "<name>"` block.
-type config struct {
-	Input         string  `hcl:"input"`
-	Metrics       *string `hcl:"metrics,optional"`
-	Output        string  `hcl:"output"`
-	MetricsOutput *string `hcl:"metrics_output,optional"`
-	Split         *string `hcl:"split,optional"`
-	TopK          *int    `hcl:"top_k,optional"`
-	Bootstrap     *int    `hcl:"bootstrap,optional"`
-	Bins          *int    `hcl:"bins,optional"`
-	Seed          *int64  `hcl:"seed,optional"`
-	Cutouts       *string `hcl:"cutouts,optional"`
-	Gallery       *int    `hcl:"gallery,optional"`
-}
-
-// params determine the outputs; they enter the stage fingerprint.
+// params determine the outputs; they enter the stage fingerprint. Decode
+// decodes the stage block's attributes over the defaults.
 type params struct {
-	Input         string `json:"input"`
-	Metrics       string `json:"metrics,omitempty"`
-	Output        string `json:"output"`
-	MetricsOutput string `json:"metrics_output"`
-	Split         string `json:"split"`
-	TopK          int    `json:"top_k"`
-	Bootstrap     int    `json:"bootstrap"`
-	Bins          int    `json:"bins"`
-	Seed          *int64 `json:"seed,omitempty"` // nil: the job seed
-	Cutouts       string `json:"cutouts,omitempty"`
-	Gallery       *int   `json:"gallery,omitempty"` // nil: DefaultGallery
+	Input         string `hcl:"input" json:"input"`
+	Metrics       string `hcl:"metrics,optional" json:"metrics,omitempty"`
+	Output        string `hcl:"output" json:"output"`
+	MetricsOutput string `hcl:"metrics_output,optional" json:"metrics_output"`
+	Split         string `hcl:"split,optional" json:"split"`
+	TopK          int    `hcl:"top_k,optional" json:"top_k"`
+	Bootstrap     int    `hcl:"bootstrap,optional" json:"bootstrap"`
+	Bins          int    `hcl:"bins,optional" json:"bins"`
+	Seed          *int64 `hcl:"seed,optional" json:"seed,omitempty"` // nil: the job seed
+	Cutouts       string `hcl:"cutouts,optional" json:"cutouts,omitempty"`
+	Gallery       *int   `hcl:"gallery,optional" json:"gallery,omitempty"` // nil: DefaultGallery
 }
 
 // gallery returns the number of cutouts per gallery cell.
@@ -109,70 +94,45 @@ type stage struct {
 //	  gallery        = 4                # cutouts per gallery cell, 0 to 20; 0 for no gallery
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	p := params{Split: SplitAuto, TopK: DefaultTopK, Bootstrap: DefaultBootstrap, Bins: DefaultBins}
+	diags := decl.Decode(body, ctx, &p)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	bad := decl.New(body, &diags).Bad
-
-	p := params{
-		Input: cfg.Input, Output: cfg.Output, MetricsOutput: cfg.Output + "_metrics",
-		Split: SplitAuto, TopK: DefaultTopK, Bootstrap: DefaultBootstrap, Bins: DefaultBins, Seed: cfg.Seed,
-		Gallery: cfg.Gallery,
+	d := decl.New(body, &diags)
+	if !d.Given("metrics_output") {
+		p.MetricsOutput = p.Output + "_metrics"
 	}
-	if cfg.Metrics != nil {
-		p.Metrics = *cfg.Metrics
-		if p.Metrics == "" {
-			bad("metrics", "Empty metrics", "metrics names the train stage's metrics table; leave it out when there is none.")
-		}
+	if p.Metrics == "" && d.Given("metrics") {
+		d.Bad("metrics", "Empty metrics", "metrics names the train stage's metrics table; leave it out when there is none.")
 	}
-	if cfg.MetricsOutput != nil {
-		p.MetricsOutput = *cfg.MetricsOutput
+	switch p.Split {
+	case schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto:
+	default:
+		d.Bad("split", "Invalid split", fmt.Sprintf("split is %q; use %q, %q, %q, %q (every labelled row) or %q (test if present, else all).",
+			p.Split, schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto))
 	}
-	if cfg.Split != nil {
-		p.Split = *cfg.Split
-		switch p.Split {
-		case schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto:
-		default:
-			bad("split", "Invalid split", fmt.Sprintf("split is %q; use %q, %q, %q, %q (every labelled row) or %q (test if present, else all).",
-				p.Split, schemas.SplitTrain, schemas.SplitVal, schemas.SplitTest, SplitAll, SplitAuto))
-		}
+	checkNumbers(&p, d.Bad)
+	if p.Cutouts == "" && d.Given("cutouts") {
+		d.Bad("cutouts", "Empty cutouts", "cutouts names the cutouts table the catalog was predicted from, for the gallery's pixels; leave it out when there is none.")
 	}
-	checkNumbers(cfg, &p, bad)
-	if cfg.Cutouts != nil {
-		p.Cutouts = *cfg.Cutouts
-		if p.Cutouts == "" {
-			bad("cutouts", "Empty cutouts", "cutouts names the cutouts table the catalog was predicted from, for the gallery's pixels; leave it out when there is none.")
-		}
-	}
-	checkNames(p, bad)
+	checkNames(p, d.Bad)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return &stage{name: name, p: p}, diags
 }
 
-// checkNumbers sets the numeric attributes of p that cfg gives, reporting
-// those out of range with bad.
-func checkNumbers(cfg config, p *params, bad func(attr, summary, detail string)) {
-	if cfg.TopK != nil {
-		p.TopK = *cfg.TopK
-		if p.TopK < 1 {
-			bad("top_k", "Invalid top_k", fmt.Sprintf("top_k is %d; it counts classes and is at least 1 (default %d).", p.TopK, DefaultTopK))
-		}
+// checkNumbers reports the numeric attributes of p out of range with bad.
+func checkNumbers(p *params, bad func(attr, summary, detail string)) {
+	if p.TopK < 1 {
+		bad("top_k", "Invalid top_k", fmt.Sprintf("top_k is %d; it counts classes and is at least 1 (default %d).", p.TopK, DefaultTopK))
 	}
-	if cfg.Bootstrap != nil {
-		p.Bootstrap = *cfg.Bootstrap
-		if p.Bootstrap < 0 || p.Bootstrap > 1_000_000 {
-			bad("bootstrap", "Invalid bootstrap", fmt.Sprintf("bootstrap is %d; give the number of resamples, 0 to 1000000 (0: no interval; default %d).", p.Bootstrap, DefaultBootstrap))
-		}
+	if p.Bootstrap < 0 || p.Bootstrap > 1_000_000 {
+		bad("bootstrap", "Invalid bootstrap", fmt.Sprintf("bootstrap is %d; give the number of resamples, 0 to 1000000 (0: no interval; default %d).", p.Bootstrap, DefaultBootstrap))
 	}
-	if cfg.Bins != nil {
-		p.Bins = *cfg.Bins
-		if p.Bins < 1 || p.Bins > 1000 {
-			bad("bins", "Invalid bins", fmt.Sprintf("bins is %d; give 1 to 1000 confidence bins (default %d).", p.Bins, DefaultBins))
-		}
+	if p.Bins < 1 || p.Bins > 1000 {
+		bad("bins", "Invalid bins", fmt.Sprintf("bins is %d; give 1 to 1000 confidence bins (default %d).", p.Bins, DefaultBins))
 	}
 	if n := p.gallery(); n < 0 || n > maxGallery {
 		bad("gallery", "Invalid gallery", fmt.Sprintf("gallery is %d; give 0 to %d cutouts per gallery cell (0: no gallery; default %d).", n, maxGallery, DefaultGallery))

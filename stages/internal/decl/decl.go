@@ -48,6 +48,13 @@ func (d *Diagnoser) Set(name string) bool {
 	return ok
 }
 
+// Given reports whether attribute name is set in the block to a value
+// other than null: whether it replaces the kind's default.
+func (d *Diagnoser) Given(name string) bool {
+	a, ok := d.attrs[name]
+	return ok && !Null(a, nil)
+}
+
 // At returns the range of attribute name (name = value), or of the place
 // it is missing from.
 func (d *Diagnoser) At(name string) *hcl.Range {
