@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/export"
@@ -36,47 +35,43 @@ import (
 // Kind is the stage kind.
 const Kind = "predict"
 
-// config is the body of a `stage "predict" "<name>"` block.
+// config is the body of a `stage "predict" "<name>"` block: the Params
+// with hcl tags, decoded over the defaults, the attributes whose defaults
+// depend on others (decodeModel, decodeHATS, decodeExport read them), and
+// the knobs that only change the speed.
 type config struct {
-	Input          string   `hcl:"input"`
-	Output         string   `hcl:"output"`
+	Params
 	Model          *string  `hcl:"model,optional"`
 	Checkpoint     *string  `hcl:"checkpoint,optional"`
 	CheckpointFile *string  `hcl:"checkpoint_file,optional"`
-	TTA            *int     `hcl:"tta,optional"`
-	BatchSize      *int     `hcl:"batch_size,optional"`
-	Workers        *int     `hcl:"workers,optional"`
-	CropPct        *float64 `hcl:"crop_pct,optional"`
-	ClassNames     []string `hcl:"class_names,optional"`
-	HEALPixOrder   *int     `hcl:"healpix_order,optional"`
 	HATS           *string  `hcl:"hats,optional"`
-	RowsPerPart    *int64   `hcl:"rows_per_part,optional"`
-	Embeddings     *bool    `hcl:"embeddings,optional"`
 	Formats        []string `hcl:"format,optional"`
 	Export         *string  `hcl:"export,optional"`
+	BatchSize      int      `hcl:"batch_size,optional"`
+	Workers        int      `hcl:"workers,optional"`
 }
 
 // Params are what determine a prediction's output: they enter the stage
 // fingerprint and every manifest. BatchSize and Workers only change the
 // speed, so they are not among them.
 type Params struct {
-	Input  string `json:"input"`
-	Output string `json:"output"`
+	Input  string `hcl:"input" json:"input"`
+	Output string `hcl:"output" json:"output"`
 	// Model is the model artifact (a train stage output), or "" when
 	// CheckpointFile names a file outside the workdir.
 	Model            string   `json:"model,omitempty"`
 	Checkpoint       string   `json:"checkpoint,omitempty"` // file in Model; "" picks the one the model folder names
 	CheckpointFile   string   `json:"checkpoint_file,omitempty"`
 	CheckpointSHA256 string   `json:"checkpoint_sha256,omitempty"` // of CheckpointFile, so that a changed file reruns
-	TTA              int      `json:"tta"`
-	CropPct          float64  `json:"crop_pct,omitempty"` // 0: the checkpoint's
-	ClassNames       []string `json:"class_names,omitempty"`
-	HEALPixOrder     *int     `json:"healpix_order,omitempty"`
+	TTA              int      `hcl:"tta,optional" json:"tta"`
+	CropPct          float64  `hcl:"crop_pct,optional" json:"crop_pct,omitempty"` // 0: the checkpoint's
+	ClassNames       []string `hcl:"class_names,optional" json:"class_names,omitempty"`
+	HEALPixOrder     *int     `hcl:"healpix_order,optional" json:"healpix_order,omitempty"`
 	HATS             string   `json:"hats,omitempty"`
-	RowsPerPart      int64    `json:"rows_per_part,omitempty"`
+	RowsPerPart      int64    `hcl:"rows_per_part,optional" json:"rows_per_part,omitempty"`
 	// Embeddings adds the embedding column (the pooled pre-logits
 	// representation) to the catalog.
-	Embeddings bool `json:"embeddings,omitempty"`
+	Embeddings bool `hcl:"embeddings,optional" json:"embeddings,omitempty"`
 	// Formats are the export formats (export.Format) of the copy of the
 	// catalog written into the folder Export.
 	Formats []string `json:"format,omitempty"`
@@ -111,55 +106,39 @@ type stage struct {
 //	  export     = "catalog_export"  # ... into this folder (default <output>_export)
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
-	var cfg config
-	diags := gohcl.DecodeBody(body, ctx, &cfg)
+	cfg := config{Params: Params{TTA: 1}, BatchSize: DefaultBatchSize, Workers: runtime.NumCPU()}
+	diags := decl.Decode(body, ctx, &cfg)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	d := decl.New(body, &diags)
 	bad := d.Bad
-	s := &stage{name: name, batchSize: DefaultBatchSize, workers: runtime.NumCPU()}
+	s := &stage{name: name, p: cfg.Params, batchSize: cfg.BatchSize, workers: cfg.Workers}
 	p := &s.p
-	p.Input, p.Output, p.TTA = cfg.Input, cfg.Output, 1
-	d.CheckEmpty("input", cfg.Input, "a table folder in the workdir")
-	d.CheckEmpty("output", cfg.Output, "a table folder in the workdir")
-	d.CheckOverwrite(cfg.Input, cfg.Output, ".")
+	d.CheckEmpty("input", p.Input, "a table folder in the workdir")
+	d.CheckEmpty("output", p.Output, "a table folder in the workdir")
+	d.CheckOverwrite(p.Input, p.Output, ".")
 	decodeModel(cfg, p, bad)
-	if cfg.TTA != nil {
-		p.TTA = *cfg.TTA
-		if p.TTA < 1 || p.TTA > MaxTTA {
-			bad("tta", "Invalid tta", fmt.Sprintf("tta is %d; it counts the dihedral views averaged, 1 (none) to %d.", p.TTA, MaxTTA))
-		}
+	if p.TTA < 1 || p.TTA > MaxTTA {
+		bad("tta", "Invalid tta", fmt.Sprintf("tta is %d; it counts the dihedral views averaged, 1 (none) to %d.", p.TTA, MaxTTA))
 	}
-	if cfg.BatchSize != nil {
-		if s.batchSize = *cfg.BatchSize; s.batchSize < 1 {
-			bad("batch_size", "Invalid batch_size", fmt.Sprintf("batch_size is %d; want at least 1.", s.batchSize))
-		}
+	if s.batchSize < 1 {
+		bad("batch_size", "Invalid batch_size", fmt.Sprintf("batch_size is %d; want at least 1.", s.batchSize))
 	}
-	if cfg.Workers != nil {
-		if s.workers = *cfg.Workers; s.workers < 1 {
-			bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; want at least 1.", s.workers))
-		}
+	if s.workers < 1 {
+		bad("workers", "Invalid workers", fmt.Sprintf("workers is %d; want at least 1.", s.workers))
 	}
-	if cfg.CropPct != nil {
-		if p.CropPct = *cfg.CropPct; !(p.CropPct > 0 && p.CropPct <= 1) {
-			bad("crop_pct", "Invalid crop_pct", fmt.Sprintf("crop_pct is %g; the centre crop keeps a fraction in (0, 1].", p.CropPct))
-		}
+	if d.Given("crop_pct") && !(p.CropPct > 0 && p.CropPct <= 1) {
+		bad("crop_pct", "Invalid crop_pct", fmt.Sprintf("crop_pct is %g; the centre crop keeps a fraction in (0, 1].", p.CropPct))
 	}
-	if cfg.ClassNames != nil {
-		p.ClassNames = cfg.ClassNames
+	if d.Given("class_names") {
 		if _, err := schemas.ProbColumns(p.ClassNames); err != nil {
 			bad("class_names", "Invalid class_names", err.Error())
 		}
 	}
-	if cfg.Embeddings != nil {
-		p.Embeddings = *cfg.Embeddings
-	}
 	decodeHATS(cfg, p, bad)
-	if cfg.RowsPerPart != nil {
-		if p.RowsPerPart = *cfg.RowsPerPart; p.RowsPerPart < 1 {
-			bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
-		}
+	if d.Given("rows_per_part") && p.RowsPerPart < 1 {
+		bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
 	}
 	decodeExport(cfg, p, bad)
 	if diags.HasErrors() {
