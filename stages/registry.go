@@ -4,7 +4,9 @@
 //	const Kind = "<kind>"
 //	func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics)
 //
-// and is added to Registry below.
+// and is added to Registry below. Decode declares the kind's block with
+// stages/internal/decl (a source with stages/internal/source): one params
+// struct with hcl and json tags, decoded over the kind's defaults.
 package stages
 
 import (
