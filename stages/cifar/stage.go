@@ -92,7 +92,8 @@ type stage struct {
 // Records whose label has no name in the names file are rejected.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	p := &params{Labels: "fine"}
-	diags := source.Decode(body, ctx, p, source.Block{
+	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
+	return source.Declare(s, body, ctx, p, source.Block{
 		Path: "path names the cifar-100-binary folder holding train.bin, test.bin and fine_label_names.txt.",
 		Check: func(at *source.Attrs) {
 			if p.Labels != "fine" && p.Labels != "coarse" {
@@ -102,13 +103,8 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 			at.CheckLimit(p.Limit, "every record")
 			at.CheckResize(p.Size, "keep 32", 2048)
 		},
+		Inputs: func() string { return source.Digest(s.files()...) },
 	})
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
-	p.Inputs = source.Digest(s.files()...)
-	return s, diags
 }
 
 func (s *stage) namesFile() string {

@@ -134,20 +134,15 @@ type stage struct {
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	scheme := LegacyScheme()
 	p := &params{RGBScales: scheme.Scales, RGBM: scheme.M, RGBQ: scheme.Q}
-	s := &stage{p: p}
-	diags := source.Decode(body, ctx, p, source.Block{
+	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
+	return source.Declare(s, body, ctx, p, source.Block{
 		Path: "path names a folder of FITS files, a glob, a manifest (.csv or .parquet) or one FITS file.",
 		Check: func(at *source.Attrs) {
 			p.check(at)
 			s.memory = at.CheckMemory(p.Memory)
 		},
+		Inputs: s.digest,
 	})
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	s.Stage = source.NewStage(name, Kind, p)
-	p.Inputs = s.digest()
-	return s, diags
 }
 
 // check merges rgb_scales over the defaults and reports the invalid

@@ -90,18 +90,13 @@ type stage struct {
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	p := &params{}
-	diags := source.Decode(body, ctx, p, source.Block{
+	return source.Declare(&stage{Stage: source.NewStage(name, Kind, p), p: p}, body, ctx, p, source.Block{
 		Path: "path names the Galaxy10 DECals HDF5 file; 'astroformer fetch galaxy10' downloads it.",
 		Check: func(at *source.Attrs) {
 			at.CheckLimit(p.Limit, "every row")
 			at.CheckResize(p.Size, "keep the file's", 2048)
 		},
 	})
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	p.Inputs = source.Digest(p.Path)
-	return &stage{Stage: source.NewStage(name, Kind, p), p: p}, diags
 }
 
 // Run reads the file chunk by chunk of ChunkRows rows into the cutouts

@@ -92,16 +92,12 @@ type stage struct {
 // fingerprint.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	p := &params{Labels: "folders", Extensions: []string{".jpg", ".jpeg", ".png"}, Size: DefaultSize, Bands: DefaultBands}
-	diags := source.Decode(body, ctx, p, source.Block{
-		Path:  "path names a folder of images, or a manifest (.csv or .parquet) listing them.",
-		Check: p.check,
-	})
-	if diags.HasErrors() {
-		return nil, diags
-	}
 	s := &stage{Stage: source.NewStage(name, Kind, p), p: p}
-	p.Inputs = s.digest()
-	return s, diags
+	return source.Declare(s, body, ctx, p, source.Block{
+		Path:   "path names a folder of images, or a manifest (.csv or .parquet) listing them.",
+		Check:  p.check,
+		Inputs: s.digest,
+	})
 }
 
 // check reports the invalid attributes of the kind.

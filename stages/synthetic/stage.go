@@ -75,11 +75,8 @@ type stage struct {
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	p := &params{Count: DefaultCount, Size: DefaultSize, ClassWeights: Galaxy10Counts(), Labelled: true}
-	diags := source.Decode(body, ctx, p, source.Block{Check: p.check})
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return &stage{Stage: source.NewStage(name, Kind, p), p: p, chunk: ChunkRows}, diags
+	s := &stage{Stage: source.NewStage(name, Kind, p), p: p, chunk: ChunkRows}
+	return source.Declare(s, body, ctx, p, source.Block{Check: p.check})
 }
 
 // check reports the invalid attributes of the kind.

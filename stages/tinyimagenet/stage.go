@@ -81,18 +81,13 @@ type stage struct {
 // Decoding lists every file under path, for the fingerprint.
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	p := &params{}
-	diags := source.Decode(body, ctx, p, source.Block{
+	return source.Declare(&stage{Stage: source.NewStage(name, Kind, p), p: p}, body, ctx, p, source.Block{
 		Path: "path names the tiny-imagenet-200 folder holding wnids.txt, words.txt, train/ and val/.",
 		Check: func(at *source.Attrs) {
 			at.CheckTrainSplit(p.TrainSplit)
 			at.CheckResize(p.Size, "keep 64", 2048)
 		},
 	})
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	p.Inputs = source.Digest(p.Path)
-	return &stage{Stage: source.NewStage(name, Kind, p), p: p}, diags
 }
 
 // Run converts the training images, class by class in label order, then the

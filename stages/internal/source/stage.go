@@ -50,6 +50,20 @@ type Block struct {
 	Path string
 	// Check reports the kind's invalid attributes.
 	Check func(a *Attrs)
+	// Inputs returns the digest of the files a Files source reads, for the
+	// fingerprint, once the block is valid; nil means Digest(path).
+	Inputs func() string
+}
+
+// Declare decodes a source block into p with Decode and returns s, the
+// stage whose params p are, or nil and the diagnostics of an invalid
+// block.
+func Declare(s pipeline.Stage, body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) (pipeline.Stage, hcl.Diagnostics) {
+	diags := Decode(body, ctx, p, b)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
 }
 
 // Decode decodes a source block into p, which holds the kind's defaults,
@@ -57,7 +71,7 @@ type Block struct {
 // max_rejects into the Tables or Files p embeds, the kind's own attributes
 // into p's fields with hcl tags. Decode then reports invalid attributes at
 // their values, in order path, output or rejects, max_rejects, the kind's
-// (with b.Check), workers.
+// (with b.Check), workers. For a valid Files block it sets Inputs.
 func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnostics {
 	t, f := p.common()
 	content, diags := body.Content(decl.Schema(p))
@@ -80,6 +94,13 @@ func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnost
 		b.Check(a)
 	}
 	a.CheckWorkers(t.Workers)
+	switch {
+	case f == nil || diags.HasErrors():
+	case b.Inputs != nil:
+		f.Inputs = b.Inputs()
+	default:
+		f.Inputs = Digest(f.Path)
+	}
 	return diags
 }
 
