@@ -15,24 +15,19 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/stages/train/internal/fixture"
 	"github.com/astroformer/astroformer/stages/train/loader"
 	"github.com/astroformer/astroformer/table"
 )
 
 func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
-	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatalf("parse %q: %s", src, diags)
-	}
-	return Decode("train", f.Body, &hcl.EvalContext{})
+	return decltest.Decode(t, Decode, "train", src)
 }
 
 func TestDecode(t *testing.T) {

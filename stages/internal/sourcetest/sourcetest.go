@@ -13,11 +13,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/table"
 )
 
@@ -25,11 +25,7 @@ import (
 // with factory. A syntax error fails the test.
 func Decode(t testing.TB, factory pipeline.Factory, src string) (pipeline.Stage, hcl.Diagnostics) {
 	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatalf("parse %q: %s", src, diags)
-	}
-	return factory("src", f.Body, &hcl.EvalContext{})
+	return decltest.Decode(t, factory, "src", src)
 }
 
 // MustDecode is Decode that fails the test on error diagnostics.
