@@ -5,20 +5,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 )
 
-func parse(t *testing.T, src string) hcl.Body {
-	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return f.Body
-}
-
 func TestRanges(t *testing.T) {
-	body := parse(t, "input  = \"a\"\noutput = \"a\"\n")
+	body := decltest.Body(t, "input  = \"a\"\noutput = \"a\"\n")
 	var diags hcl.Diagnostics
 	d := New(body, &diags)
 	if r := d.At("output"); r.Start.Line != 2 || r.Start.Column != 1 {
@@ -39,7 +31,7 @@ func TestRanges(t *testing.T) {
 }
 
 func TestChecks(t *testing.T) {
-	body := parse(t, "input  = \"a\"\noutput = \"a\"\nmetrics = \"\"\n")
+	body := decltest.Body(t, "input  = \"a\"\noutput = \"a\"\nmetrics = \"\"\n")
 	var diags hcl.Diagnostics
 	d := NewValues(body, &diags)
 	d.NoteUnset(func(attr string) string { return " (unset " + attr + ")" })
@@ -80,16 +72,16 @@ type testParams struct {
 
 func TestDecode(t *testing.T) {
 	p := testParams{Count: 3, Ignore: 1}
-	diags := Decode(parse(t, "output = \"o\"\nseed = 7\n"), nil, &p)
+	diags := Decode(decltest.Body(t, "output = \"o\"\nseed = 7\n"), nil, &p)
 	if diags.HasErrors() || p.Output != "o" || p.Count != 3 || p.Seed == nil || *p.Seed != 7 || p.Ignore != 1 {
 		t.Errorf("decoded %+v, %v", p, diags)
 	}
 	p = testParams{Count: 3}
-	diags = Decode(parse(t, "output = \"o\"\ncount = null\n"), nil, &p)
+	diags = Decode(decltest.Body(t, "output = \"o\"\ncount = null\n"), nil, &p)
 	if diags.HasErrors() || p.Count != 3 {
 		t.Errorf("count = null: %+v, %v; want the default kept", p, diags)
 	}
-	diags = Decode(parse(t, "cout = 4\n"), nil, &p)
+	diags = Decode(decltest.Body(t, "cout = 4\n"), nil, &p)
 	var summaries []string
 	for _, d := range diags {
 		summaries = append(summaries, d.Summary+": "+d.Detail)
@@ -101,7 +93,7 @@ func TestDecode(t *testing.T) {
 	if strings.Join(summaries, "\n") != strings.Join(want, "\n") {
 		t.Errorf("diagnostics\n%s\nwant\n%s", strings.Join(summaries, "\n"), strings.Join(want, "\n"))
 	}
-	diags = Decode(parse(t, "output = null\n"), nil, &p)
+	diags = Decode(decltest.Body(t, "output = null\n"), nil, &p)
 	if !diags.HasErrors() {
 		t.Error("a required attribute set to null decoded")
 	}

@@ -4,20 +4,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 )
 
-func parseBody(t *testing.T, src string) hcl.Body {
-	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(src), "job.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return f.Body
-}
-
 func TestAttrsRanges(t *testing.T) {
-	body := parseBody(t, "output = \"cutouts\"\nrejects = \"cutouts\"\nworkers = -1\n")
+	body := decltest.Body(t, "output = \"cutouts\"\nrejects = \"cutouts\"\nworkers = -1\n")
 	var diags hcl.Diagnostics
 	at := NewAttrs(body, &diags)
 	at.CheckPath("", "path names the input.")
@@ -71,7 +63,7 @@ func TestAttrsChecks(t *testing.T) {
 		{"workers", func(a *Attrs) { a.CheckWorkers(0) }, ""},
 	} {
 		var diags hcl.Diagnostics
-		tc.check(NewAttrs(parseBody(t, ""), &diags))
+		tc.check(NewAttrs(decltest.Body(t, ""), &diags))
 		switch {
 		case tc.want == "" && len(diags) != 0:
 			t.Errorf("%s: unexpected %v", tc.name, diags)
