@@ -1,9 +1,12 @@
-// Package source holds what the source stages share: the checks of the
-// attributes of their blocks, with the same diagnostics in every stage; the
-// opening and committing of their resumable ingest.Sink; the loop that
-// converts numbered input items chunk by chunk on several goroutines and
-// feeds them, in order, to the sink; a digest of input files for stage
-// fingerprints; and the per-class summary line.
+// Package source holds what the source stages share: their declaration
+// (the attributes every source block has, Tables and Files, embedded in a
+// kind's params; Decode and Declare; the checks of the attributes, with the
+// same diagnostics in every stage); Stage, the pipeline.Stage methods but
+// Run; the opening and committing of their resumable ingest.Sink; the loop
+// that converts numbered input items chunk by chunk on several goroutines
+// and feeds them, in order, to the sink (Ingest, and Stage.Ingest around
+// it); a digest of input files for stage fingerprints; and the per-class
+// summary line.
 package source
 
 import (
