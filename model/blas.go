@@ -1,6 +1,12 @@
 package model
 
-import "gonum.org/v1/gonum/blas"
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+)
 
 // gemm is the single-precision matrix product every dense kernel of the
 // network is built on: C = alpha*op(A)*op(B) + beta*C on row-major matrices.
@@ -15,3 +21,29 @@ const (
 	noTrans = blas.NoTrans
 	trans   = blas.Trans
 )
+
+// GEMMFLOPS measures the single-precision matrix product of this build (the
+// backend every dense kernel uses) on this machine: GOMAXPROCS goroutines
+// each multiply two n×n matrices reps times, as the kernels do, and the
+// result is the floating-point operations per second of all of them
+// together (2n³ per product). It is the ceiling the model's throughput is
+// compared with.
+func GEMMFLOPS(n, reps int) float64 {
+	g := newGEMM()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+			for i := range a {
+				a[i], b[i] = float32(i%7)*0.1, float32(i%5)*0.1
+			}
+			for range reps {
+				g.Sgemm(noTrans, noTrans, n, n, n, 1, a, n, b, n, 0, c, n)
+			}
+		})
+	}
+	wg.Wait()
+	return 2 * float64(n) * float64(n) * float64(n) * float64(reps*workers) / time.Since(start).Seconds()
+}

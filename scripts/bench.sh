@@ -18,17 +18,24 @@ NANO='{"embed_dim":[32,64,128,256],"depths":[1,1,2,1],"stem_width":32,"head_hidd
 
 go build -tags "${TAGS:-}" -ldflags "-X github.com/astroformer/astroformer/pipeline.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o "$WORK/astroformer-bench" ./cmd/astroformer-bench
 
-model_row() { # mode
-  local mode=$1 go torch
-  go=$("$WORK/astroformer-bench" -variant astroformer_nano -image 64 -batch 32 -mode "$mode" -threads "$THREADS" -warmup 2 -iters 7)
-  torch=$("$PY" "$REF/torch_bench.py" --config "$NANO" --image 64 --batch 32 --mode "$mode" --threads "$THREADS" --warmup 2 --iters 7)
-  echo "$go" >"$WORK/go-$mode.json"
-  echo "$torch" >"$WORK/torch-$mode.json"
-  "$PY" - "$mode" "$go" "$torch" <<'PYEOF'
+# model_row VARIANT IMAGE BATCH MODE ITERS: one row of the model table, Go and PyTorch side by side,
+# with the fraction of the machine's fp32 GEMM peak (GEMM, measured once in this run) each reaches.
+model_row() {
+  local variant=$1 image=$2 batch=$3 mode=$4 iters=$5 go torch ref
+  ref=(--variant "$variant")
+  [ "$variant" = astroformer_nano ] && ref=(--config "$NANO")
+  go=$("$WORK/astroformer-bench" -variant "$variant" -image "$image" -batch "$batch" -mode "$mode" -threads "$THREADS" -warmup 1 -iters "$iters")
+  torch=$("$PY" "$REF/torch_bench.py" "${ref[@]}" --image "$image" --batch "$batch" --mode "$mode" --threads "$THREADS" --warmup 1 --iters "$iters")
+  echo "$go" >"$WORK/go-$variant-$image-$mode.json"
+  echo "$torch" >"$WORK/torch-$variant-$image-$mode.json"
+  "$PY" - "$variant" "$image" "$batch" "$mode" "$go" "$torch" "$GEMM" <<'PYEOF'
 import json, sys
-mode, g, t = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
-print(f"| {mode} | {g['images_per_sec']:.1f} | {t['images_per_sec']:.1f} | **{g['images_per_sec']/t['images_per_sec']:.2f}x** "
-      f"| {g['peak_rss_mib']:.0f} | {t['peak_rss_mib']:.0f} | {g['peak_rss_mib']/t['peak_rss_mib']:.2f}x |")
+variant, image, batch, mode = sys.argv[1:5]
+g, t, peak = json.loads(sys.argv[5]), json.loads(sys.argv[6]), float(sys.argv[7])
+work = g["gflop_per_image"]
+print(f"| {variant} @{image}, {batch} | {mode} | {g['images_per_sec']:.2f} | {t['images_per_sec']:.2f} | **{g['images_per_sec']/t['images_per_sec']:.2f}x** "
+      f"| {g['peak_rss_mib']:.0f} | {t['peak_rss_mib']:.0f} | {g['peak_rss_mib']/t['peak_rss_mib']:.2f}x "
+      f"| {100*work*g['images_per_sec']/peak:.0f}% | {100*work*t['images_per_sec']/peak:.0f}% |")
 PYEOF
 }
 
@@ -42,16 +49,24 @@ PYEOF
   echo "- go: $(go version | cut -d' ' -f3), BLAS: $(grep -q openblas <<<"${TAGS:-}" && echo OpenBLAS || echo gonum pure Go)"
   echo "- reference: $("$PY" -c 'import torch; print("PyTorch", torch.__version__)')"
   echo
-  echo "## Model: astroformer_nano, 64x64, batch 32, ${THREADS} threads"
+  GEMM=$("$WORK/astroformer-bench" -mode gemm -threads "$THREADS" | sed 's/.*"gflops":\([0-9.]*\).*/\1/')
+  echo "## Model, side by side with PyTorch, ${THREADS} threads"
   echo
-  echo "Command: \`astroformer-bench -variant astroformer_nano -image 64 -batch 32 -mode MODE -threads ${THREADS}\` against"
-  echo "\`torch_bench.py --config '$NANO' --image 64 --batch 32 --mode MODE --threads ${THREADS}\`;"
-  echo "median of 7 steps after 2 warm-up steps. A training step is forward + backward + AdamW."
+  echo "Command: \`astroformer-bench -variant V -image I -batch B -mode MODE -threads ${THREADS}\` against"
+  echo "\`torch_bench.py --variant V (nano: --config '$NANO') --image I --batch B --mode MODE --threads ${THREADS}\`;"
+  echo "median of the timed steps after 1 warm-up step. A training step is forward + backward + AdamW."
+  echo "Peak: the fp32 GEMM of this build measured in the same run (\`astroformer-bench -mode gemm\`, ${THREADS}"
+  echo "goroutines of 1024³ products): **${GEMM} GFLOPS**. \"% of peak\" is model work per image (2·MACs"
+  echo "inference, 6·MACs training) × images/s / that peak."
   echo
-  echo "| mode | Go images/s | PyTorch images/s | Go/PyTorch | Go peak RSS MiB | PyTorch peak RSS MiB | RSS ratio |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
-  model_row train
-  model_row infer
+  echo "| variant @image, batch | mode | Go images/s | PyTorch images/s | Go/PyTorch | Go peak RSS MiB | PyTorch peak RSS MiB | RSS ratio | Go % of peak | PyTorch % of peak |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  model_row astroformer_nano 64 32 train 7
+  model_row astroformer_nano 64 32 infer 7
+  model_row astroformer_0 64 32 train 3
+  model_row astroformer_0 64 32 infer 5
+  model_row astroformer_0 256 8 train 2
+  model_row astroformer_0 256 8 infer 3
   echo
   for extra in scripts/bench-*.sh; do
     [ -x "$extra" ] && "$extra" "$WORK"

@@ -35,6 +35,19 @@ type result struct {
 	SecPerStep   float64 `json:"sec_per_step"`
 	ImagesPerSec float64 `json:"images_per_sec"`
 	PeakRSSMiB   float64 `json:"peak_rss_mib"`
+	// GFLOPPerImage is the model's floating-point work per image: 2·MACs
+	// for inference, 6·MACs for a training step (forward, and a backward
+	// pass of about twice its cost).
+	GFLOPPerImage float64 `json:"gflop_per_image"`
+}
+
+// gemmResult is the JSON line of -mode gemm.
+type gemmResult struct {
+	Impl    string  `json:"impl"`
+	Mode    string  `json:"mode"`
+	Threads int     `json:"threads"`
+	Size    int     `json:"size"`
+	GFLOPS  float64 `json:"gflops"`
 }
 
 func main() {
@@ -50,20 +63,26 @@ func run(args []string) error {
 	image := fs.Int("image", 64, "square input size in pixels")
 	batch := fs.Int("batch", 32, "images per step")
 	classes := fs.Int("classes", 10, "number of classes")
-	mode := fs.String("mode", "train", `"train" (forward+backward+AdamW) or "infer"`)
+	mode := fs.String("mode", "train", `"train" (forward+backward+AdamW), "infer", or "gemm" (the fp32 matrix product alone: the machine's ceiling)`)
 	threads := fs.Int("threads", 2, "GOMAXPROCS")
 	warmup := fs.Int("warmup", 2, "untimed steps first")
 	iters := fs.Int("iters", 5, "timed steps")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *mode != "train" && *mode != "infer" {
-		return fmt.Errorf("-mode %q: want train or infer", *mode)
+	if *mode != "train" && *mode != "infer" && *mode != "gemm" {
+		return fmt.Errorf("-mode %q: want train, infer or gemm", *mode)
 	}
 	if *iters < 1 || *warmup < 0 {
 		return fmt.Errorf("-iters %d, -warmup %d: want at least one timed step and no negative warmup", *iters, *warmup)
 	}
 	runtime.GOMAXPROCS(*threads)
+	if *mode == "gemm" {
+		const n = 1024
+		model.GEMMFLOPS(n, 1) // warm up
+		return json.NewEncoder(os.Stdout).Encode(gemmResult{Impl: "astroformer-" + pipeline.Version() + "+" + model.BLAS,
+			Mode: "gemm", Threads: *threads, Size: n, GFLOPS: round(model.GEMMFLOPS(n, max(*iters, 3))/1e9, 1)})
+	}
 
 	cfg, err := model.Lookup(*variant)
 	if err != nil {
@@ -107,16 +126,17 @@ func run(args []string) error {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return json.NewEncoder(os.Stdout).Encode(result{
-		Impl:         "astroformer-" + pipeline.Version() + "+" + model.BLAS,
-		Mode:         *mode,
-		Variant:      cfg.Name,
-		Image:        *image,
-		Batch:        *batch,
-		Threads:      *threads,
-		Params:       model.Count(spec),
-		SecPerStep:   round(med, 4),
-		ImagesPerSec: round(float64(*batch)/med, 2),
-		PeakRSSMiB:   round(float64(ru.Maxrss)/1024, 1),
+		Impl:          "astroformer-" + pipeline.Version() + "+" + model.BLAS,
+		Mode:          *mode,
+		Variant:       cfg.Name,
+		Image:         *image,
+		Batch:         *batch,
+		Threads:       *threads,
+		Params:        model.Count(spec),
+		SecPerStep:    round(med, 4),
+		ImagesPerSec:  round(float64(*batch)/med, 2),
+		PeakRSSMiB:    round(float64(ru.Maxrss)/1024, 1),
+		GFLOPPerImage: round(flopsPerImage(spec, *mode)/1e9, 3),
 	})
 }
 
@@ -141,4 +161,15 @@ func medianSeconds(n int, step func() error) (float64, error) {
 		med = (times[len(times)/2-1] + times[len(times)/2]) / 2
 	}
 	return med, nil
+}
+
+// flopsPerImage is the floating-point work of one image: model.FLOPs counts
+// multiply-accumulates, 2 operations each; a training step costs about three
+// forward passes.
+func flopsPerImage(spec model.Spec, mode string) float64 {
+	f := 2 * float64(model.FLOPs(spec))
+	if mode == "train" {
+		f *= 3
+	}
+	return f
 }
