@@ -31,6 +31,8 @@ type Group struct {
 
 	mu   sync.Mutex
 	bars []*Bar
+
+	observe func(bar string, n int64) // set by Observe
 }
 
 // refreshRate is how often bars are redrawn.
@@ -119,10 +121,21 @@ func (w groupWriter) Write(b []byte) (int, error) {
 	return w.g.out.Write(b)
 }
 
+// Observe returns a Group that draws nothing and calls f with a bar's name
+// and its count after every Increment or IncrBy of one of its bars, on the
+// goroutine that advanced it. Tests use it to follow a stage's progress and
+// to interrupt it part-way (cancelling its context from f).
+func Observe(f func(bar string, n int64)) *Group {
+	return &Group{out: io.Discard, observe: f}
+}
+
 // Bar adds a bar labelled name that completes at total. A total of zero or
 // less means "unknown yet"; set it later with SetTotal. On a silent group it
 // returns nil, which is a valid, silent *Bar.
 func (g *Group) Bar(name string, total int64) *Bar {
+	if g != nil && g.observe != nil {
+		return &Bar{name: name, observe: g.observe}
+	}
 	if !g.Active() {
 		return nil
 	}
@@ -174,25 +187,32 @@ func (g *Group) Close() {
 type Bar struct {
 	b     *mpb.Bar
 	known atomic.Bool // the total is known
+
+	// A bar of an Observe group has no b: it counts and calls observe.
+	name    string
+	observe func(bar string, n int64)
+	n       atomic.Int64
 }
 
 // Increment advances the bar by one.
 func (b *Bar) Increment() {
-	if b != nil {
-		b.b.IncrInt64(1)
-	}
+	b.IncrBy(1)
 }
 
 // IncrBy advances the bar by n.
 func (b *Bar) IncrBy(n int) {
-	if b != nil {
+	switch {
+	case b == nil:
+	case b.observe != nil:
+		b.observe(b.name, b.n.Add(int64(n)))
+	default:
 		b.b.IncrInt64(int64(n))
 	}
 }
 
 // SetTotal sets the amount at which the bar completes.
 func (b *Bar) SetTotal(total int64) {
-	if b != nil {
+	if b != nil && b.b != nil {
 		b.known.Store(true)
 		b.b.SetTotal(total, false)
 	}
@@ -203,7 +223,7 @@ func (b *Bar) SetTotal(total int64) {
 // stage that failed or was interrupted) stays where it stopped.
 func (b *Bar) Done() {
 	switch {
-	case b == nil:
+	case b == nil || b.b == nil:
 	case !b.known.Load():
 		b.b.SetTotal(-1, true)
 	case !b.b.Completed():

@@ -50,3 +50,25 @@ func TestSilentOffTerminal(t *testing.T) {
 		t.Error("nil group has a nil Writer")
 	}
 }
+
+func TestObserve(t *testing.T) {
+	var got []int64
+	g := Observe(func(bar string, n int64) {
+		if bar != "work" {
+			t.Errorf("bar %q", bar)
+		}
+		got = append(got, n)
+	})
+	if g.Active() {
+		t.Error("an observing group is active")
+	}
+	b := g.Bar("work", 10)
+	b.Increment()
+	b.IncrBy(3)
+	b.SetTotal(4)
+	b.Done()
+	g.Close()
+	if len(got) != 2 || got[0] != 1 || got[1] != 4 {
+		t.Errorf("observed %v, want [1 4]", got)
+	}
+}

@@ -1,0 +1,134 @@
+package stages
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/stages/cifar"
+	"github.com/astroformer/astroformer/stages/evaluate"
+	"github.com/astroformer/astroformer/stages/fits"
+	"github.com/astroformer/astroformer/stages/galaxy10"
+	"github.com/astroformer/astroformer/stages/imagefolder"
+	"github.com/astroformer/astroformer/stages/predict"
+	"github.com/astroformer/astroformer/stages/split"
+	"github.com/astroformer/astroformer/stages/stagetest"
+	"github.com/astroformer/astroformer/stages/synthetic"
+	"github.com/astroformer/astroformer/stages/tinyimagenet"
+	"github.com/astroformer/astroformer/stages/train"
+)
+
+// conformance describes every registered kind to stagetest.Conformance,
+// with tiny inputs. The sources read one chunk more than they commit at a
+// time and are interrupted after it, so that the rerun resumes from it;
+// galaxy10 (ChunkRows 512, a shipped fixture of fewer rows) is interrupted
+// in its only chunk, and so is evaluate, which starts over.
+func conformance() map[string]stagetest.Kind {
+	return map[string]stagetest.Kind{
+		synthetic.Kind: {
+			Factory: synthetic.Decode,
+			Block:   "output = \"c\"\ncount = 1030\nsize = 16\nworkers = 2",
+			Bad:     "output = \"c\"\nsize = 8", BadAttr: "size",
+			Interrupt: synthetic.ChunkRows, Resumes: true,
+		},
+		cifar.Kind: {
+			Factory: cifar.Decode, Setup: cifarFolder,
+			Block: "path = \"${workdir}/cifar\"\noutput = \"c\"\nworkers = 2",
+			Bad:   "path = \"${workdir}/cifar\"\noutput = \"c\"\nlabels = \"medium\"", BadAttr: "labels",
+			Interrupt: cifar.ChunkRows, Resumes: true,
+		},
+		galaxy10.Kind: {
+			Factory: galaxy10.Decode, Setup: galaxy10File,
+			Block: "path = \"${workdir}/g10.h5\"\noutput = \"c\"\nsize = 32\nworkers = 2",
+			Bad:   "path = \"${workdir}/g10.h5\"\noutput = \"c\"\nlimit = -1", BadAttr: "limit",
+		},
+		tinyimagenet.Kind: {
+			Factory: tinyimagenet.Decode, Setup: tinyImageNet,
+			Block: "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = 16\nworkers = 2",
+			Bad:   "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = -4", BadAttr: "size",
+			Interrupt: tinyimagenet.ChunkRows, Resumes: true,
+		},
+		imagefolder.Kind: {
+			Factory: imagefolder.Decode, Setup: imageFolder,
+			Block: "path = \"${workdir}/images\"\noutput = \"c\"\nsize = 16\nworkers = 2",
+			Bad:   "path = \"${workdir}/images\"\noutput = \"c\"\nsplit = \"holdout\"", BadAttr: "split",
+			Interrupt: imagefolder.ChunkRows, Resumes: true,
+		},
+		fits.Kind: {
+			Factory: fits.Decode, Setup: fitsFolder,
+			Block: "path = \"${workdir}/fits\"\noutput = \"c\"\nsize = 16\nworkers = 2",
+			Bad:   "path = \"${workdir}/fits\"\noutput = \"c\"\nrgb_q = -1", BadAttr: "rgb_q",
+			Interrupt: fits.ChunkRows, Resumes: true,
+		},
+		split.Kind: {
+			Factory: split.Decode, Setup: splitInput,
+			Block: "input = \"cutouts\"\noutput = \"out\"",
+			Bad:   "input = \"cutouts\"\noutput = \"out\"\ntrain = -1", BadAttr: "train",
+			// The bar counts the rows read, then the rows written: the
+			// first of the input's three parts is written.
+			Interrupt: 60 + 25, Resumes: true,
+		},
+		train.Kind: {
+			Factory: tinyTrain, Setup: trainInput,
+			Block: trainBlock,
+			Bad:   "input = \"cutouts\"\noutput = \"model\"\nepochs = 0", BadAttr: "epochs",
+			// The bar counts optimiser steps: 6 per epoch.
+			Interrupt: 4, Resumes: true,
+			Volatile: trainTimings,
+		},
+		predict.Kind: {
+			Factory: predict.Decode, Setup: predictInputs,
+			Block: "input = \"cutouts\"\nmodel = \"model\"\noutput = \"catalog\"\nrows_per_part = 8\nbatch_size = 4\nworkers = 1",
+			Bad:   "input = \"cutouts\"\nmodel = \"model\"\noutput = \"catalog\"\ntta = -2", BadAttr: "tta",
+			Interrupt: 12, Resumes: true,
+		},
+		evaluate.Kind: {
+			Factory: evaluate.Decode, Setup: evaluateInput,
+			Block: "input = \"catalog\"\noutput = \"report\"\nsplit = \"all\"\nbootstrap = 5\ngallery = 0",
+			Bad:   "input = \"catalog\"\noutput = \"report\"\nbins = 0", BadAttr: "bins",
+		},
+	}
+}
+
+// TestConformance runs stagetest.Conformance over every registered kind.
+func TestConformance(t *testing.T) {
+	kinds := conformance()
+	for kind := range Registry() {
+		t.Run(kind, func(t *testing.T) {
+			k, ok := kinds[kind]
+			if !ok {
+				t.Fatalf("kind %q has no conformance test: describe it in conformance()", kind)
+			}
+			stagetest.Conformance(t, k)
+		})
+	}
+}
+
+// trainBlock trains for two epochs of six steps on 32×32 cutouts.
+const trainBlock = `input      = "cutouts"
+output     = "model"
+image_size = 32
+epochs     = 2
+batch_size = 4
+lr         = 5e-3
+workers    = 1
+eval_batch_size = 8
+`
+
+// tinyTrain decodes a train block into a stage that trains a tiny network.
+func tinyTrain(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
+	s, diags := train.Decode(name, body, ctx)
+	if s != nil {
+		train.SetTestConfig(s, tinyNet())
+	}
+	return s, diags
+}
+
+// trainTimings reports the train metrics that are timings, the curves
+// that plot them and the checkpoints' times of creation.
+func trainTimings(output, item string) bool {
+	return strings.Contains(item, `"images_per_sec"`) || strings.Contains(item, `"data_wait_fraction"`) ||
+		strings.HasPrefix(item, train.CurvesFile+" ") || strings.Contains(item, " provenance created=")
+}
