@@ -77,17 +77,17 @@ type Kind struct {
 }
 
 // Conformance runs the checks of the package comment on k, each as a
-// subtest.
+// subtest, in one workdir that k.Setup fills once.
 func Conformance(t *testing.T, k Kind) {
 	t.Run("diagnostics", func(t *testing.T) { checkDiagnostics(t, k) })
-	t.Run("params", func(t *testing.T) { checkParams(t, k) })
+	dir := workdir(t, k)
+	t.Run("params", func(t *testing.T) { checkParams(t, k, dir) })
 	t.Run("cancelled", func(t *testing.T) {
-		dir := workdir(t, k)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		checkCancelled(t, k, dir, ctx, nil)
 	})
-	t.Run("resume", func(t *testing.T) { checkResume(t, k) })
+	t.Run("resume", func(t *testing.T) { checkResume(t, k, dir) })
 }
 
 // workdir returns a new workdir with k's inputs.
@@ -146,9 +146,9 @@ func checkDiagnostics(t *testing.T, k Kind) {
 	t.Errorf("no error points into %s at %s: %s", k.BadAttr, want, diags)
 }
 
-// checkParams checks that decoding k.Block twice gives the same stage.
-func checkParams(t *testing.T, k Kind) {
-	dir := workdir(t, k)
+// checkParams checks that decoding k.Block in dir twice gives the same
+// stage.
+func checkParams(t *testing.T, k Kind, dir string) {
 	a, b := mustDecode(t, k, dir), mustDecode(t, k, dir)
 	pa, err := pipeline.CanonicalJSON(a.Params())
 	if err != nil {
@@ -191,16 +191,18 @@ func checkCancelled(t *testing.T, k Kind, dir string, ctx context.Context, g *pr
 	}
 }
 
-// checkResume compares the outputs of an uninterrupted run with those of
-// a run interrupted at progress k.Interrupt and run again.
-func checkResume(t *testing.T, k Kind) {
-	dir := workdir(t, k)
+// checkResume compares the outputs of an uninterrupted run in dir with
+// those of a run interrupted at progress k.Interrupt and run again; then
+// checks a run cancelled after its last progress, before it commits.
+func checkResume(t *testing.T, k Kind, dir string) {
 	s := mustDecode(t, k, dir)
-	clean := hidden(t, dir)
-	run(t, s, dir)
+	before := hidden(t, dir)
+	var last atomic.Int64
+	runWith(t, s, dir, progress.Observe(func(_ string, n int64) { last.Store(max(last.Load(), n)) }))
 	want := contents(t, k, dir, s.Outputs())
-	if h := hidden(t, dir); !slices.Equal(h, clean) {
-		t.Errorf("a run left %q behind", h)
+	clean := hidden(t, dir)
+	if left := added(before, clean); len(left) > 0 {
+		t.Errorf("a run left %q behind", left)
 	}
 	for _, out := range s.Outputs() {
 		if err := os.RemoveAll(filepath.Join(dir, out)); err != nil {
@@ -208,7 +210,35 @@ func checkResume(t *testing.T, k Kind) {
 		}
 	}
 
-	at := max(k.Interrupt, 1)
+	interrupt(t, k, dir, max(k.Interrupt, 1))
+	if k.Resumes && len(added(clean, hidden(t, dir))) == 0 {
+		t.Errorf("the interrupted run kept no work to resume from")
+	}
+	runWith(t, mustDecode(t, k, dir), dir, nil)
+	if left := added(clean, hidden(t, dir)); len(left) > 0 {
+		t.Errorf("the resumed run left %q behind", left)
+	}
+	got := contents(t, k, dir, s.Outputs())
+	for _, out := range s.Outputs() {
+		if !slices.Equal(got[out], want[out]) {
+			t.Errorf("%s after an interrupted run differs from an uninterrupted run's (%d and %d items) at\n%s",
+				out, len(got[out]), len(want[out]), firstDiff(got[out], want[out]))
+		}
+	}
+
+	// Cancelled once the work is done, before the outputs are committed.
+	for _, out := range s.Outputs() {
+		if err := os.RemoveAll(filepath.Join(dir, out)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	interrupt(t, k, dir, last.Load())
+}
+
+// interrupt runs k's stage in dir, cancelling its context once it reports
+// the progress count at, and checks the run as checkCancelled does.
+func interrupt(t *testing.T, k Kind, dir string, at int64) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var fired atomic.Bool
@@ -220,20 +250,6 @@ func checkResume(t *testing.T, k Kind) {
 	checkCancelled(t, k, dir, ctx, g)
 	if !fired.Load() {
 		t.Fatalf("the run reported no progress count %d to interrupt it at", at)
-	}
-	if h := hidden(t, dir); k.Resumes && slices.Equal(h, clean) {
-		t.Errorf("the interrupted run kept no work to resume from")
-	}
-	run(t, mustDecode(t, k, dir), dir)
-	if h := hidden(t, dir); !slices.Equal(h, clean) {
-		t.Errorf("the resumed run left %q behind", h)
-	}
-	got := contents(t, k, dir, s.Outputs())
-	for _, out := range s.Outputs() {
-		if !slices.Equal(got[out], want[out]) {
-			t.Errorf("%s after an interrupted run differs from an uninterrupted run's (%d and %d items) at\n%s",
-				out, len(got[out]), len(want[out]), firstDiff(got[out], want[out]))
-		}
 	}
 }
 
@@ -258,10 +274,16 @@ func hidden(t testing.TB, dir string) []string {
 	return out
 }
 
-// run runs s in dir and fails the test on error.
-func run(t *testing.T, s pipeline.Stage, dir string) {
+// added returns the paths of now that before lacks.
+func added(before, now []string) []string {
+	return slices.DeleteFunc(slices.Clone(now), func(p string) bool { return slices.Contains(before, p) })
+}
+
+// runWith runs s in dir with the progress group g and fails the test on
+// error.
+func runWith(t *testing.T, s pipeline.Stage, dir string, g *progress.Group) {
 	t.Helper()
-	if err := s.Run(context.Background(), newEnv(t, dir, s, nil)); err != nil {
+	if err := s.Run(context.Background(), newEnv(t, dir, s, g)); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 }

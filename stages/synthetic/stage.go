@@ -193,7 +193,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			s.onChunk(key)
 		}
 	}
-	sum, err := source.Commit(env, sink, resumed)
+	sum, err := source.Commit(ctx, env, sink, resumed)
 	if err != nil {
 		return err
 	}

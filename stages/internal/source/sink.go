@@ -1,6 +1,8 @@
 package source
 
 import (
+	"context"
+
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/ingest"
 )
@@ -20,8 +22,13 @@ func NewSink(env *pipeline.Env, output, rejects string, maxRejects int64, md map
 }
 
 // Commit commits sink and logs how many rows were kept from an interrupted
-// earlier run, when resumed is not 0.
-func Commit(env *pipeline.Env, sink *ingest.Sink, resumed int) (ingest.Summary, error) {
+// earlier run, when resumed is not 0. When ctx is cancelled it commits
+// nothing and returns ctx's error, leaving sink open with its completed
+// chunks for a later run to resume, as a run cancelled earlier would.
+func Commit(ctx context.Context, env *pipeline.Env, sink *ingest.Sink, resumed int) (ingest.Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return ingest.Summary{}, err
+	}
 	sum, err := sink.Commit()
 	if err != nil {
 		return sum, err

@@ -187,7 +187,7 @@ func (s *Stage[T, P]) Ingest(ctx context.Context, env *pipeline.Env, in Input) (
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	sum, err := Commit(env, sink, resumed)
+	sum, err := Commit(ctx, env, sink, resumed)
 	if err == nil && sum.Rejects > 0 {
 		env.Log.Warn(in.Unit+" rejected", "rows", sum.Rejects, "table", t.Rejects)
 	}
