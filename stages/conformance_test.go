@@ -21,10 +21,13 @@ import (
 )
 
 // conformance describes every registered kind to stagetest.Conformance,
-// with tiny inputs. The sources read one chunk more than they commit at a
-// time and are interrupted after it, so that the rerun resumes from it;
-// galaxy10 (ChunkRows 512, a shipped fixture of fewer rows) is interrupted
-// in its only chunk, and so is evaluate, which starts over.
+// with tiny inputs. A source's inputs hold a little more than one chunk
+// (its ChunkRows), and its run is interrupted once the first chunk is
+// committed, so that the rerun resumes from it; split resumes by input
+// part, train from a checkpoint and predict by output part. galaxy10
+// (ChunkRows 512, a shipped fixture of fewer rows; its chunk size is not
+// exported) is interrupted in its only chunk, and evaluate, which does not
+// resume, starts over: their reruns must still give the same rows.
 func conformance() map[string]stagetest.Kind {
 	return map[string]stagetest.Kind{
 		synthetic.Kind: {
