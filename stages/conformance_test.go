@@ -22,8 +22,8 @@ import (
 
 // conformance describes every registered kind to stagetest.Conformance,
 // with tiny inputs. A source's inputs hold a little more than one chunk
-// (its ChunkRows), and its run is interrupted once the first chunk is
-// committed, so that the rerun resumes from it; split resumes by input
+// (its ChunkRows), and its run is interrupted (cancelled, or killed) once
+// the first chunk is committed, so that the rerun resumes from it; split resumes by input
 // part, train from a checkpoint and predict by output part. galaxy10
 // (ChunkRows 512, a shipped fixture of fewer rows; its chunk size is not
 // exported) is interrupted in its only chunk, and evaluate, which does not
@@ -40,7 +40,7 @@ func conformance() map[string]stagetest.Kind {
 			Factory: cifar.Decode, Setup: cifarFolder,
 			Block: "path = \"${workdir}/cifar\"\noutput = \"c\"\nworkers = 2",
 			Bad:   "path = \"${workdir}/cifar\"\noutput = \"c\"\nlabels = \"medium\"", BadAttr: "labels",
-			Interrupt: cifar.ChunkRows, Resumes: true,
+			Interrupt: cifar.ChunkRows + 1, Resumes: true,
 		},
 		galaxy10.Kind: {
 			Factory: galaxy10.Decode, Setup: galaxy10File,
@@ -51,19 +51,19 @@ func conformance() map[string]stagetest.Kind {
 			Factory: tinyimagenet.Decode, Setup: tinyImageNet,
 			Block: "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = 16\nworkers = 2",
 			Bad:   "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = -4", BadAttr: "size",
-			Interrupt: tinyimagenet.ChunkRows, Resumes: true,
+			Interrupt: tinyimagenet.ChunkRows + 1, Resumes: true,
 		},
 		imagefolder.Kind: {
 			Factory: imagefolder.Decode, Setup: imageFolder,
 			Block: "path = \"${workdir}/images\"\noutput = \"c\"\nsize = 16\nworkers = 2",
 			Bad:   "path = \"${workdir}/images\"\noutput = \"c\"\nsplit = \"holdout\"", BadAttr: "split",
-			Interrupt: imagefolder.ChunkRows, Resumes: true,
+			Interrupt: imagefolder.ChunkRows + 1, Resumes: true,
 		},
 		fits.Kind: {
 			Factory: fits.Decode, Setup: fitsFolder,
 			Block: "path = \"${workdir}/fits\"\noutput = \"c\"\nsize = 16\nworkers = 2",
 			Bad:   "path = \"${workdir}/fits\"\noutput = \"c\"\nrgb_q = -1", BadAttr: "rgb_q",
-			Interrupt: fits.ChunkRows, Resumes: true,
+			Interrupt: fits.ChunkRows + 1, Resumes: true,
 		},
 		split.Kind: {
 			Factory: split.Decode, Setup: splitInput,
@@ -77,23 +77,28 @@ func conformance() map[string]stagetest.Kind {
 			Factory: tinyTrain, Setup: trainInput,
 			Block: trainBlock,
 			Bad:   "input = \"cutouts\"\noutput = \"model\"\nepochs = 0", BadAttr: "epochs",
-			// The bar counts optimiser steps: 6 per epoch.
-			Interrupt: 4, Resumes: true,
+			// The bar counts optimiser steps: 6 per epoch, a checkpoint
+			// every 2.
+			Interrupt: 5, Resumes: true,
 			Volatile: trainTimings,
 		},
 		predict.Kind: {
 			Factory: predict.Decode, Setup: predictInputs,
 			Block: "input = \"cutouts\"\nmodel = \"model\"\noutput = \"catalog\"\nrows_per_part = 8\nbatch_size = 4\nworkers = 1",
 			Bad:   "input = \"cutouts\"\nmodel = \"model\"\noutput = \"catalog\"\ntta = -2", BadAttr: "tta",
-			Interrupt: 12, Resumes: true,
+			// The bar counts rows after each batch: 17 is in the second
+			// of the input's parts of 16 rows, after the first is kept.
+			Interrupt: 17, Resumes: true,
 		},
 		evaluate.Kind: {
 			Factory: evaluate.Decode, Setup: evaluateInput,
 			Block: "input = \"catalog\"\noutput = \"report\"\nsplit = \"all\"\nbootstrap = 5\ngallery = 0",
 			Bad:   "input = \"catalog\"\noutput = \"report\"\nbins = 0", BadAttr: "bins",
-			// The page records its time of creation; its figures and the
+			// The pages record their time of creation; the figures and the
 			// metrics table are compared.
-			Volatile: func(output, item string) bool { return strings.HasPrefix(item, "report.html ") },
+			Volatile: func(output, item string) bool {
+				return strings.HasPrefix(item, "report.html ") || strings.HasPrefix(item, "report.md ")
+			},
 		},
 	}
 }
@@ -112,7 +117,8 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// trainBlock trains for two epochs of six steps on 32×32 cutouts.
+// trainBlock trains for two epochs of six steps on 32×32 cutouts, with a
+// checkpoint every two steps.
 const trainBlock = `input      = "cutouts"
 output     = "model"
 image_size = 32
@@ -121,6 +127,7 @@ batch_size = 4
 lr         = 5e-3
 workers    = 1
 eval_batch_size = 8
+checkpoint_steps = 2
 `
 
 // tinyTrain decodes a train block into a stage that trains a tiny network.

@@ -9,8 +9,10 @@
 // yet committed returns context.Canceled, commits none of the stage's
 // outputs and leaves its inputs and sources as they were. A run
 // interrupted part-way and then run again produces the same rows, and the
-// same files, as one uninterrupted run, and neither leaves a staging
-// folder or other state behind.
+// same files, as one uninterrupted run, and so does a run killed there
+// (a child process of the test that exits without running its deferred
+// calls) and run again; neither rerun leaves a staging folder or other
+// state behind.
 //
 // The runs are interrupted from the stage's progress bars: the Env's
 // progress group (progress.Observe) cancels the context when a bar
@@ -28,8 +30,11 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,6 +90,11 @@ type Kind struct {
 // Conformance runs the checks of the package comment on k, each as a
 // subtest, in one workdir that k.Setup fills once.
 func Conformance(t *testing.T, k Kind) {
+	if dir := os.Getenv(killDir); dir != "" {
+		killChild(t, k, dir)
+		return
+	}
+	name := t.Name()
 	t.Run("diagnostics", func(t *testing.T) { checkDiagnostics(t, k) })
 	dir := workdir(t, k)
 	t.Run("params", func(t *testing.T) { checkParams(t, k, dir) })
@@ -93,7 +103,7 @@ func Conformance(t *testing.T, k Kind) {
 		cancel()
 		checkCancelled(t, k, dir, ctx, nil)
 	})
-	t.Run("resume", func(t *testing.T) { checkResume(t, k, dir) })
+	t.Run("resume", func(t *testing.T) { checkResume(t, k, dir, name) })
 }
 
 // workdir returns a new workdir with k's inputs.
@@ -198,47 +208,115 @@ func checkCancelled(t *testing.T, k Kind, dir string, ctx context.Context, g *pr
 }
 
 // checkResume compares the outputs of an uninterrupted run in dir with
-// those of a run interrupted at progress k.Interrupt and run again; then
-// checks a run cancelled after its last progress, before it commits.
-func checkResume(t *testing.T, k Kind, dir string) {
+// those of a run interrupted at progress k.Interrupt and run again, and
+// with those of a run killed there (see kill) and run again; then checks a
+// run cancelled after its last progress, before it commits. name is the
+// test that called Conformance.
+func checkResume(t *testing.T, k Kind, dir, name string) {
 	s := mustDecode(t, k, dir)
 	before := hidden(t, dir)
 	var last atomic.Int64
 	runWith(t, s, dir, progress.Observe(func(_ string, n int64) { last.Store(max(last.Load(), n)) }))
-	want := contents(t, k, dir, s.Outputs())
-	clean := hidden(t, dir)
-	if left := added(before, clean); len(left) > 0 {
+	r := rerun{k: k, dir: dir, outputs: s.Outputs(), want: contents(t, k, dir, s.Outputs()), clean: hidden(t, dir)}
+	if left := added(before, r.clean); len(left) > 0 {
 		t.Errorf("a run left %q behind", left)
 	}
-	for _, out := range s.Outputs() {
-		if err := os.RemoveAll(filepath.Join(dir, out)); err != nil {
-			t.Fatal(err)
-		}
-	}
-
+	r.remove(t)
 	interrupt(t, k, dir, max(k.Interrupt, 1))
-	if k.Resumes && kept(added(clean, hidden(t, dir))) == 0 {
-		t.Errorf("the interrupted run kept no work to resume from")
-	}
-	runWith(t, mustDecode(t, k, dir), dir, nil)
-	if left := added(clean, hidden(t, dir)); len(left) > 0 {
-		t.Errorf("the resumed run left %q behind", left)
-	}
-	got := contents(t, k, dir, s.Outputs())
-	for _, out := range s.Outputs() {
-		if !slices.Equal(got[out], want[out]) {
-			t.Errorf("%s after an interrupted run differs from an uninterrupted run's (%d and %d items) at\n%s",
-				out, len(got[out]), len(want[out]), firstDiff(got[out], want[out]))
+	r.check(t, "an interrupted run")
+
+	r.remove(t)
+	kill(t, dir, name, max(k.Interrupt, 1))
+	for _, out := range r.outputs {
+		if _, err := artifact.ReadManifest(filepath.Join(dir, out)); err == nil {
+			t.Errorf("killed run committed %s", out)
 		}
 	}
+	r.check(t, "a killed run")
 
 	// Cancelled once the work is done, before the outputs are committed.
-	for _, out := range s.Outputs() {
-		if err := os.RemoveAll(filepath.Join(dir, out)); err != nil {
+	r.remove(t)
+	interrupt(t, k, dir, last.Load())
+}
+
+// rerun checks the run that follows an interrupted one.
+type rerun struct {
+	k       Kind
+	dir     string
+	outputs []string
+	want    map[string][]string // contents of the outputs of an uninterrupted run
+	clean   []string            // hidden paths after an uninterrupted run
+}
+
+// remove removes the outputs.
+func (r *rerun) remove(t *testing.T) {
+	t.Helper()
+	for _, out := range r.outputs {
+		if err := os.RemoveAll(filepath.Join(r.dir, out)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	interrupt(t, k, dir, last.Load())
+}
+
+// check checks the work kept by what (an interrupted run), runs the stage
+// again and compares its outputs with those of an uninterrupted run.
+func (r *rerun) check(t *testing.T, what string) {
+	t.Helper()
+	if r.k.Resumes && kept(added(r.clean, hidden(t, r.dir))) == 0 {
+		t.Errorf("%s kept no work to resume from", what)
+	}
+	runWith(t, mustDecode(t, r.k, r.dir), r.dir, nil)
+	if left := added(r.clean, hidden(t, r.dir)); len(left) > 0 {
+		t.Errorf("the run after %s left %q behind", what, left)
+	}
+	got := contents(t, r.k, r.dir, r.outputs)
+	for _, out := range r.outputs {
+		if !slices.Equal(got[out], r.want[out]) {
+			t.Errorf("%s after %s differs from an uninterrupted run's (%d and %d items) at\n%s",
+				out, what, len(got[out]), len(r.want[out]), firstDiff(got[out], r.want[out]))
+		}
+	}
+}
+
+// Environment variables of the child process of kill.
+const (
+	killDir = "STAGETEST_KILL_WORKDIR"
+	killAt  = "STAGETEST_KILL_AT"
+	killed  = 17 // its exit status once it reached the count
+)
+
+// kill runs the test name again in a child process that, through
+// Conformance, runs the stage of dir (see killChild) and exits abruptly,
+// without running deferred calls or cleanup, once the stage reports the
+// progress count at.
+func kill(t *testing.T, dir, name string, at int64) {
+	t.Helper()
+	var pattern []string
+	for _, part := range strings.Split(name, "/") {
+		pattern = append(pattern, "^"+regexp.QuoteMeta(part)+"$")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+strings.Join(pattern, "/"), "-test.count=1")
+	cmd.Env = append(os.Environ(), killDir+"="+dir, killAt+"="+strconv.FormatInt(at, 10))
+	out, err := cmd.CombinedOutput()
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != killed {
+		t.Fatalf("the run to kill at progress %d: %v\n%s", at, err, out)
+	}
+}
+
+// killChild is Conformance in the child process of kill.
+func killChild(t *testing.T, k Kind, dir string) {
+	at, err := strconv.ParseInt(os.Getenv(killAt), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustDecode(t, k, dir)
+	g := progress.Observe(func(_ string, n int64) {
+		if n >= at {
+			os.Exit(killed)
+		}
+	})
+	err = s.Run(context.Background(), newEnv(t, dir, s, g))
+	t.Fatalf("the run ended before progress %d: %v", at, err)
 }
 
 // interrupt runs k's stage in dir, cancelling its context once it reports
