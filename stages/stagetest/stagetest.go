@@ -67,15 +67,16 @@ type Kind struct {
 	// Setup, when not nil, writes the stage's inputs and source files
 	// into workdir, the same ones each time it is called.
 	Setup func(t testing.TB, workdir string)
-	// Interrupt is the progress count at which the interrupted run is
-	// cancelled (default 1). For a kind that commits its work in chunks,
-	// parts or checkpoints, a count past the first one lets the rerun
+	// Interrupt is the progress count (of any of the stage's bars) at
+	// which the interrupted run is cancelled, and the killed run killed
+	// (default 1). For a kind that keeps its work in chunks, parts or
+	// checkpoints, a count past the end of the first one lets the rerun
 	// resume from it.
 	Interrupt int64
-	// Resumes says that a run interrupted at Interrupt keeps the work it
-	// completed, in a staging folder or other hidden folder of the workdir
-	// (see artifact.StageResumable and train.StateDir), for the rerun to
-	// resume from.
+	// Resumes says that a run interrupted or killed at Interrupt keeps
+	// the work it completed, files in a staging folder or other hidden
+	// folder of the workdir (see artifact.StageResumable and
+	// train.StateDir), for the rerun to resume from.
 	Resumes bool
 	// Volatile reports the items of the outputs that may differ between
 	// two runs, such as timings, which are left out of the comparison of
@@ -88,7 +89,10 @@ type Kind struct {
 }
 
 // Conformance runs the checks of the package comment on k, each as a
-// subtest, in one workdir that k.Setup fills once.
+// subtest, in one workdir that k.Setup fills once. The kill check runs
+// the test binary (os.Args[0]) again with -test.run naming t, so t must
+// be a test or subtest that -test.run can select alone; in that child
+// process Conformance runs only the stage to kill.
 func Conformance(t *testing.T, k Kind) {
 	if dir := os.Getenv(killDir); dir != "" {
 		killChild(t, k, dir)
