@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
@@ -160,5 +163,32 @@ func TestPerClass(t *testing.T) {
 	}
 	if got := PerClass(counts, names); got != "20 classes, 10 (c00) to 29 (c19) rows each" {
 		t.Errorf("PerClass of 20 = %q", got)
+	}
+}
+
+// TestCommitCancelled cancels a run after its last chunk: Commit commits
+// nothing, and the next run resumes every chunk and commits.
+func TestCommitCancelled(t *testing.T) {
+	dir := t.TempDir()
+	env := &pipeline.Env{Log: hclog.NewNullLogger(), Workdir: dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := newSink(t, dir)
+	if _, err := Ingest(ctx, first, 4, Options{Chunk: 2}, item); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := Commit(ctx, env, first, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled commit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cutouts")); err == nil {
+		t.Fatal("a cancelled run committed the table")
+	}
+	second := newSink(t, dir)
+	resumed, err := Ingest(context.Background(), second, 4, Options{Chunk: 2}, item)
+	if err != nil || resumed != 4 {
+		t.Fatalf("resumed %d, err %v", resumed, err)
+	}
+	if sum, err := Commit(context.Background(), env, second, resumed); err != nil || sum.Rows != 3 {
+		t.Fatalf("commit: %+v, %v", sum, err)
 	}
 }
