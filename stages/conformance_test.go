@@ -23,8 +23,8 @@ import (
 // conformance describes every registered kind to stagetest.Conformance,
 // with tiny inputs. A source's inputs hold a little more than one chunk
 // (its ChunkRows), and its run is interrupted (cancelled, or killed) once
-// the first chunk is committed, so that the rerun resumes from it; split resumes by input
-// part, train from a checkpoint and predict by output part. galaxy10
+// the first chunk is kept, so that the rerun resumes from it; split and
+// predict resume by input part, train from a checkpoint. galaxy10
 // (ChunkRows 512, a shipped fixture of fewer rows; its chunk size is not
 // exported) is interrupted in its only chunk, and evaluate, which does not
 // resume, starts over: their reruns must still give the same rows.
