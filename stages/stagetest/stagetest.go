@@ -2,8 +2,9 @@
 // pipeline.Stage, as testing/fstest checks a file system: Conformance
 // decodes a kind's blocks and runs its stages in a test's workdir.
 //
-// The checks are these. An invalid attribute gives an error diagnostic
-// whose subject lies in that attribute. Decoding a block twice gives the
+// The checks are these. An invalid attribute, or an unknown one, gives an
+// error diagnostic whose subject lies in that attribute; every error of an
+// empty block has a subject. Decoding a block twice gives the
 // same canonical params JSON, inputs and outputs. A run whose context is
 // cancelled before it starts, part-way or once its work is done but not
 // yet committed returns context.Canceled, commits none of the stage's
@@ -141,29 +142,44 @@ func mustDecode(t testing.TB, k Kind, dir string) pipeline.Stage {
 }
 
 // checkDiagnostics checks that k.Bad gives an error whose subject lies in
-// the attribute k.BadAttr.
+// the attribute k.BadAttr, and so does k.Block with an unknown attribute;
+// and that every error of an empty block, which lacks at least an output,
+// has a subject.
 func checkDiagnostics(t *testing.T, k Kind) {
-	attr, ok := decltest.Body(t, k.Bad).(*hclsyntax.Body).Attributes[k.BadAttr]
-	if !ok {
-		t.Fatalf("Bad sets no attribute %q", k.BadAttr)
+	pointsInto(t, k, k.Bad, k.BadAttr)
+	pointsInto(t, k, k.Block+"\nno_such_attribute = 1\n", "no_such_attribute")
+	pointsInto(t, k, "", "")
+}
+
+// pointsInto checks that src gives errors, each with a subject, one of
+// them in the attribute attr (unless attr is empty).
+func pointsInto(t *testing.T, k Kind, src, attr string) {
+	t.Helper()
+	var want hcl.Range
+	if attr != "" {
+		a, ok := decltest.Body(t, src).(*hclsyntax.Body).Attributes[attr]
+		if !ok {
+			t.Fatalf("%q sets no attribute %q", src, attr)
+		}
+		want = a.SrcRange
 	}
-	want := attr.SrcRange
-	s, diags := decode(t, k, k.Bad, t.TempDir())
+	s, diags := decode(t, k, src, t.TempDir())
 	if !diags.HasErrors() || s != nil {
-		t.Fatalf("Bad decoded to %v with %v; want errors and no stage", s, diags)
+		t.Fatalf("%q decoded to %v with %v; want errors and no stage", src, s, diags)
 	}
+	found := attr == ""
 	for _, d := range diags.Errs() {
 		var diag *hcl.Diagnostic
-		if !errors.As(d, &diag) || diag.Subject == nil {
-			t.Errorf("error without a subject: %v", d)
+		if !errors.As(d, &diag) || diag.Subject == nil || diag.Subject.Filename == "" {
+			t.Errorf("%q: error without a subject: %v", src, d)
 			continue
 		}
 		r := diag.Subject
-		if r.Filename == want.Filename && r.Start.Byte >= want.Start.Byte && r.End.Byte <= want.End.Byte {
-			return
-		}
+		found = found || r.Filename == want.Filename && r.Start.Byte >= want.Start.Byte && r.End.Byte <= want.End.Byte
 	}
-	t.Errorf("no error points into %s at %s: %s", k.BadAttr, want, diags)
+	if !found {
+		t.Errorf("no error points into %s at %s: %s", attr, want, diags)
+	}
 }
 
 // checkParams checks that decoding k.Block in dir twice gives the same
