@@ -549,7 +549,8 @@ func checkpoint(t testing.TB, name, path string) []string {
 }
 
 // Rows returns every row of the table in dir, in table order, as a JSON
-// array of its values in schema order, after a line with the schema.
+// array of its values in schema order (as arrow.Array.ValueStr gives them,
+// "(null)" for null), after a line with the schema.
 // Two tables with the same Rows hold the same data, however it is split
 // into parts and row groups.
 func Rows(t testing.TB, dir string) []string {
@@ -564,9 +565,9 @@ func Rows(t testing.TB, dir string) []string {
 	for sc.Next() {
 		rec := sc.Record()
 		for i := range int(rec.NumRows()) {
-			vals := make([]any, rec.NumCols())
+			vals := make([]string, rec.NumCols())
 			for c, col := range rec.Columns() {
-				vals[c] = col.GetOneForMarshal(i)
+				vals[c] = col.ValueStr(i)
 			}
 			b, err := json.Marshal(vals)
 			if err != nil {
