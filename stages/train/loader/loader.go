@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +57,10 @@ type Config struct {
 	// numbers the sample in the epoch's draw sequence. It is called from
 	// several goroutines.
 	Prepare func(dst []float32, img policy.Image, draw int) error
+	// Votes makes each sample's Targets row its vote counts (the
+	// vote_counts column, Classes values) instead of leaving them to
+	// Finish: the targets of a vote head. Index it with ReadVoteIndex.
+	Votes bool
 	// Finish, if set, runs on every prepared batch before it is delivered,
 	// in a worker goroutine; e.g. to mix it and write its Targets.
 	Finish func(b *Batch) error
@@ -79,7 +84,8 @@ type Batch struct {
 type item struct {
 	row, label, draw int
 	h, w, c          int
-	pix              []byte // HWC, shared by the copies of a row drawn twice
+	pix              []byte    // HWC, shared by the copies of a row drawn twice
+	votes            []float32 // with Config.Votes: the vote counts
 }
 
 // Loader delivers the batches of one epoch. Next and Release are for one
@@ -405,7 +411,11 @@ func (l *Loader) readGroups(ctx context.Context, groups []groupRows, push func(i
 	for i, g := range groups {
 		refs[i] = g.GroupRef
 	}
-	sc := t.Scan(ctx, table.ScanOptions{Columns: Columns(), Groups: refs, BatchRows: scanRows})
+	columns := Columns()
+	if cfg.Votes {
+		columns = append(columns, schemas.VoteCountsColumn)
+	}
+	sc := t.Scan(ctx, table.ScanOptions{Columns: columns, Groups: refs, BatchRows: scanRows})
 	defer sc.Close()
 	gi, next := 0, 0 // current group, and its next indexed row
 	var read int64   // rows of the current group read so far
@@ -413,7 +423,7 @@ func (l *Loader) readGroups(ctx context.Context, groups []groupRows, push func(i
 		rec := sc.Record()
 		g := &groups[gi]
 		file := t.Manifest().Parts[g.Part].File
-		cr, err := schemas.NewCutoutsReader(rec, Columns()...)
+		cr, err := schemas.NewCutoutsReader(rec, columns...)
 		if err != nil {
 			return fmt.Errorf("loader: %s/%s: %w", t.Dir(), file, err)
 		}
@@ -443,6 +453,11 @@ func (l *Loader) readGroups(ctx context.Context, groups []groupRows, push func(i
 				return fmt.Errorf("loader: %s/%s: row %d has %d channels, the model takes %d", t.Dir(), file, row, it.c, cfg.C)
 			}
 			it.pix = bytes.Clone(pix)
+			if cfg.Votes {
+				if it.votes = slices.Clone(cr.Row(i).VoteCounts); len(it.votes) != cfg.Classes {
+					return fmt.Errorf("loader: %s/%s: row %d has %d vote counts, the head %d outputs", t.Dir(), file, row, len(it.votes), cfg.Classes)
+				}
+			}
 			for range count {
 				if err := push(it); err != nil {
 					return err
@@ -500,6 +515,9 @@ func (l *Loader) prepare(b *Batch, size int) error {
 			return fmt.Errorf("loader: epoch %d, draw %d (row %d): %w", cfg.Epoch, it.draw, it.row, err)
 		}
 		b.Labels[i], b.Rows[i], b.Draws[i] = it.label, it.row, it.draw
+		if cfg.Votes {
+			copy(b.Targets[i*cfg.Classes:(i+1)*cfg.Classes], it.votes)
+		}
 	}
 	clear(b.items) // drop the pixel copies
 	b.items = b.items[:0]
