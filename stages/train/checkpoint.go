@@ -56,7 +56,8 @@ type state struct {
 type best struct {
 	Epoch int     `json:"epoch"`
 	Step  int     `json:"step"`
-	Top1  float64 `json:"top1"`
+	Top1  float64 `json:"top1"`           // classification: what the best epoch maximises
+	Loss  float64 `json:"loss,omitempty"` // its val loss; what a vote head's best epoch minimises
 }
 
 // epochAcc accumulates the training metrics of an epoch.
@@ -136,6 +137,9 @@ func (t *trainer) meta() model.Meta {
 	}
 	if m := t.in.Manifest(); m.Fingerprint != "" {
 		prov["dataset_fingerprint"] = m.Fingerprint
+	}
+	if t.tree != nil {
+		prov["task"], prov["vote_tree"] = TaskVotes, t.tree.Name
 	}
 	return model.Meta{
 		Variant: t.spec.Variant, ImageH: t.spec.ImageH, ImageW: t.spec.ImageW,

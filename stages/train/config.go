@@ -94,6 +94,7 @@ type Settings struct {
 	Normalize     string `hcl:"normalize,optional" json:"normalize"`
 	EvalBatchSize int    `hcl:"eval_batch_size,optional" json:"eval_batch_size"`
 	Select        string `hcl:"select,optional" json:"select"`
+	Task          string `hcl:"task,optional" json:"task,omitempty"` // TaskClassify or TaskVotes
 
 	// Fine-tuning: the weights to start from (a model folder of the job,
 	// or a path to a checkpoint file or model folder, with the SHA-256 of
@@ -248,6 +249,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	checkOptimiser(&s, bad)
 	checkRegularisation(&s, bad)
 	checkSelection(&s, bad)
+	checkTask(&s, bad)
 	checkExecution(exec, bad)
 	if err := s.Policy.Validate(); err != nil {
 		subject := body.MissingItemRange().Ptr()

@@ -174,7 +174,11 @@ func (t *trainer) fillModel(staging string) error {
 	}
 	if t.st.Best != nil {
 		m.Metadata["best_epoch"] = strconv.Itoa(t.st.Best.Epoch)
-		m.Metadata["best_top1"] = strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64)
+		if t.tree != nil {
+			m.Metadata["best_loss"] = strconv.FormatFloat(t.st.Best.Loss, 'f', 6, 64)
+		} else {
+			m.Metadata["best_top1"] = strconv.FormatFloat(t.st.Best.Top1, 'f', 6, 64)
+		}
 	}
 	names, _ := json.Marshal(t.ds.ClassNames)
 	m.Metadata[schemas.MetaClassNames] = string(names)
@@ -243,7 +247,10 @@ func (t *trainer) summarize(took time.Duration) {
 	for _, r := range st.History {
 		last[r.Scope+"/"+r.Name] = r.Value
 	}
-	if st.Best != nil {
+	if st.Best != nil && t.tree != nil {
+		env.Summarize("  val vote loss %.4f at the last epoch, best %.4f at epoch %d; expected fractions off by %.3f (vote-weighted mean absolute error, %d val rows)",
+			last["val/loss"], st.Best.Loss, st.Best.Epoch, last["val/fraction_mae"], t.val.Len())
+	} else if st.Best != nil {
 		n := t.val.Len()
 		env.Summarize("  val top-1 %s at the last epoch, best %s at epoch %d; val loss %.4f (95%% intervals, %d val rows)",
 			withInterval(last["val/top1"], n), withInterval(st.Best.Top1, n), st.Best.Epoch, last["val/loss"], n)

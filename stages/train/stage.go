@@ -112,7 +112,11 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	ds, err := loader.ReadIndex(ctx, in, schemas.SplitTrain, schemas.SplitVal)
+	index := loader.ReadIndex
+	if s.p.Task == TaskVotes {
+		index = loader.ReadVoteIndex
+	}
+	ds, err := index(ctx, in, schemas.SplitTrain, schemas.SplitVal)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/train/loader"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/votes"
 )
 
 // trainer is one training run of a stage.
@@ -34,6 +35,7 @@ type trainer struct {
 	stepsPerEpoch int
 	totalSteps    int
 
+	tree       *votes.Tree // the decision tree of a vote head; nil when classifying
 	net        *model.Net
 	opt        *model.AdamW
 	ema        *policy.EMA    // nil when off
@@ -72,6 +74,12 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 			in.Dir(), p.Patience)
 	case t.classes < 2:
 		return nil, fmt.Errorf("train: %s has %d class(es); classification needs at least 2", in.Dir(), t.classes)
+	}
+	if p.Task == TaskVotes {
+		var err error
+		if t.tree, err = voteTree(in.Manifest().Metadata[schemas.MetaVoteTree], ds.ClassNames); err != nil {
+			return nil, err
+		}
 	}
 	t.stepsPerEpoch = t.train.Len() / global
 	if !p.DropLast {
@@ -141,6 +149,11 @@ func (t *trainer) restore(ctx context.Context) error {
 	} else if path != "" {
 		if pretrained, err = t.initialise(ctx, path); err != nil {
 			return err
+		}
+	}
+	if t.tree != nil {
+		if err := net.UseVoteLoss(groups(t.tree)); err != nil {
+			return fmt.Errorf("train: %w", err)
 		}
 	}
 	if t.p.Freeze != nil {
@@ -321,7 +334,7 @@ func (t *trainer) epoch(ctx context.Context) error {
 		Prepare: func(dst []float32, img policy.Image, draw int) error {
 			return t.norm.Into(dst, t.aug.Apply(img, policy.SampleRand(t.seed, e, draw)))
 		},
-		Finish: func(b *loader.Batch) error { return t.mix(b, e) },
+		Finish: t.finish(e), Votes: t.tree != nil,
 	})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -510,22 +523,26 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 	add("train", "data_wait_fraction", acc.WaitSeconds/math.Max(acc.Seconds, 1e-9))
 	for _, r := range res {
 		add(r.scope, "loss", r.loss)
+		if t.tree != nil {
+			add(r.scope, "fraction_mae", r.mae)
+			continue
+		}
 		add(r.scope, "top1", r.top1)
 		if r.k > 1 {
 			add(r.scope, fmt.Sprintf("top%d", r.k), r.topk)
 		}
 	}
 
-	improved := len(res) > 0 && (t.st.Best == nil || res[0].top1 > t.st.Best.Top1)
+	improved := len(res) > 0 && t.better(res[0], t.st.Best)
 	if improved {
-		t.st.Best = &best{Epoch: e, Step: step, Top1: res[0].top1}
+		t.st.Best = &best{Epoch: e, Step: step, Top1: res[0].top1, Loss: res[0].loss}
 		t.st.BadEpochs = 0
 	} else {
 		t.st.BadEpochs++
 	}
 	improvedEMA := false
-	if len(res) > 1 && (t.st.BestEMA == nil || res[1].top1 > t.st.BestEMA.Top1) {
-		t.st.BestEMA = &best{Epoch: e, Step: step, Top1: res[1].top1}
+	if len(res) > 1 && t.better(res[1], t.st.BestEMA) {
+		t.st.BestEMA = &best{Epoch: e, Step: step, Top1: res[1].top1, Loss: res[1].loss}
 		improvedEMA = true
 	}
 	t.st.Epoch, t.st.Batch, t.st.Acc = e, 0, epochAcc{}
@@ -541,10 +558,13 @@ func (t *trainer) endEpoch(ctx context.Context) error {
 		return err
 	}
 	args := []any{"epoch", e, "of", t.p.Epochs, "step", step, "loss", round4(acc.Loss / float64(max(acc.Steps, 1)))}
-	if len(res) > 0 {
+	switch {
+	case len(res) > 0 && t.tree != nil:
+		args = append(args, "val_loss", round4(res[0].loss), "val_fraction_mae", round4(res[0].mae))
+	case len(res) > 0:
 		args = append(args, "val_loss", round4(res[0].loss), "val_top1", round4(res[0].top1))
 	}
-	if len(res) > 1 {
+	if len(res) > 1 && t.tree == nil {
 		args = append(args, "ema_top1", round4(res[1].top1))
 	}
 	args = append(args, "lr", sigfig(acc.LR, 3),
@@ -579,6 +599,9 @@ type evalResult struct {
 	scope            string // "val" or "val_ema"
 	loss, top1, topk float64
 	k                int
+	// Vote heads: the vote-weighted absolute error of the expected
+	// fractions, summed, the votes it is weighted by, and their ratio.
+	absErr, votes, mae float64
 }
 
 // evaluate runs the val split through the network, and through the EMA
@@ -597,10 +620,14 @@ func (t *trainer) evaluate(ctx context.Context) ([]evalResult, error) {
 			live[i] = append([]float32(nil), ts...)
 		}
 	}
+	votesIn := 0 // a vote head's targets: the counts
+	if t.tree != nil {
+		votesIn = t.classes
+	}
 	ld, err := loader.Start(ctx, loader.Config{
 		Table: t.in, Index: t.val, BatchSize: t.p.EvalBatchSize,
 		Workers: t.s.exec.workers, Prefetch: t.s.exec.prefetch,
-		C: t.spec.InChans, H: t.spec.ImageH, W: t.spec.ImageW,
+		C: t.spec.InChans, H: t.spec.ImageH, W: t.spec.ImageW, Classes: votesIn, Votes: t.tree != nil,
 		Prepare: func(dst []float32, img policy.Image, _ int) error { return t.norm.Into(dst, t.aug.Eval(img)) },
 	})
 	if err != nil {
@@ -620,6 +647,12 @@ func (t *trainer) evaluate(ctx context.Context) ([]evalResult, error) {
 			if err != nil {
 				return nil, fmt.Errorf("train: evaluating: %w", err)
 			}
+			if t.tree != nil {
+				if err := scoreVotes(&res[i], t.tree, logits, b.Targets, b.N); err != nil {
+					return nil, fmt.Errorf("train: evaluating: %w", err)
+				}
+				continue
+			}
 			score(&res[i], logits, b.Labels, t.classes)
 		}
 		n += b.N
@@ -632,6 +665,9 @@ func (t *trainer) evaluate(ctx context.Context) ([]evalResult, error) {
 		res[i].loss /= float64(n)
 		res[i].top1 /= float64(n)
 		res[i].topk /= float64(n)
+		if res[i].votes > 0 {
+			res[i].mae = res[i].absErr / res[i].votes
+		}
 	}
 	return res, nil
 }
