@@ -20,6 +20,7 @@ import (
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/votes"
 )
 
 // Defaults of Options.
@@ -59,7 +60,8 @@ type Options struct {
 // batch, the model, and a goroutine that builds the output records.
 type Predictor struct {
 	model    *Model
-	embedder Embedder // nil without embeddings
+	tree     *votes.Tree // a vote head's decision tree; nil for a classifier
+	embedder Embedder    // nil without embeddings
 	opt      Options
 	names    []string
 	aug      *policy.Augmenter
@@ -118,7 +120,17 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: evaluation transform of %s: %w", m.Path, err)
 	}
+	tree, err := voteHead(m)
+	if err != nil {
+		return nil, err
+	}
 	schema := schemas.Catalog(names, opt.TTA > 1)
+	if tree != nil {
+		if opt.Embeddings {
+			return nil, fmt.Errorf("predict: %s is a vote head; embeddings are written for classifiers only", m.Path)
+		}
+		schema = schemas.VoteCatalog(tree.FractionColumns())
+	}
 	var embedder Embedder
 	if opt.Embeddings {
 		var ok bool
@@ -129,6 +141,7 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	}
 	return &Predictor{
 		model:    m,
+		tree:     tree,
 		embedder: embedder,
 		opt:      opt,
 		names:    names,
@@ -184,6 +197,10 @@ func (p *Predictor) Metadata() map[string]string {
 	}
 	if p.embedder != nil {
 		md[schemas.MetaEmbeddingWidth] = strconv.Itoa(p.embedder.EmbeddingWidth())
+	}
+	if p.tree != nil {
+		cols, _ := json.Marshal(p.tree.FractionColumns())
+		md[schemas.MetaVoteTree], md[schemas.MetaVoteColumns] = p.tree.Name, string(cols)
 	}
 	return md
 }
@@ -523,6 +540,10 @@ func (p *Predictor) infer(b *batch) error {
 				bad[i] = true
 				continue
 			}
+			if p.tree != nil {
+				concentrations(probs[(v*n+i)*classes:(v*n+i+1)*classes], row)
+				continue
+			}
 			softmax(probs[(v*n+i)*classes:(v*n+i+1)*classes], row)
 		}
 		for j, e := range emb {
@@ -602,7 +623,7 @@ func nonFinite(checkpoint string, rows []cutout, bad []bool) error {
 func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs ResumableSink, progress func(int)) (rows, resumed int64, err error) {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, p.schema)
 	defer b.Release()
-	cw, err := schemas.NewCatalogWriter(b, p.names)
+	cw, err := p.rowWriter(b)
 	if err != nil {
 		return 0, 0, fmt.Errorf("predict: %w", err)
 	}
@@ -618,7 +639,7 @@ func (p *Predictor) write(ctx context.Context, done <-chan *batch, sink Sink, rs
 		if err := ctx.Err(); err != nil {
 			return rows, resumed, err
 		}
-		p.appendRows(cw, bt)
+		cw.appendBatch(bt)
 		rows += int64(len(bt.rows))
 		resumed += bt.resumed
 		if cw.Len() >= outputRows || bt.endOf != "" {
@@ -645,14 +666,7 @@ func (p *Predictor) appendRows(w *schemas.CatalogWriter, bt *batch) {
 	}
 	for i, r := range bt.rows {
 		mean := bt.mean[i*classes : (i+1)*classes]
-		row.ObjectFields = schemas.ObjectFields{
-			ObjectID:  r.id,
-			RA:        schemas.Null[float64]{V: r.ra, Valid: r.hasRA},
-			Dec:       schemas.Null[float64]{V: r.dec, Valid: r.hasDec},
-			Label:     schemas.Null[int16]{V: r.label, Valid: r.hasLabel},
-			LabelName: schemas.Null[string]{V: r.labelName, Valid: r.hasName},
-			Split:     r.split,
-		}
+		row.ObjectFields = r.object()
 		k := argmax(mean)
 		row.PredictedClass, row.PredictedLabel, row.Confidence = int16(k), p.names[k], float32(mean[k])
 		for c, v := range mean {
@@ -669,5 +683,17 @@ func (p *Predictor) appendRows(w *schemas.CatalogWriter, bt *batch) {
 			row.Embedding = bt.embed[i*width : (i+1)*width]
 		}
 		w.Append(&row)
+	}
+}
+
+// object returns the catalog's object columns of a cutout.
+func (r *cutout) object() schemas.ObjectFields {
+	return schemas.ObjectFields{
+		ObjectID:  r.id,
+		RA:        schemas.Null[float64]{V: r.ra, Valid: r.hasRA},
+		Dec:       schemas.Null[float64]{V: r.dec, Valid: r.hasDec},
+		Label:     schemas.Null[int16]{V: r.label, Valid: r.hasLabel},
+		LabelName: schemas.Null[string]{V: r.labelName, Valid: r.hasName},
+		Split:     r.split,
 	}
 }
