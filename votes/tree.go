@@ -26,6 +26,8 @@ import (
 type Tree struct {
 	Name      string
 	Questions []Question // the first is asked of every galaxy
+	// Source is the tree file it was parsed from, for a checkpoint to carry.
+	Source []byte
 }
 
 // Question is one question of a tree.
@@ -97,7 +99,7 @@ func Parse(src []byte, filename string) (*Tree, hcl.Diagnostics) {
 			Subject: f.Body.MissingItemRange().Ptr()}}
 	}
 	tb := body.Tree[0]
-	t := &Tree{Name: tb.Name}
+	t := &Tree{Name: tb.Name, Source: src}
 	for _, qb := range tb.Questions {
 		q := Question{Name: qb.Name}
 		for _, ab := range qb.Answers {

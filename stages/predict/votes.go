@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
@@ -22,6 +23,12 @@ func voteHead(m *Model) (*votes.Tree, error) {
 		return nil, nil
 	}
 	tree := votes.DECaLS()
+	if src, ok := m.Meta.Provenance["vote_tree_hcl"]; ok {
+		var diags hcl.Diagnostics
+		if tree, diags = votes.Parse([]byte(src), m.Path+" (vote_tree_hcl)"); diags.HasErrors() {
+			return nil, fmt.Errorf("predict: %s: %s", m.Path, diags.Error())
+		}
+	}
 	if name := m.Meta.Provenance["vote_tree"]; name != tree.Name {
 		return nil, fmt.Errorf("predict: %s predicts votes over tree %q; this build knows %q", m.Path, name, tree.Name)
 	}

@@ -140,6 +140,9 @@ func (t *trainer) meta() model.Meta {
 	}
 	if t.tree != nil {
 		prov["task"], prov["vote_tree"] = TaskVotes, t.tree.Name
+		if t.p.Tree != "" {
+			prov["vote_tree_hcl"] = string(t.tree.Source)
+		}
 	}
 	return model.Meta{
 		Variant: t.spec.Variant, ImageH: t.spec.ImageH, ImageW: t.spec.ImageW,

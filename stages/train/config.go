@@ -95,6 +95,11 @@ type Settings struct {
 	EvalBatchSize int    `hcl:"eval_batch_size,optional" json:"eval_batch_size"`
 	Select        string `hcl:"select,optional" json:"select"`
 	Task          string `hcl:"task,optional" json:"task,omitempty"` // TaskClassify or TaskVotes
+	// Tree, with task = "votes", is a decision-tree file to use instead of
+	// the shipped GZ DECaLS tree; TreeSHA256 its content's hash, so that an
+	// edited file retrains.
+	Tree       string `hcl:"tree,optional" json:"tree,omitempty"`
+	TreeSHA256 string `json:"tree_sha256,omitempty"`
 
 	// Fine-tuning: the weights to start from (a model folder of the job,
 	// or a path to a checkpoint file or model folder, with the SHA-256 of
@@ -230,6 +235,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	}
 	exec := execution{workers: cfg.Workers, prefetch: cfg.Prefetch, checkpointSteps: cfg.CheckpointSteps}
 	diags = append(diags, decodeInit(&s, cfg, d.At)...)
+	diags = append(diags, decodeTree(&s, d.At)...)
 	if cfg.Betas != nil {
 		if len(cfg.Betas) != 2 {
 			bad("betas", "Invalid betas", fmt.Sprintf("betas has %d values; AdamW takes two, [beta1, beta2].", len(cfg.Betas)))

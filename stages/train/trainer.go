@@ -77,7 +77,7 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 	}
 	if p.Task == TaskVotes {
 		var err error
-		if t.tree, err = voteTree(in.Manifest().Metadata[schemas.MetaVoteTree], ds.ClassNames); err != nil {
+		if t.tree, err = voteTree(p, in.Manifest().Metadata[schemas.MetaVoteTree], ds.ClassNames); err != nil {
 			return nil, err
 		}
 	}

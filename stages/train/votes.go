@@ -1,7 +1,12 @@
 package train
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
@@ -32,13 +37,50 @@ func checkTask(s *Settings, bad badFunc) {
 	}
 }
 
-// voteTree returns the decision tree of a table's vote counts, which must
-// be one this build knows (the GZ DECaLS tree) with the table's count
-// columns in the same order.
-func voteTree(name string, columns []string) (*votes.Tree, error) {
+// decodeTree reads the tree file the tree attribute names, reporting its
+// problems with their positions in that file, and records its hash.
+func decodeTree(s *Settings, at func(string) *hcl.Range) hcl.Diagnostics {
+	if s.Tree == "" {
+		return nil
+	}
+	bad := func(summary, detail string) hcl.Diagnostics {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: at("tree")}}
+	}
+	if s.Task != TaskVotes {
+		return bad("Tree without votes", "tree names the decision tree of vote counts; set task = \"votes\".")
+	}
+	src, err := os.ReadFile(s.Tree)
+	if err != nil {
+		return bad("Unreadable tree", err.Error()+".")
+	}
+	if _, diags := votes.Parse(src, s.Tree); diags.HasErrors() {
+		return diags
+	}
+	sum := sha256.Sum256(src)
+	s.TreeSHA256 = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// voteTree returns the decision tree of a table's vote counts: the file the
+// tree attribute names, or the shipped GZ DECaLS tree; its name and count
+// columns must be the table's.
+func voteTree(p *Settings, name string, columns []string) (*votes.Tree, error) {
 	tree := votes.DECaLS()
+	if p.Tree != "" {
+		src, err := os.ReadFile(p.Tree)
+		if err != nil {
+			return nil, fmt.Errorf("train: tree: %w", err)
+		}
+		if sum := sha256.Sum256(src); hex.EncodeToString(sum[:]) != p.TreeSHA256 {
+			return nil, fmt.Errorf("train: tree %s changed since the job was loaded", p.Tree)
+		}
+		var diags hcl.Diagnostics
+		if tree, diags = votes.Parse(src, p.Tree); diags.HasErrors() {
+			return nil, fmt.Errorf("train: tree: %s", diags.Error())
+		}
+	}
 	if name != tree.Name {
-		return nil, fmt.Errorf("train: the input's votes are over tree %q (metadata %s); this build trains on %q", name, schemas.MetaVoteTree, tree.Name)
+		return nil, fmt.Errorf("train: the input's votes are over tree %q (metadata %s); the stage trains on %q", name, schemas.MetaVoteTree, tree.Name)
 	}
 	want := tree.CountColumns()
 	if len(want) != len(columns) {

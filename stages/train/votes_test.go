@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,4 +91,37 @@ func TestDecodeTask(t *testing.T) {
 		{base + "task = \"votes\"\npolicy {\n  mixup_alpha = 0.8\n}", "Mixup with votes", 3},
 		{base + "task = \"votes\"\nbalance = \"sampler\"", "Class balance with votes", 3},
 	})
+}
+
+// TestDecodeTree reads the tree file a vote task names, reporting its
+// mistakes at their place in that file.
+func TestDecodeTree(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "gz2.hcl"), filepath.Join(dir, "bad.hcl")
+	writeFile(t, good, "tree \"gz2\" {\n  question \"smooth\" {\n    answer \"yes\" {}\n    answer \"no\" {}\n  }\n}\n")
+	writeFile(t, bad, "tree \"gz2\" {\n  question \"smooth\" {\n    answer \"yes\" { next = \"nowhere\" }\n    answer \"no\" {}\n  }\n}\n")
+	base := "input = \"c\"\noutput = \"m\"\ntask = \"votes\"\n"
+	s, diags := decode(t, base+"tree = \""+good+"\"")
+	if diags.HasErrors() || s.Params().(Settings).TreeSHA256 == "" {
+		t.Fatalf("a valid tree: %s", diags)
+	}
+	_, diags = decode(t, base+"tree = \""+bad+"\"")
+	if !diags.HasErrors() || diags[0].Summary != "Unknown next question" || diags[0].Subject.Filename != bad || diags[0].Subject.Start.Line != 3 {
+		t.Errorf("a tree with a dangling answer: %v", diags)
+	}
+	checkDiagnostics(t, []diagCase{
+		{"input = \"c\"\noutput = \"m\"\ntree = \"" + good + "\"", "Tree without votes", 3},
+		{base + `tree = "no/such.hcl"`, "Unreadable tree", 4},
+	})
+	p := Settings{Tree: good}
+	if _, err := voteTree(&p, "gz2", []string{"smooth_yes", "smooth_no"}); err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Errorf("a tree without its hash: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
