@@ -59,4 +59,12 @@ job "votes" {
     tta    = 4
     format = ["fits", "votable"]
   }
+
+  # Per question: the vote-weighted error of the fractions, their
+  # calibration, and the majority answer where volunteers agree (> 0.8).
+  stage "evaluate" "evaluate" {
+    input   = "vote_catalog"
+    cutouts = "cutouts_split"
+    output  = "vote_report"
+  }
 }

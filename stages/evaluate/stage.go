@@ -17,6 +17,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/astroformer/astroformer/table"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -188,6 +189,15 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	seed := env.Seed
 	if s.p.Seed != nil {
 		seed = *s.p.Seed
+	}
+	if tab, err := table.Open(env.Path(s.p.Input)); err == nil {
+		tree, err := voteTree(tab)
+		if err != nil {
+			return err
+		}
+		if tree != nil {
+			return s.runVotes(ctx, env, tab, tree)
+		}
 	}
 	cat, err := openCatalog(env.Path(s.p.Input))
 	if err != nil {
