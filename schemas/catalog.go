@@ -21,17 +21,11 @@ func Catalog(classNames []string, tta bool) *arrow.Schema {
 	if err != nil {
 		panic("schemas.Catalog: " + err.Error())
 	}
-	fields := []arrow.Field{
-		withUCD(field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object"), "meta.id;meta.main"),
-		withUCD(field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"), "pos.eq.ra;meta.main"),
-		withUCD(field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"), "pos.eq.dec;meta.main"),
-		withUCD(field("label", arrow.PrimitiveTypes.Int16, true, "", "true class index, when known"), "meta.code.class"),
-		withUCD(field("label_name", arrow.BinaryTypes.String, true, "", "true class name, when known"), "src.class"),
-		withUCD(field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or ""`), "meta.dataset"),
+	fields := append(catalogObjectFields(),
 		withUCD(field("predicted_class", arrow.PrimitiveTypes.Int16, false, "", "index of the most probable class"), "meta.code.class"),
 		withUCD(field("predicted_label", arrow.BinaryTypes.String, false, "", "name of the most probable class"), "src.class"),
 		withUCD(field("confidence", arrow.PrimitiveTypes.Float32, false, "", "probability of the predicted class"), "stat.probability"),
-	}
+	)
 	for i, name := range classNames {
 		fields = append(fields, withUCD(field(probs[i], arrow.PrimitiveTypes.Float32, false, "",
 			fmt.Sprintf("probability of class %d %q", i, name)), "stat.probability"))
@@ -50,6 +44,19 @@ func Catalog(classNames []string, tta bool) *arrow.Schema {
 			"number of test-time augmentation views averaged"), "meta.number"))
 	}
 	return tableSchema("catalog", fields)
+}
+
+// catalogObjectFields are the first columns of every catalog (Catalog and
+// VoteCatalog): the object and, when known, its truth.
+func catalogObjectFields() []arrow.Field {
+	return []arrow.Field{
+		withUCD(field("object_id", arrow.BinaryTypes.String, false, "", "unique identifier of the object"), "meta.id;meta.main"),
+		withUCD(field("ra", arrow.PrimitiveTypes.Float64, true, "deg", "right ascension, ICRS"), "pos.eq.ra;meta.main"),
+		withUCD(field("dec", arrow.PrimitiveTypes.Float64, true, "deg", "declination, ICRS"), "pos.eq.dec;meta.main"),
+		withUCD(field("label", arrow.PrimitiveTypes.Int16, true, "", "true class index, when known"), "meta.code.class"),
+		withUCD(field("label_name", arrow.BinaryTypes.String, true, "", "true class name, when known"), "src.class"),
+		withUCD(field("split", arrow.BinaryTypes.String, false, "", `dataset split: "train", "val", "test" or ""`), "meta.dataset"),
+	}
 }
 
 // ProbColumn returns the catalog column holding the probability of a class:

@@ -1,8 +1,6 @@
 package schemas
 
 import (
-	"slices"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
@@ -13,7 +11,7 @@ import (
 // and the central 90% interval of that fraction ("<name>_lo", "<name>_hi").
 // The fractions of one question's answers sum to 1.
 func VoteCatalog(fractionColumns []string) *arrow.Schema {
-	fields := slices.Clone(Catalog([]string{"class"}, false).Fields()[:6]) // object_id … split
+	fields := catalogObjectFields()
 	for _, name := range fractionColumns {
 		fields = append(fields,
 			withUCD(field(name, arrow.PrimitiveTypes.Float32, false, "", "expected fraction of the volunteers' votes for this answer (the mean of the predicted Dirichlet); the answers of a question sum to 1"), "stat.probability"),

@@ -87,3 +87,23 @@ func Fractions(alpha []float64, level float64) []Fraction {
 	}
 	return out
 }
+
+// FractionError compares one question's predicted fractions (or any
+// positive weights, normalised here: Dirichlet concentrations do) with its
+// vote counts: it returns the mean over the answers of |predicted −
+// observed fraction|, and the number of votes (0 when nobody was asked, and
+// then the error is 0).
+func FractionError(pred, counts []float64) (meanAbsErr, votes float64) {
+	var total float64
+	for i := range pred {
+		total += pred[i]
+		votes += counts[i]
+	}
+	if votes == 0 || total == 0 {
+		return 0, votes
+	}
+	for i := range pred {
+		meanAbsErr += math.Abs(pred[i]/total - counts[i]/votes)
+	}
+	return meanAbsErr / float64(len(pred)), votes
+}

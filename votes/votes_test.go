@@ -180,3 +180,13 @@ func TestSimulate(t *testing.T) {
 		}
 	}
 }
+
+func TestFractionError(t *testing.T) {
+	// Predicted 0.5, 0.5 (concentrations 2, 2) against 3 votes of 4 and 1.
+	if err, n := FractionError([]float64{2, 2}, []float64{3, 1}); math.Abs(err-0.25) > 1e-12 || n != 4 {
+		t.Errorf("FractionError = %g over %g votes, want 0.25 over 4", err, n)
+	}
+	if err, n := FractionError([]float64{1, 1, 1}, []float64{0, 0, 0}); err != 0 || n != 0 {
+		t.Errorf("an unasked question: %g, %g", err, n)
+	}
+}

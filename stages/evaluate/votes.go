@@ -47,11 +47,15 @@ type questionScore struct {
 func (q *questionScore) add(pred []float32, counts []float32, n float64) {
 	q.galaxies++
 	q.votes += n
-	var err float64
+	p, k := make([]float64, len(pred)), make([]float64, len(pred))
+	for a := range pred {
+		p[a], k[a] = float64(pred[a]), float64(counts[a])
+	}
+	err, _ := votes.FractionError(p, k)
+	q.absErr += n * err
 	best, top := 0, 0
 	for a := range pred {
-		obs := float64(counts[a]) / n
-		err += math.Abs(float64(pred[a]) - obs)
+		obs := k[a] / n
 		if pred[a] > pred[best] {
 			best = a
 		}
@@ -63,8 +67,7 @@ func (q *questionScore) add(pred []float32, counts []float32, n float64) {
 		q.binObs[bin] += n * obs
 		q.binN[bin] += n
 	}
-	q.absErr += n * err / float64(len(pred))
-	if float64(counts[top])/n > ConfidentFraction {
+	if k[top]/n > ConfidentFraction {
 		q.confident++
 		if best == top {
 			q.majorityOK++

@@ -599,8 +599,9 @@ type evalResult struct {
 	scope            string // "val" or "val_ema"
 	loss, top1, topk float64
 	k                int
-	// Vote heads: the vote-weighted absolute error of the expected
-	// fractions, summed, the votes it is weighted by, and their ratio.
+	// Vote heads: the vote-weighted mean absolute error of the expected
+	// fractions per question (votes.FractionError), summed, the votes it
+	// is weighted by, and their ratio.
 	absErr, votes, mae float64
 }
 

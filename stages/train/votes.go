@@ -122,28 +122,12 @@ func scoreVotes(r *evalResult, tree *votes.Tree, logits, counts []float32, n int
 		r.loss += loss
 		for q, o := range off {
 			end := o + len(tree.Questions[q].Answers)
-			var votes, conc float64
-			for j := o; j < end; j++ {
-				votes += k[j]
-				conc += alpha[j]
-			}
-			if votes == 0 {
-				continue
-			}
-			for j := o; j < end; j++ {
-				r.absErr += votes * abs64(alpha[j]/conc-k[j]/votes)
-				r.votes += votes
-			}
+			e, asked := votes.FractionError(alpha[o:end], k[o:end])
+			r.absErr += asked * e
+			r.votes += asked
 		}
 	}
 	return nil
-}
-
-func abs64(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // finish returns the loader's Finish for epoch: mixing and class targets,

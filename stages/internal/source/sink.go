@@ -11,14 +11,27 @@ import (
 // rejects table in env's working directory, with env's manifest of output,
 // the table metadata md and the reject limit maxRejects (0: none).
 func NewSink(env *pipeline.Env, output, rejects string, maxRejects int64, md map[string]string) (*ingest.Sink, error) {
-	return ingest.NewSink(ingest.SinkOptions{
+	return ingest.NewSink(sinkOptions(env, output, rejects, maxRejects, md))
+}
+
+// NewVoteSink is NewSink for a source whose cutouts carry volunteer vote
+// counts over the decision tree called tree, whose count columns are
+// columns, in the order of ingest.Cutout.VoteCounts.
+func NewVoteSink(env *pipeline.Env, output, rejects string, md map[string]string, tree string, columns []string) (*ingest.Sink, error) {
+	opt := sinkOptions(env, output, rejects, 0, md)
+	opt.VoteTree, opt.VoteColumns = tree, columns
+	return ingest.NewSink(opt)
+}
+
+func sinkOptions(env *pipeline.Env, output, rejects string, maxRejects int64, md map[string]string) ingest.SinkOptions {
+	return ingest.SinkOptions{
 		Cutouts:    env.Path(output),
 		Rejects:    env.Path(rejects),
 		Manifest:   env.Manifest(output),
 		Metadata:   md,
 		MaxRejects: maxRejects,
 		Resumable:  true,
-	})
+	}
 }
 
 // Commit commits sink and logs how many rows were kept from an interrupted
