@@ -515,9 +515,10 @@ func (d *Dataset) inflate(src, dst []byte) error {
 
 // unshuffle undoes HDF5's byte shuffle of elements of size bytes: src holds
 // every element's first byte, then every second byte, and so on; trailing
-// bytes that do not fill an element are stored as they are.
+// bytes that do not fill an element are stored as they are, as is all of
+// src when it is shorter than one element (the size comes from the file).
 func unshuffle(src, dst []byte, size int) {
-	if size <= 1 {
+	if size <= 1 || size > len(src) {
 		copy(dst, src)
 		return
 	}
