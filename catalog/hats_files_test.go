@@ -16,35 +16,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
-	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
-
-// writeTestHATS writes a HATS layout of 300 rows at order 2 and returns its
-// folder and result.
-func writeTestHATS(t *testing.T) (string, *HATSResult) {
-	t.Helper()
-	dir := t.TempDir()
-	src := filepath.Join(dir, "catalog")
-	writePositions(t, src, 300, func(i int) bool { return i%17 == 5 })
-	tb, err := table.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "catalog_hats")
-	res, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: 2, MaxRowsInMemory: 40,
-		Manifest: artifact.Manifest{Name: "catalog_hats", Producer: "test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, res
-}
 
 // TestHATSMetadataFile reads dataset/_metadata with arrow-go's Parquet
 // reader: it lists the row groups of every partition, with their paths.
 func TestHATSMetadataFile(t *testing.T) {
-	out, res := writeTestHATS(t)
+	out, res, _ := writeTestHATS(t)
 	f, err := os.Open(filepath.Join(out, HATSDataset, "_metadata"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +72,7 @@ func TestHATSMetadataFile(t *testing.T) {
 // hats_nrows, fitsverify finds no error, and healpy reads it (where the
 // Debian tools are installed).
 func TestHATSPointMap(t *testing.T) {
-	out, res := writeTestHATS(t)
+	out, res, _ := writeTestHATS(t)
 	path := filepath.Join(out, HATSPointMap)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -147,12 +127,8 @@ func TestHATSNoPointMapAtFineOrders(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "catalog")
 	writePositions(t, src, 20, func(int) bool { return false })
-	tb, err := table.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "hats")
-	res, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: MaxPointMapOrder + 1})
+	res, err := WriteHATS(context.Background(), tabletest.Open(t, src), out, HATSOptions{Order: MaxPointMapOrder + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,20 +159,8 @@ func TestHATSEmbeddings(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	w, err := table.Create(filepath.Join(dir, "catalog"), schema, table.Options{RowsPerPart: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := table.Open(filepath.Join(dir, "catalog"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, filepath.Join(dir, "catalog"), schema, table.Options{RowsPerPart: 20}, rec)
+	tb := tabletest.Open(t, filepath.Join(dir, "catalog"))
 	out := filepath.Join(dir, "hats")
 	if _, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: 1}); err != nil {
 		t.Fatal(err)

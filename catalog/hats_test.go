@@ -22,6 +22,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func positionSchema() *arrow.Schema {
@@ -81,20 +82,11 @@ func writePositions(t *testing.T, dir string, n int, bad func(i int) bool) []tes
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	w, err := table.Create(dir, positionSchema(), table.Options{
+	tabletest.Write(t, dir, positionSchema(), table.Options{
 		RowsPerPart: 64, RowGroupRows: 16,
 		Metadata: map[string]string{MetaClassNames: `["x"]`},
 		Manifest: artifact.Manifest{Name: filepath.Base(dir), Stage: "t", Kind: "t", Fingerprint: "fp", Producer: "test"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	}, rec)
 	return rows
 }
 
@@ -160,21 +152,25 @@ func readProperties(t *testing.T, path string) map[string]string {
 	return props
 }
 
-func TestWriteHATS(t *testing.T) {
+// writeTestHATS writes a HATS layout at order 2 of 300 rows, some without
+// a usable position, and returns its folder, result and rows.
+func writeTestHATS(t *testing.T) (string, *HATSResult, []testRow) {
+	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "catalog")
 	rows := writePositions(t, src, 300, func(i int) bool { return i%17 == 5 })
-	tb, err := table.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const order = 2
 	out := filepath.Join(dir, "catalog_hats")
-	res, err := WriteHATS(context.Background(), tb, out, HATSOptions{Order: order, MaxRowsInMemory: 40,
+	res, err := WriteHATS(context.Background(), tabletest.Open(t, src), out, HATSOptions{Order: 2, MaxRowsInMemory: 40,
 		Manifest: artifact.Manifest{Name: "catalog_hats", Producer: "test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out, res, rows
+}
+
+func TestWriteHATS(t *testing.T) {
+	const order = 2 // writeTestHATS's
+	out, res, rows := writeTestHATS(t)
 
 	// Expected partitions, computed directly at the partition order.
 	want := map[int64][]string{}
@@ -313,11 +309,7 @@ func TestWriteHATSEdgeCases(t *testing.T) {
 	dir := t.TempDir()
 	// Every position valid: no unpositioned file.
 	writePositions(t, filepath.Join(dir, "good"), 20, func(int) bool { return false })
-	tb, err := table.Open(filepath.Join(dir, "good"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := WriteHATS(context.Background(), tb, filepath.Join(dir, "good_hats"), HATSOptions{Order: 0})
+	res, err := WriteHATS(context.Background(), tabletest.Open(t, filepath.Join(dir, "good")), filepath.Join(dir, "good_hats"), HATSOptions{Order: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,10 +321,7 @@ func TestWriteHATSEdgeCases(t *testing.T) {
 	}
 	// No valid position: every row in unpositioned.parquet, no partition.
 	writePositions(t, filepath.Join(dir, "bad"), 9, func(int) bool { return true })
-	tb, err = table.Open(filepath.Join(dir, "bad"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb := tabletest.Open(t, filepath.Join(dir, "bad"))
 	res, err = WriteHATS(context.Background(), tb, filepath.Join(dir, "bad_hats"), HATSOptions{Order: 5})
 	if err != nil {
 		t.Fatal(err)

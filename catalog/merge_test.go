@@ -14,6 +14,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func idSchema() *arrow.Schema {
@@ -32,23 +33,14 @@ func writeShard(t *testing.T, output string, s Shard, first, rows int, checkpoin
 	rec := array.NewRecord(idSchema(), []arrow.Array{col}, int64(rows))
 	defer rec.Release()
 	col.Release()
-	w, err := table.Create(ShardDir(output, s), idSchema(), table.Options{
+	tabletest.Write(t, ShardDir(output, s), idSchema(), table.Options{
 		RowsPerPart: 2,
 		Metadata: map[string]string{
 			MetaShard: s.String(), MetaCheckpointSHA256: checkpoint, MetaInputFingerprint: "input",
 			MetaClassNames: `["a","b"]`,
 		},
 		Manifest: artifact.Manifest{Name: filepath.Base(output), Stage: "predict", Kind: "predict", Fingerprint: "fp", Producer: "test"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	}, rec)
 }
 
 // writeShards writes the three shards of 7 rows (2, 2 and 3 rows).
@@ -63,11 +55,7 @@ func writeShards(t *testing.T, output string) {
 
 func readIDs(t *testing.T, dir string) []string {
 	t.Helper()
-	tb, err := table.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tb.Scan(context.Background(), table.ScanOptions{})
+	sc := tabletest.Open(t, dir).Scan(context.Background(), table.ScanOptions{})
 	defer sc.Close()
 	var ids []string
 	for sc.Next() {

@@ -25,6 +25,7 @@ import (
 	"github.com/astroformer/astroformer/internal/fitshdr"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // testField is a field with unit, UCD and description.
@@ -111,23 +112,8 @@ func writeTestTable(t *testing.T, schema *arrow.Schema, n int) *table.Table {
 // commitTable writes the records into a table at dir, commits and opens it.
 func commitTable(t *testing.T, dir string, schema *arrow.Schema, opt table.Options, recs ...arrow.Record) *table.Table {
 	t.Helper()
-	w, err := table.Create(dir, schema, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range recs {
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := table.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
+	tabletest.Write(t, dir, schema, opt, recs...)
+	return tabletest.Open(t, dir)
 }
 
 // expected returns the cells of the table as the canonical strings the

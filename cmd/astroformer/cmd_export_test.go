@@ -12,6 +12,7 @@ import (
 
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // writeSmallCatalog commits a two-row catalog table.
@@ -33,16 +34,7 @@ func writeSmallCatalog(t *testing.T, dir string) {
 	cw.Append(&bRow)
 	rec := b.NewRecord()
 	defer rec.Release()
-	w, err := table.Create(dir, schema, table.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, dir, schema, table.Options{}, rec)
 }
 
 func TestExportCommand(t *testing.T) {

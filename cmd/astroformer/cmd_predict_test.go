@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -26,6 +25,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/predict"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // predictFixture renders 24 synthetic 32×32 cutouts with the run command
@@ -64,26 +64,6 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	status := run(args, &stdout, &stderr)
 	return status, stdout.String(), stderr.String()
-}
-
-func readTable(t *testing.T, dir string) arrow.Table {
-	t.Helper()
-	tb, err := table.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tb.Scan(context.Background(), table.ScanOptions{})
-	defer sc.Close()
-	var recs []arrow.Record
-	for sc.Next() {
-		r := sc.Record()
-		r.Retain()
-		recs = append(recs, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return array.NewTableFromRecords(tb.Schema(), recs)
 }
 
 func sameTables(t *testing.T, what string, a, b arrow.Table) {
@@ -137,7 +117,7 @@ func TestPredictCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out+"_hats", "properties")); err != nil {
 		t.Error(err)
 	}
-	whole := readTable(t, out)
+	whole := tabletest.ReadTable(t, out)
 	defer whole.Release()
 
 	// The same catalog as an Arrow IPC stream on standard output.
@@ -186,7 +166,7 @@ func TestPredictCommand(t *testing.T) {
 	if status != exitOK || !strings.Contains(stdout, "merged 2 shards into "+sharded+": 24 rows") || !strings.Contains(stdout, "HATS layout "+sharded+"_hats") {
 		t.Fatalf("merge: status %d\n%s%s", status, stdout, stderr)
 	}
-	merged := readTable(t, sharded)
+	merged := tabletest.ReadTable(t, sharded)
 	defer merged.Release()
 	sameTables(t, "merged shards vs unsharded run", merged, whole)
 }
@@ -312,7 +292,7 @@ func TestPredictNonFinite(t *testing.T) {
 	}
 	overflow := save("overflow.safetensors")
 
-	cut := readTable(t, cutouts)
+	cut := tabletest.ReadTable(t, cutouts)
 	defer cut.Release()
 	first := cut.Column(0).Data().Chunk(0).(*array.String).Value(0)
 	for _, tt := range []struct {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // writeCatalog writes an unlabelled catalog of rows objects, 3 of every 4
@@ -59,25 +59,10 @@ func writeCatalog(t *testing.T, dir string, classes []string, rows int) {
 	rec := b.NewRecord()
 	defer rec.Release()
 	names, _ := json.Marshal(classes)
-	commitRecord(t, dir, rec, table.Options{
+	tabletest.Write(t, dir, schema, table.Options{
 		Metadata: map[string]string{catalog.MetaClassNames: string(names)},
 		Manifest: artifact.Manifest{Name: filepath.Base(dir), Stage: "predict", Kind: "predict", Fingerprint: "f"},
-	})
-}
-
-// commitRecord writes rec as a table in dir.
-func commitRecord(t *testing.T, dir string, rec arrow.Record, opt table.Options) {
-	t.Helper()
-	w, err := table.Create(dir, rec.Schema(), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	}, rec)
 }
 
 func TestInspectCatalog(t *testing.T) {

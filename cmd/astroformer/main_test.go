@@ -20,6 +20,7 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // touchStage writes an empty committed artifact; it can also fail or
@@ -286,9 +287,9 @@ func writeCutouts(t *testing.T, dir string) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	commitRecord(t, dir, rec, table.Options{Manifest: artifact.Manifest{
+	tabletest.Write(t, dir, rec.Schema(), table.Options{Manifest: artifact.Manifest{
 		Name: filepath.Base(dir), Stage: "survey", Kind: "synthetic", Fingerprint: "f", Producer: "test",
-	}})
+	}}, rec)
 }
 
 func TestInspect(t *testing.T) {
@@ -352,7 +353,7 @@ func TestInspectErrors(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "object_id", Type: arrow.BinaryTypes.String}}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	b.Field(0).(*array.StringBuilder).Append("x")
-	commitRecord(t, dir, b.NewRecord(), table.Options{Manifest: artifact.Manifest{Name: "ids", Fingerprint: "f"}})
+	tabletest.Write(t, dir, schema, table.Options{Manifest: artifact.Manifest{Name: "ids", Fingerprint: "f"}}, b.NewRecord())
 	stderr.Reset()
 	if status := run([]string{"inspect", dir}, &stdout, &stderr); status != exitOK {
 		t.Errorf("table without pixels: status %d, stderr:\n%s", status, stderr.String())

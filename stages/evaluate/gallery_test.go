@@ -17,6 +17,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func TestGalleryCollector(t *testing.T) {
@@ -114,7 +115,7 @@ func writeCutouts(t *testing.T, dir string, ids []string, h, w int) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	commitTable(t, dir, rec, table.Options{RowsPerPart: 7, Manifest: artifact.Manifest{Name: filepath.Base(dir), Fingerprint: "cutouts-fp"}})
+	tabletest.Write(t, dir, rec.Schema(), table.Options{RowsPerPart: 7, Manifest: artifact.Manifest{Name: filepath.Base(dir), Fingerprint: "cutouts-fp"}}, rec)
 }
 
 // galleryWork writes a catalog whose first rows have positions and a

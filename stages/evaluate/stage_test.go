@@ -15,7 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/go-hclog"
@@ -27,6 +26,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
@@ -173,26 +173,11 @@ func writeCatalogParts(t *testing.T, dir string, classes []string, tta bool, row
 	for k, v := range md {
 		meta[k] = v
 	}
-	commitTable(t, dir, rec, table.Options{
+	tabletest.Write(t, dir, schema, table.Options{
 		RowsPerPart: rowsPerPart,
 		Metadata:    meta,
 		Manifest:    artifact.Manifest{Name: filepath.Base(dir), Stage: "predict", Kind: "predict", Fingerprint: "catalog-fp"},
-	})
-}
-
-// commitTable writes rec as a table in dir.
-func commitTable(t *testing.T, dir string, rec arrow.Record, opt table.Options) {
-	t.Helper()
-	w, err := table.Create(dir, rec.Schema(), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	}, rec)
 }
 
 // testRows returns 20 labelled test rows whose confusion matrix is
@@ -266,7 +251,7 @@ func writeTrainMetrics(t *testing.T, dir string) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	commitTable(t, dir, rec, table.Options{Manifest: artifact.Manifest{Name: "train_metrics", Fingerprint: "train-fp"}})
+	tabletest.Write(t, dir, schemas.Metrics(), table.Options{Manifest: artifact.Manifest{Name: "train_metrics", Fingerprint: "train-fp"}}, rec)
 }
 
 func newEnv(dir string) *pipeline.Env {

@@ -15,6 +15,7 @@ import (
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 	"github.com/astroformer/astroformer/votes"
 )
 
@@ -109,15 +110,6 @@ func writeVoteCatalog(t *testing.T, dir string, tree *votes.Tree, ids []string) 
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	tw, err := table.Create(dir, schema, table.Options{Manifest: artifact.Manifest{Name: "catalog", Fingerprint: "v"},
-		Metadata: map[string]string{schemas.MetaVoteTree: tree.Name}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, dir, schema, table.Options{Manifest: artifact.Manifest{Name: "catalog", Fingerprint: "v"},
+		Metadata: map[string]string{schemas.MetaVoteTree: tree.Name}}, rec)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // TestEmbeddings predicts with embeddings = true: the column is a
@@ -33,7 +34,7 @@ func TestEmbeddings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return readAll(t, filepath.Join(dir, output)), tb.Manifest().Metadata
+		return tabletest.ReadAll(t, filepath.Join(dir, output)), tb.Manifest().Metadata
 	}
 	a, md := run("catalog")
 	defer a.Release()

@@ -1,13 +1,11 @@
 package predict
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/go-hclog"
@@ -18,6 +16,7 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // testClasses are the class names of the test models.
@@ -60,16 +59,7 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 	rec := b.NewRecord()
 	defer rec.Release()
 	m := artifact.Manifest{Name: filepath.Base(dir), Stage: "test", Kind: "test", Fingerprint: "cutouts-fp", Producer: "test"}
-	w, err := table.Create(dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m}, rec)
 }
 
 // writeCheckpoint saves a freshly initialised golden_tiny model for 32×32
@@ -158,55 +148,6 @@ func stubModel(size int, sha string) (*Model, *stubNet) {
 		Path:   "stub.safetensors",
 		SHA256: sha,
 	}, net
-}
-
-// readAll reads every row of the table in dir as one record.
-func readAll(t testing.TB, dir string) arrow.Record {
-	t.Helper()
-	tb, err := table.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tb.Scan(context.Background(), table.ScanOptions{})
-	defer sc.Close()
-	var recs []arrow.Record
-	for sc.Next() {
-		r := sc.Record()
-		r.Retain()
-		recs = append(recs, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return concat(t, tb.Schema(), recs)
-}
-
-func concat(t testing.TB, schema *arrow.Schema, recs []arrow.Record) arrow.Record {
-	t.Helper()
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for _, r := range recs {
-		rows += r.NumRows()
-	}
-	for c := range cols {
-		var parts []arrow.Array
-		for _, r := range recs {
-			parts = append(parts, r.Column(c))
-		}
-		if len(parts) == 0 {
-			cols[c] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(c).Type, 0)
-			continue
-		}
-		a, err := array.Concatenate(parts, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols[c] = a
-	}
-	for _, r := range recs {
-		r.Release()
-	}
-	return array.NewRecord(schema, cols, rows)
 }
 
 // testEnv returns an Env for stage s working in dir.

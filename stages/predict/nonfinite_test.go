@@ -16,6 +16,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 // poisonedNet is a Classifier that returns the logits of a stubNet except
@@ -103,7 +104,7 @@ func TestPredictNonFiniteLogits(t *testing.T) {
 			if st.Resumed > tt.resumed || st.Rows+st.Resumed != 40 {
 				t.Errorf("rerun: %d rows resumed, %d predicted; want at most %d resumed, 40 in all", st.Resumed, st.Rows, tt.resumed)
 			}
-			got := readAll(t, out)
+			got := tabletest.ReadAll(t, out)
 			defer got.Release()
 			checkCatalogRows(t, got, testClasses(), tt.opt.TTA)
 		})

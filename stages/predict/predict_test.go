@@ -28,6 +28,7 @@ import (
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func TestProbabilityFunctions(t *testing.T) {
@@ -90,9 +91,9 @@ func TestTTAAveragesViewSoftmaxes(t *testing.T) {
 	if st.Rows != 12 || st.Views != 8 {
 		t.Fatalf("stats %+v, want 12 rows and 8 views", st)
 	}
-	out := concat(t, pred.Schema(), sink.recs)
+	out := tabletest.Concat(t, pred.Schema(), sink.recs)
 	defer out.Release()
-	cut := readAll(t, filepath.Join(dir, "cutouts"))
+	cut := tabletest.ReadAll(t, filepath.Join(dir, "cutouts"))
 	defer cut.Release()
 
 	col := func(name string) arrow.Array { return out.Column(out.Schema().FieldIndices(name)[0]) }
@@ -212,9 +213,9 @@ func TestStageWritesCatalog(t *testing.T) {
 		t.Errorf("metadata %s = %q (%v)", catalog.MetaNormalize, md[catalog.MetaNormalize], err)
 	}
 
-	out := readAll(t, filepath.Join(dir, "catalog"))
+	out := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))
 	defer out.Release()
-	cut := readAll(t, filepath.Join(dir, "cutouts"))
+	cut := tabletest.ReadAll(t, filepath.Join(dir, "cutouts"))
 	defer cut.Release()
 	if out.NumRows() != 40 {
 		t.Fatalf("%d rows, want 40", out.NumRows())
@@ -353,7 +354,7 @@ func TestShardsMergeToUnshardedRun(t *testing.T) {
 	if err := table.Verify(merged); err != nil {
 		t.Fatal(err)
 	}
-	a, b := readAll(t, filepath.Join(dir, "whole")), readAll(t, merged)
+	a, b := tabletest.ReadAll(t, filepath.Join(dir, "whole")), tabletest.ReadAll(t, merged)
 	defer a.Release()
 	defer b.Release()
 	if a.NumRows() != b.NumRows() {
@@ -426,7 +427,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	if _, err := run(context.Background(), filepath.Join(dir, "whole"), nil); err != nil {
 		t.Fatal(err)
 	}
-	a, b := readAll(t, out), readAll(t, filepath.Join(dir, "whole"))
+	a, b := tabletest.ReadAll(t, out), tabletest.ReadAll(t, filepath.Join(dir, "whole"))
 	defer a.Release()
 	defer b.Release()
 	for c := range int(a.NumCols()) {
@@ -475,14 +476,14 @@ func TestArrowIPCStream(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	got := concat(t, r.Schema(), recs)
+	got := tabletest.Concat(t, r.Schema(), recs)
 	defer got.Release()
 
 	header := artifact.Manifest{Name: "catalog", Stage: "predict", Kind: Kind, Fingerprint: "fp", Producer: "test"}
 	if _, _, err := WriteTable(context.Background(), pred, in, catalog.Shard{Count: 1}, Output{Dir: filepath.Join(dir, "catalog"), Manifest: header}, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := readAll(t, filepath.Join(dir, "catalog"))
+	want := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))
 	defer want.Release()
 	if !array.RecordEqual(got, want) {
 		t.Error("the IPC stream differs from the table")

@@ -12,6 +12,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/table/tabletest"
 	"github.com/astroformer/astroformer/votes"
 )
 
@@ -46,7 +47,7 @@ func TestVoteCatalog(t *testing.T) {
 	if err := s.Run(context.Background(), testEnv(t, dir, s)); err != nil {
 		t.Fatal(err)
 	}
-	out := readAll(t, filepath.Join(dir, "catalog"))
+	out := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))
 	defer out.Release()
 	cols := tree.FractionColumns()
 	column := func(name string) *array.Float32 {

@@ -1,0 +1,106 @@
+// Package tabletest provides helpers for tests that write a table as a
+// fixture or read one back to check it.
+package tabletest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/astroformer/astroformer/table"
+)
+
+// Write creates the table dir with schema and options opt, writes recs to
+// it and commits it. It stops the test on any error.
+func Write(t testing.TB, dir string, schema *arrow.Schema, opt table.Options, recs ...arrow.Record) {
+	t.Helper()
+	w, err := table.Create(dir, schema, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Open opens the table dir. It stops the test on an error.
+func Open(t testing.TB, dir string) *table.Table {
+	t.Helper()
+	tb, err := table.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// ReadTable reads every row of the table dir: a chunk a record scanned.
+func ReadTable(t testing.TB, dir string) arrow.Table {
+	t.Helper()
+	schema, recs := scan(t, dir)
+	tbl := array.NewTableFromRecords(schema, recs)
+	for _, r := range recs {
+		r.Release()
+	}
+	return tbl
+}
+
+// ReadAll reads every row of the table dir as one record.
+func ReadAll(t testing.TB, dir string) arrow.Record {
+	t.Helper()
+	schema, recs := scan(t, dir)
+	return Concat(t, schema, recs)
+}
+
+// scan returns the schema and the records, retained, of a scan of the
+// table dir.
+func scan(t testing.TB, dir string) (*arrow.Schema, []arrow.Record) {
+	t.Helper()
+	tb := Open(t, dir)
+	sc := tb.Scan(context.Background(), table.ScanOptions{})
+	defer sc.Close()
+	var recs []arrow.Record
+	for sc.Next() {
+		r := sc.Record()
+		r.Retain()
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tb.Schema(), recs
+}
+
+// Concat returns recs, records of schema, as one record whose columns are
+// the concatenation of theirs, and releases them. Without records, the
+// columns are empty.
+func Concat(t testing.TB, schema *arrow.Schema, recs []arrow.Record) arrow.Record {
+	t.Helper()
+	tbl := array.NewTableFromRecords(schema, recs)
+	defer tbl.Release()
+	for _, r := range recs {
+		r.Release()
+	}
+	cols := make([]arrow.Array, tbl.NumCols())
+	for c := range cols {
+		chunks := tbl.Column(c).Data().Chunks()
+		if len(chunks) == 0 {
+			cols[c] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(c).Type, 0)
+		} else {
+			a, err := array.Concatenate(chunks, memory.DefaultAllocator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols[c] = a
+		}
+		defer cols[c].Release()
+	}
+	return array.NewRecord(schema, cols, tbl.NumRows())
+}
