@@ -114,12 +114,14 @@ func Cutouts() *arrow.Schema {
 }
 
 // The cutouts table's vote counts: the column, and the metadata keys that
-// name the decision tree and its count columns ("<question>_<answer>", a
-// JSON list in the order of the counts).
+// name the decision tree, its count columns ("<question>_<answer>", a JSON
+// list in the order of the counts) and, when the counts were joined from
+// one, the vote catalog's file name.
 const (
 	VoteCountsColumn = "vote_counts"
 	MetaVoteTree     = "astroformer.vote_tree"
 	MetaVoteColumns  = "astroformer.vote_columns"
+	MetaVoteCatalog  = "astroformer.vote_catalog"
 )
 
 // Rejects returns the schema of the rejects table: one row per input record

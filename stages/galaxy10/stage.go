@@ -132,12 +132,16 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		fileBytes = st.Size()
 	}
 	env.Log.Info("reading", "file", s.p.Path, "rows", rows, "image", fmt.Sprintf("%d×%d×%d", h, w, c), "layout", f.Layout())
-	sink, err := source.NewSink(env, s.p.Output, s.p.Rejects, s.p.MaxRejects, map[string]string{
+	join, err := source.OpenVotes(&s.p.Votes)
+	if err != nil {
+		return err
+	}
+	sink, err := source.NewFilesSink(env, &s.p.Files, map[string]string{
 		MetaClassNames: string(classNames),
 		MetaFile:       filepath.Base(s.p.Path),
 		MetaFileBytes:  strconv.FormatInt(fileBytes, 10),
 		MetaLayout:     f.Layout(),
-	})
+	}, join)
 	if err != nil {
 		return err
 	}
@@ -167,6 +171,9 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 		var addErr error
 		err := f.Images(ctx, first, n, workers, func(row int64, pixels []byte) error {
 			cut, reason := conv.cutout(row, pixels)
+			if reason == "" {
+				reason = join.Apply(&cut)
+			}
 			if reason != "" {
 				addErr = sink.Reject(cut.Source, cut.Position, cut.ObjectID, reason)
 			} else {
@@ -188,6 +195,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			return err
 		}
 	}
+	join.Report(env.Log, resumed)
 	sum, err := source.Commit(ctx, env, sink, resumed)
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	var sink *ingest.Sink
 	if s.p.Votes {
 		tree = votes.DECaLS()
-		sink, err = source.NewVoteSink(env, s.p.Output, s.p.Rejects, md, tree.Name, tree.CountColumns())
+		sink, err = source.NewVoteSink(env, s.p.Output, s.p.Rejects, 0, md, tree.Name, tree.CountColumns())
 	} else {
 		sink, err = source.NewSink(env, s.p.Output, s.p.Rejects, 0, md)
 	}

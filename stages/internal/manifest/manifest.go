@@ -1,6 +1,8 @@
 // Package manifest reads the file lists that source stages accept instead of
 // a folder walk: a CSV file with a header row, or a Parquet file, naming one
 // image file per row with optional identity, position and label columns.
+// It also reads vote-count catalogs, the volunteer vote counts per object that a
+// source joins to its cutouts on object_id (see Counts).
 //
 // Recognised columns (any others are ignored; names are matched exactly
 // after trimming spaces, and only path is required):

@@ -53,6 +53,30 @@ func ReadParquet(r io.ReaderAt, size int64, name string) ([]Entry, error) {
 	}
 
 	entries := make([]Entry, 0, f.NumRows())
+	err = eachRow(f, name, func(values parquet.Row, position string) error {
+		e := Entry{Position: position}
+		if col, err := fillEntry(&e, values, byIndex); err != nil {
+			return &Error{File: name, Position: e.Position, Column: col, Err: err}
+		}
+		if col, err := check(&e); err != nil {
+			return &Error{File: name, Position: e.Position, Column: col, Err: err}
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := fillLabels(name, entries, has[ColLabel], has[ColLabelName]); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// eachRow calls fn with every row of f, in order, and its position ("row
+// 1" for the first), until fn returns an error; name is the file's, for
+// errors.
+func eachRow(f *parquet.File, name string, fn func(values parquet.Row, position string) error) error {
 	buf := make([]parquet.Row, 256)
 	row := 0
 	for _, rg := range f.RowGroups() {
@@ -61,33 +85,24 @@ func ReadParquet(r io.ReaderAt, size int64, name string) ([]Entry, error) {
 			n, err := rows.ReadRows(buf)
 			for _, values := range buf[:n] {
 				row++
-				e := Entry{Position: "row " + strconv.Itoa(row)}
-				if col, err := fillEntry(&e, values, byIndex); err != nil {
+				if err := fn(values, "row "+strconv.Itoa(row)); err != nil {
 					rows.Close()
-					return nil, &Error{File: name, Position: e.Position, Column: col, Err: err}
+					return err
 				}
-				if col, err := check(&e); err != nil {
-					rows.Close()
-					return nil, &Error{File: name, Position: e.Position, Column: col, Err: err}
-				}
-				entries = append(entries, e)
 			}
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				rows.Close()
-				return nil, &Error{File: name, Position: "row " + strconv.Itoa(row+1), Err: err}
+				return &Error{File: name, Position: "row " + strconv.Itoa(row+1), Err: err}
 			}
 		}
 		if err := rows.Close(); err != nil {
-			return nil, &Error{File: name, Err: err}
+			return &Error{File: name, Err: err}
 		}
 	}
-	if err := fillLabels(name, entries, has[ColLabel], has[ColLabelName]); err != nil {
-		return nil, err
-	}
-	return entries, nil
+	return nil
 }
 
 // fillEntry sets the fields of e from the values of one row.

@@ -17,8 +17,8 @@ func NewSink(env *pipeline.Env, output, rejects string, maxRejects int64, md map
 // NewVoteSink is NewSink for a source whose cutouts carry volunteer vote
 // counts over the decision tree called tree, whose count columns are
 // columns, in the order of ingest.Cutout.VoteCounts.
-func NewVoteSink(env *pipeline.Env, output, rejects string, md map[string]string, tree string, columns []string) (*ingest.Sink, error) {
-	opt := sinkOptions(env, output, rejects, 0, md)
+func NewVoteSink(env *pipeline.Env, output, rejects string, maxRejects int64, md map[string]string, tree string, columns []string) (*ingest.Sink, error) {
+	opt := sinkOptions(env, output, rejects, maxRejects, md)
 	opt.VoteTree, opt.VoteColumns = tree, columns
 	return ingest.NewSink(opt)
 }

@@ -25,13 +25,15 @@ type Tables struct {
 
 // Files are the Tables of a source that reads files: path, what it reads;
 // Inputs, a digest of those files for the fingerprint (see Digest), set
-// after decoding; and max_rejects, the number of rejected items after which
-// the stage fails (0: no limit).
+// after decoding; max_rejects, the number of rejected items after which
+// the stage fails (0: no limit); and the Votes that can be joined to the
+// cutouts.
 type Files struct {
 	Path   string `hcl:"path" json:"path"`
 	Inputs string `json:"inputs"`
 	Tables
 	MaxRejects int64 `hcl:"max_rejects,optional" json:"max_rejects"`
+	Votes
 }
 
 // Params is implemented by the params structs of the source kinds, through
@@ -67,11 +69,12 @@ func Declare(s pipeline.Stage, body hcl.Body, ctx *hcl.EvalContext, p Params, b 
 }
 
 // Decode decodes a source block into p, which holds the kind's defaults,
-// with decl.Decode: output, rejects, workers and, for Files, path and
-// max_rejects into the Tables or Files p embeds, the kind's own attributes
-// into p's fields with hcl tags. Decode then reports invalid attributes at
-// their values, in order path, output or rejects, max_rejects, the kind's
-// (with b.Check), workers. For a valid Files block it sets Inputs.
+// with decl.Decode: output, rejects, workers and, for Files, path,
+// max_rejects and the Votes into the Tables or Files p embeds, the kind's
+// own attributes into p's fields with hcl tags. Decode then reports invalid
+// attributes at their values, in order path, output or rejects,
+// max_rejects, the votes, the kind's (with b.Check), workers. For a valid
+// Files block it sets Inputs.
 func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnostics {
 	t, f := p.common()
 	content, diags := body.Content(decl.Schema(p))
@@ -89,6 +92,7 @@ func Decode(body hcl.Body, ctx *hcl.EvalContext, p Params, b Block) hcl.Diagnost
 	a.CheckTables(t.Output, t.Rejects)
 	if f != nil {
 		a.CheckMaxRejects(f.MaxRejects)
+		f.Votes.decode(a, &diags)
 	}
 	if b.Check != nil {
 		b.Check(a)
@@ -166,11 +170,16 @@ type Input struct {
 // returns their summary; chunk k of the items is named "<unit> <first>-<last>".
 func (s *Stage[T, P]) Ingest(ctx context.Context, env *pipeline.Env, in Input) (ingest.Summary, error) {
 	t, f := s.p.common()
-	var maxRejects int64
-	if f != nil {
-		maxRejects = f.MaxRejects
+	var (
+		join *VoteJoin
+		sink *ingest.Sink
+		err  error
+	)
+	if f == nil {
+		sink, err = NewSink(env, t.Output, t.Rejects, 0, in.Metadata)
+	} else if join, err = OpenVotes(&f.Votes); err == nil {
+		sink, err = NewFilesSink(env, f, in.Metadata, join)
 	}
-	sink, err := NewSink(env, t.Output, t.Rejects, maxRejects, in.Metadata)
 	if err != nil {
 		return ingest.Summary{}, err
 	}
@@ -183,10 +192,11 @@ func (s *Stage[T, P]) Ingest(ctx context.Context, env *pipeline.Env, in Input) (
 	resumed, err := Ingest(ctx, sink, in.Items, Options{
 		Chunk: in.Chunk, Workers: workers, Bar: bar,
 		Key: func(first, last int) string { return fmt.Sprintf("%s %d-%d", in.Unit, first, last) },
-	}, in.Convert)
+	}, join.convert(in.Convert))
 	if err != nil {
 		return ingest.Summary{}, err
 	}
+	join.Report(env.Log, resumed)
 	sum, err := Commit(ctx, env, sink, resumed)
 	if err == nil && sum.Rejects > 0 {
 		env.Log.Warn(in.Unit+" rejected", "rows", sum.Rejects, "table", t.Rejects)
