@@ -4,6 +4,10 @@
 //
 //	astroformer-bench -variant astroformer_nano -image 64 -batch 32 -mode train -threads 2
 //
+// -precision bf16 times inference (or -mode gemm) with the bfloat16 matrix product (see
+// model.BF16); on a CPU without AVX512_BF16 it says so on standard error and times fp32. The
+// JSON line's precision field is the precision that ran.
+//
 // A training step is forward, backward and one AdamW update; an inference step is an eval-mode
 // forward pass. The figure is the median over -iters timed steps after -warmup untimed ones.
 package main
@@ -39,6 +43,9 @@ type result struct {
 	// for inference, 6·MACs for a training step (forward, and a backward
 	// pass of about twice its cost).
 	GFLOPPerImage float64 `json:"gflop_per_image"`
+	// Precision is the precision of the matrix products that ran: fp32,
+	// or bf16 with -precision bf16 on a CPU that has it.
+	Precision string `json:"precision"`
 }
 
 // gemmResult is the JSON line of -mode gemm.
@@ -48,6 +55,8 @@ type gemmResult struct {
 	Threads int     `json:"threads"`
 	Size    int     `json:"size"`
 	GFLOPS  float64 `json:"gflops"`
+	// Precision is the precision of the product timed (see result).
+	Precision string `json:"precision"`
 }
 
 func main() {
@@ -67,8 +76,20 @@ func run(args []string) error {
 	threads := fs.Int("threads", 2, "GOMAXPROCS")
 	warmup := fs.Int("warmup", 2, "untimed steps first")
 	iters := fs.Int("iters", 5, "timed steps")
+	precisionFlag := fs.String("precision", "fp32", `matrix-product precision: "fp32", or "bf16" (inference and gemm only; falls back to fp32 where the CPU lacks AVX512_BF16)`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	precision, err := model.ParsePrecision(*precisionFlag)
+	if err != nil {
+		return fmt.Errorf("-precision: %w", err)
+	}
+	if precision == model.BF16 && *mode == "train" {
+		return fmt.Errorf("-precision bf16 times inference (-mode infer) or the matrix product (-mode gemm), not training")
+	}
+	if precision == model.BF16 && !model.BF16Supported() {
+		fmt.Fprintln(os.Stderr, "astroformer-bench: this CPU has no AVX512_BF16 (or this build no bf16 kernel): timing fp32 instead of bf16")
+		precision = model.FP32
 	}
 	if *mode != "train" && *mode != "infer" && *mode != "gemm" {
 		return fmt.Errorf("-mode %q: want train, infer or gemm", *mode)
@@ -78,7 +99,7 @@ func run(args []string) error {
 	}
 	runtime.GOMAXPROCS(*threads)
 	if *mode == "gemm" {
-		return gemm(*threads, max(*iters, 3))
+		return gemm(*threads, max(*iters, 3), precision)
 	}
 
 	cfg, err := model.Lookup(*variant)
@@ -88,6 +109,9 @@ func run(args []string) error {
 	spec := model.Spec{Variant: cfg.Name, Config: cfg, ImageH: *image, ImageW: *image, InChans: 3, Classes: *classes}
 	net, err := model.New(spec, 1)
 	if err != nil {
+		return err
+	}
+	if err := net.SetPrecision(precision); err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -134,6 +158,7 @@ func run(args []string) error {
 		ImagesPerSec:  round(float64(*batch)/med, 2),
 		PeakRSSMiB:    round(float64(ru.Maxrss)/1024, 1),
 		GFLOPPerImage: round(flopsPerImage(spec, *mode)/1e9, 3),
+		Precision:     string(precision),
 	})
 }
 
@@ -171,11 +196,18 @@ func flopsPerImage(spec model.Spec, mode string) float64 {
 	return f
 }
 
-// gemm prints the fp32 matrix-product rate of this build on threads
-// goroutines, after a warm-up: the ceiling the model rows are compared with.
-func gemm(threads, reps int) error {
+// gemm prints the matrix-product rate of this build at precision p (fp32
+// by default) on threads goroutines, after a warm-up: the ceiling the model
+// rows are compared with.
+func gemm(threads, reps int, p model.Precision) error {
 	const n = 1024
-	model.GEMMFLOPS(n, 1)
+	if _, err := model.GEMMFLOPSAt(p, n, 1); err != nil {
+		return err
+	}
+	flops, err := model.GEMMFLOPSAt(p, n, reps)
+	if err != nil {
+		return err
+	}
 	return json.NewEncoder(os.Stdout).Encode(gemmResult{Impl: "astroformer-" + pipeline.Version() + "+" + model.BLAS,
-		Mode: "gemm", Threads: threads, Size: n, GFLOPS: round(model.GEMMFLOPS(n, reps)/1e9, 1)})
+		Mode: "gemm", Threads: threads, Size: n, GFLOPS: round(flops/1e9, 1), Precision: string(p)})
 }

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package bf16
+
+// No bfloat16 kernel in this build: Supported is false.
+var (
+	cpuBF16 = false
+	kernel  func(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
+)
