@@ -2,22 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/astroformer/astroformer/catalog"
 )
-
-func catalogCommand() command {
-	return command{
-		name:    "catalog",
-		args:    "merge CATALOG [flags]",
-		summary: "merge the shards of a sharded prediction into one catalog",
-		run:     (*cli).catalog,
-	}
-}
 
 const catalogDescription = `
 Catalog works on catalog tables. Its one subcommand:
@@ -42,7 +32,7 @@ merge. The shards folder is removed unless --keep-shards is given.
 `
 
 func (c *cli) catalog(ctx context.Context, args []string) int {
-	cmd := catalogCommand()
+	cmd := commandNamed("catalog")
 	if len(args) == 0 || args[0] != "merge" {
 		fs := c.flagSet(cmd, catalogDescription)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
@@ -58,23 +48,15 @@ func (c *cli) catalog(ctx context.Context, args []string) int {
 	fs := c.flagSet(command{name: "catalog merge", args: "CATALOG [flags]"}, catalogMergeDescription)
 	keep := fs.Bool("keep-shards", false, "keep the shards folder after merging")
 	order := fs.Int("healpix-order", -1, "write CATALOG_hats partitioned at HEALPix `ORDER` 0-29; -1 for the order the shards were predicted with, if any")
-	pos, status, ok := parse(fs, args[1:])
+	output, status, ok := parseOne(fs, args[1:], "catalog folder")
 	if !ok {
 		return status
-	}
-	if len(pos) != 1 {
-		return usageError(fs, "want one catalog folder, got %d arguments", len(pos))
 	}
 	if *order < -1 || *order > catalog.MaxOrder {
 		return usageError(fs, "--healpix-order %d: want 0 to %d", *order, catalog.MaxOrder)
 	}
-	if err := c.merge(ctx, c.stdout, pos[0], *keep, *order); err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(c.stderr, "astroformer catalog merge: interrupted; nothing was committed\n")
-			return exitInterrupted
-		}
-		fmt.Fprintf(c.stderr, "astroformer catalog merge: %v\n", err)
-		return exitFailure
+	if err := c.merge(ctx, c.stdout, output, *keep, *order); err != nil {
+		return c.failed("astroformer catalog merge", err, "interrupted; nothing was committed")
 	}
 	return exitOK
 }

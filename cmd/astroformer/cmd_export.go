@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,15 +10,6 @@ import (
 	"github.com/astroformer/astroformer/export"
 	"github.com/astroformer/astroformer/table"
 )
-
-func exportCommand() command {
-	return command{
-		name:    "export",
-		args:    "TABLE [--format fits|votable|csv] [--output FILE] [flags]",
-		summary: "write a table as a FITS binary table, a VOTable or CSV",
-		run:     (*cli).export,
-	}
-}
 
 const exportDescription = `
 Export writes the table TABLE (a catalog, or any table of numbers, booleans,
@@ -40,16 +30,13 @@ FITS and CSV; characters outside printable ASCII become '?' in FITS.
 `
 
 func (c *cli) export(ctx context.Context, args []string) int {
-	fs := c.flagSet(exportCommand(), exportDescription)
+	fs := c.flagSet(commandNamed("export"), exportDescription)
 	format := fs.String("format", "fits", "output `FORMAT`: fits, votable or csv")
 	output := fs.String("output", "", "output `FILE` (default TABLE.fits, TABLE.vot or TABLE.csv beside the table folder; - for standard output)")
 	columns := fs.String("columns", "", "comma-separated `COLUMNS` to export, in order (default all)")
-	pos, status, ok := parse(fs, args)
+	dir, status, ok := parseOne(fs, args, "table folder")
 	if !ok {
 		return status
-	}
-	if len(pos) != 1 {
-		return usageError(fs, "want one table folder, got %d arguments", len(pos))
 	}
 	f, err := export.ParseFormat(*format)
 	if err != nil {
@@ -61,15 +48,10 @@ func (c *cli) export(ctx context.Context, args []string) int {
 	}
 	out := *output
 	if out == "" {
-		out = filepath.Clean(pos[0]) + f.Ext()
+		out = filepath.Clean(dir) + f.Ext()
 	}
-	if err := c.exportTable(ctx, pos[0], f, out, opt); err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(c.stderr, "astroformer export: interrupted; nothing was written\n")
-			return exitInterrupted
-		}
-		fmt.Fprintf(c.stderr, "astroformer export: %v\n", err)
-		return exitFailure
+	if err := c.exportTable(ctx, dir, f, out, opt); err != nil {
+		return c.failed("astroformer export", err, "interrupted; nothing was written")
 	}
 	return exitOK
 }

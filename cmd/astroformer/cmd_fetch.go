@@ -2,21 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/astroformer/astroformer/internal/progress"
 	"github.com/astroformer/astroformer/stages/galaxy10"
 )
-
-func fetchCommand() command {
-	return command{
-		name:    "fetch",
-		args:    "[flags] galaxy10",
-		summary: "download a published data set and verify its checksum",
-		run:     (*cli).fetch,
-	}
-}
 
 const fetchDescription = `
 Fetch downloads a published data set into a folder and prints the path of the
@@ -29,7 +19,7 @@ as .bad and the command fails.
 `
 
 func (c *cli) fetch(ctx context.Context, args []string) int {
-	cmd := fetchCommand()
+	cmd := commandNamed("fetch")
 	fs := c.flagSet(cmd, fetchDescription)
 	dir := fs.String("dir", "data", "`DIR` to download into")
 	url := fs.String("url", galaxy10.DefaultURL, "`URL` to download from (a mirror)")
@@ -76,15 +66,9 @@ func (c *cli) fetch(ctx context.Context, args []string) int {
 	})
 	bar.Done()
 	bars.Close()
-	switch {
-	case err == nil:
-		fmt.Fprintln(c.stdout, path)
-		return exitOK
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(c.stderr, "astroformer fetch: %v\n", err)
-		return exitInterrupted
-	default:
-		fmt.Fprintf(c.stderr, "astroformer fetch: %v\n", err)
-		return exitFailure
+	if err != nil {
+		return c.failed("astroformer fetch", err, err.Error())
 	}
+	fmt.Fprintln(c.stdout, path)
+	return exitOK
 }

@@ -20,15 +20,6 @@ import (
 	"github.com/astroformer/astroformer/table"
 )
 
-func inspectCommand() command {
-	return command{
-		name:    "inspect",
-		args:    "TABLE [flags]",
-		summary: "describe a table and draw sample cutouts per class",
-		run:     (*cli).inspect,
-	}
-}
-
 const inspectDescription = `
 Inspect prints a table's manifest, its schema with units and descriptions,
 its parts, and, when it has a label_name column, the number of rows per class
@@ -51,21 +42,18 @@ runtime failure (exit status 1).
 const unlabelled = "(unlabelled)"
 
 func (c *cli) inspect(ctx context.Context, args []string) int {
-	fs := c.flagSet(inspectCommand(), inspectDescription)
+	fs := c.flagSet(commandNamed("inspect"), inspectDescription)
 	sheetPath := fs.String("sheet", "", "write the contact sheet to `PNG` (default <table>_sheet.png next to the table)")
 	perClass := fs.Int("per-class", 8, "cutouts per class on the contact sheet; 0 writes no sheet")
 	skyPath := fs.String("sky", "", "for a catalog, write the sky map to `PNG` (default <table>_sky.png next to the table)")
-	pos, status, ok := parse(fs, args)
+	arg, status, ok := parseOne(fs, args, "table folder")
 	if !ok {
 		return status
-	}
-	if len(pos) != 1 {
-		return usageError(fs, "want one table folder, got %d arguments", len(pos))
 	}
 	if *perClass < 0 {
 		return usageError(fs, "--per-class must be 0 or more, got %d", *perClass)
 	}
-	dir := filepath.Clean(pos[0])
+	dir := filepath.Clean(arg)
 	t, err := table.Open(dir)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "astroformer inspect: %v\n", err)

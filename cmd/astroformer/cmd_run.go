@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,15 +10,6 @@ import (
 	"github.com/astroformer/astroformer/jobs"
 	"github.com/astroformer/astroformer/pipeline"
 )
-
-func runCommand() command {
-	return command{
-		name:    "run",
-		args:    "JOB.hcl [flags]",
-		summary: "run the stages of a job file that are not up to date",
-		run:     (*cli).run,
-	}
-}
 
 const runDescription = `
 Run decodes the job file, checks it completely, and runs its stages in
@@ -34,26 +24,23 @@ stages keep theirs, so running the job again resumes where it stopped.
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {
-	cmd := runCommand()
+	cmd := commandNamed("run")
 	fs := c.flagSet(cmd, runDescription)
 	workdir := fs.String("workdir", "", "`DIR` for the job's artifacts, instead of the job file's workdir (relative to the current directory)")
 	var force stringsFlag
 	fs.Var(&force, "force", "rerun `STAGE` and the stages downstream of it even if up to date (repeatable)")
 	var lf logFlags
 	lf.register(fs)
-	pos, status, ok := parse(fs, args)
+	path, status, ok := parseOne(fs, args, "job file")
 	if !ok {
 		return status
-	}
-	if len(pos) != 1 {
-		return usageError(fs, "want one job file, got %d arguments", len(pos))
 	}
 	if err := lf.check(); err != nil {
 		return usageError(fs, "%v", err)
 	}
 
 	loader := &jobs.Loader{Registry: c.registry, Workdir: *workdir}
-	job, diags := loader.Load(pos[0])
+	job, diags := loader.Load(path)
 	if len(diags) > 0 {
 		loader.WriteDiagnostics(c.stderr, diags, isTerminal(c.stderr) && !lf.json)
 	}
@@ -73,16 +60,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if report != nil {
 		report.WriteTo(c.stdout)
 	}
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(c.stderr, "astroformer: %v; nothing was committed for it, earlier stages are kept\n", err)
-		return exitInterrupted
-	default:
-		fmt.Fprintf(c.stderr, "astroformer: %v\n", err)
-		return exitFailure
+	if err != nil {
+		return c.failed("astroformer", err, err.Error()+"; nothing was committed for it, earlier stages are kept")
 	}
+	return exitOK
 }
 
 // checkForce reports --force names that are not stages of job.

@@ -8,16 +8,8 @@ import (
 	"github.com/astroformer/astroformer/pipeline"
 )
 
-func versionCommand() command {
-	return command{
-		name:    "version",
-		summary: "print the astroformer version",
-		run:     (*cli).version,
-	}
-}
-
 func (c *cli) version(_ context.Context, args []string) int {
-	fs := c.flagSet(versionCommand(), "Version prints the version recorded in the manifests this build writes.")
+	fs := c.flagSet(commandNamed("version"), "Version prints the version recorded in the manifests this build writes.")
 	pos, status, ok := parse(fs, args)
 	if !ok {
 		return status

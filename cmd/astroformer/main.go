@@ -54,8 +54,8 @@ type cli struct {
 	registry       pipeline.Registry
 }
 
-// command is one subcommand. To add one, write cmd_<name>.go with a function
-// returning a command and list it in commands.
+// command is one subcommand. To add one, write its handler in cmd_<name>.go
+// and list it in commands.
 type command struct {
 	name    string
 	args    string // synopsis of the arguments, after the name
@@ -63,15 +63,16 @@ type command struct {
 	run     func(c *cli, ctx context.Context, args []string) int
 }
 
+// commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
-		runCommand(),
-		inspectCommand(),
+		{name: "run", args: "JOB.hcl [flags]", summary: "run the stages of a job file that are not up to date", run: (*cli).run},
+		{name: "inspect", args: "TABLE [flags]", summary: "describe a table and draw sample cutouts per class", run: (*cli).inspect},
 		predictCommand(),
-		catalogCommand(),
-		exportCommand(),
-		fetchCommand(),
-		versionCommand(),
+		{name: "catalog", args: "merge CATALOG [flags]", summary: "merge the shards of a sharded prediction into one catalog", run: (*cli).catalog},
+		{name: "export", args: "TABLE [--format fits|votable|csv] [--output FILE] [flags]", summary: "write a table as a FITS binary table, a VOTable or CSV", run: (*cli).export},
+		{name: "fetch", args: "[flags] galaxy10", summary: "download a published data set and verify its checksum", run: (*cli).fetch},
+		{name: "version", summary: "print the astroformer version", run: (*cli).version},
 	}
 }
 
@@ -108,6 +109,15 @@ func lookup(name string) (command, bool) {
 		}
 	}
 	return command{}, false
+}
+
+// commandNamed returns the command listed under name, for its handler.
+func commandNamed(name string) command {
+	cmd, ok := lookup(name)
+	if !ok {
+		panic("astroformer: no command " + name)
+	}
+	return cmd
 }
 
 func (c *cli) usage(w io.Writer) {
@@ -162,6 +172,31 @@ func parse(fs *flag.FlagSet, args []string) (positional []string, status int, ok
 }
 
 // usageError prints a usage problem followed by the command's usage.
+// parseOne parses args like parse, and checks that they hold one
+// positional argument, described as what in the usage error otherwise.
+func parseOne(fs *flag.FlagSet, args []string, what string) (arg string, status int, ok bool) {
+	pos, status, ok := parse(fs, args)
+	if !ok {
+		return "", status, false
+	}
+	if len(pos) != 1 {
+		return "", usageError(fs, "want one %s, got %d arguments", what, len(pos)), false
+	}
+	return pos[0], 0, true
+}
+
+// failed prints err after the prefix what and returns the exit status for
+// it: exitInterrupted, printing cancelled instead, if the work was
+// cancelled; exitFailure otherwise.
+func (c *cli) failed(what string, err error, cancelled string) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(c.stderr, "%s: %s\n", what, cancelled)
+		return exitInterrupted
+	}
+	fmt.Fprintf(c.stderr, "%s: %v\n", what, err)
+	return exitFailure
+}
+
 func usageError(fs *flag.FlagSet, format string, args ...any) int {
 	fmt.Fprintf(fs.Output(), "astroformer %s: %s\n\n", fs.Name(), fmt.Sprintf(format, args...))
 	fs.Usage()
