@@ -26,6 +26,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/astroformer/astroformer/internal/progress"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
@@ -153,47 +154,11 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	conv := converter{
 		file: f, names: names, source: filepath.Base(s.p.Path),
-		h: h, w: w, c: c, outH: outH, outW: outW,
+		h: h, w: w, c: c, outH: outH, outW: outW, votes: join,
 	}
-	part := int64(ChunkRows)
-	if s.chunkRows > 0 {
-		part = s.chunkRows
-	}
-	var resumed int
-	for first := int64(0); first < rows; first += part {
-		n := min(part, rows-first)
-		key := fmt.Sprintf("rows %d-%d", first, first+n-1)
-		if sink.Done(key) {
-			resumed += int(n)
-			bar.IncrBy(int(n))
-			continue
-		}
-		var addErr error
-		err := f.Images(ctx, first, n, workers, func(row int64, pixels []byte) error {
-			cut, reason := conv.cutout(row, pixels)
-			if reason == "" {
-				reason = join.Apply(&cut)
-			}
-			if reason != "" {
-				addErr = sink.Reject(cut.Source, cut.Position, cut.ObjectID, reason)
-			} else {
-				addErr = sink.Add(cut)
-			}
-			bar.Increment()
-			return addErr
-		})
-		if addErr != nil {
-			sink.Abort()
-			return addErr
-		}
-		if err != nil {
-			// Keep the completed chunks for the next run to resume from.
-			return err
-		}
-		if err := sink.EndPart(key); err != nil {
-			sink.Abort()
-			return err
-		}
+	resumed, err := s.ingest(ctx, f, rows, workers, &conv, sink, bar)
+	if err != nil {
+		return err
 	}
 	join.Report(env.Log, resumed)
 	sum, err := source.Commit(ctx, env, sink, resumed)
@@ -207,6 +172,48 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	return nil
 }
 
+// ingest converts the first rows of f into sink, chunk by chunk on
+// workers goroutines, skipping the chunks an interrupted run completed,
+// and returns how many rows those held. On an error it aborts sink, or
+// after a failed read keeps its completed chunks for the next run.
+func (s *stage) ingest(ctx context.Context, f *File, rows int64, workers int, conv *converter, sink *ingest.Sink, bar *progress.Bar) (resumed int, err error) {
+	part := int64(ChunkRows)
+	if s.chunkRows > 0 {
+		part = s.chunkRows
+	}
+	for first := int64(0); first < rows; first += part {
+		n := min(part, rows-first)
+		key := fmt.Sprintf("rows %d-%d", first, first+n-1)
+		if sink.Done(key) {
+			resumed += int(n)
+			bar.IncrBy(int(n))
+			continue
+		}
+		var addErr error
+		err := f.Images(ctx, first, n, workers, func(row int64, pixels []byte) error {
+			if cut, reason := conv.cutout(row, pixels); reason != "" {
+				addErr = sink.Reject(cut.Source, cut.Position, cut.ObjectID, reason)
+			} else {
+				addErr = sink.Add(cut)
+			}
+			bar.Increment()
+			return addErr
+		})
+		if addErr != nil {
+			sink.Abort()
+			return resumed, addErr
+		}
+		if err != nil {
+			return resumed, err
+		}
+		if err := sink.EndPart(key); err != nil {
+			sink.Abort()
+			return resumed, err
+		}
+	}
+	return resumed, nil
+}
+
 // converter turns rows of a File into cutouts.
 type converter struct {
 	file       *File
@@ -214,10 +221,12 @@ type converter struct {
 	source     string // file name, for the source column
 	h, w, c    int    // image size in the file
 	outH, outW int    // image size in the table
+	votes      *source.VoteJoin
 }
 
-// cutout returns the cutout of row, or why it must be rejected. The
-// cutout's Source, Position and ObjectID are set either way.
+// cutout returns the cutout of row, with its vote counts when there is a
+// vote-count catalog, or why it must be rejected. The cutout's Source,
+// Position and ObjectID are set either way.
 func (v *converter) cutout(row int64, pixels []byte) (ingest.Cutout, string) {
 	r := v.file.Row(row)
 	survey, release := Survey, Release
@@ -253,5 +262,5 @@ func (v *converter) cutout(row int64, pixels []byte) (ingest.Cutout, string) {
 	if v.outH != v.h || v.outW != v.w {
 		c.Pixels = imageops.ResizeArea(pixels, v.h, v.w, v.c, v.outH, v.outW)
 	}
-	return c, ""
+	return c, v.votes.Apply(&c)
 }
