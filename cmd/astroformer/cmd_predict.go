@@ -20,6 +20,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/internal/progress"
+	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/predict"
@@ -72,6 +73,7 @@ type predictFlags struct {
 	embeddings                               bool
 	healpixOrder                             int
 	rowsPerPart                              int64
+	precision                                string
 	takeoverWait                             time.Duration
 	log                                      logFlags
 }
@@ -91,6 +93,7 @@ func (f *predictFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "predict shard `I/N` of the input only (off: ignore Slurm and Kubernetes variables)")
 	fs.IntVar(&f.shards, "shards", 0, "shard `COUNT` for a Kubernetes Indexed Job (else ASTROFORMER_SHARDS)")
 	fs.Int64Var(&f.rowsPerPart, "rows-per-part", 0, "`N` rows per output part file (default 16384)")
+	fs.StringVar(&f.precision, "precision", "fp32", "`PRECISION` of the model's matrix products: fp32, or bf16 (faster, on CPUs with AVX512_BF16; falls back to fp32 with a warning elsewhere)")
 	fs.DurationVar(&f.takeoverWait, "takeover-wait", 0, "when the output's staging folder belongs to a process on another host, wait up to `DURATION` for it to\ngo silent and take it over (a requeued Slurm task; see docs/scale-out.md); 0 fails at once")
 	f.log.register(fs)
 }
@@ -127,6 +130,8 @@ func (f *predictFlags) check(getenv func(string) string) (catalog.Shard, error) 
 		return whole, fmt.Errorf("--rows-per-part %d: want a positive count", f.rowsPerPart)
 	case f.takeoverWait < 0:
 		return whole, fmt.Errorf("--takeover-wait %v: want a duration of 0 or more", f.takeoverWait)
+	case f.precision != string(model.FP32) && f.precision != string(model.BF16):
+		return whole, fmt.Errorf("--precision %q: want fp32 or bf16", f.precision)
 	}
 	if err := f.log.check(); err != nil {
 		return whole, err
@@ -209,7 +214,8 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 	if err != nil {
 		return err
 	}
-	pred, err := predict.NewPredictor(m, predict.Options{TTA: f.tta, BatchSize: f.batch, Workers: f.workers, CropPct: f.cropPct, Embeddings: f.embeddings})
+	pred, err := predict.NewPredictor(m, predict.Options{TTA: f.tta, BatchSize: f.batch, Workers: f.workers, CropPct: f.cropPct, Embeddings: f.embeddings,
+		Precision: model.Precision(f.precision), Log: log})
 	if err != nil {
 		return err
 	}
@@ -217,7 +223,8 @@ func (c *cli) runPredict(ctx context.Context, f *predictFlags, shard catalog.Sha
 	bar := bars.Bar("predict", hi-lo)
 	defer bar.Done()
 	log.Info("predicting", "input", f.input, "rows", hi-lo, "shard", shard.String(), "checkpoint", path,
-		"variant", m.Meta.Variant, "tta", f.tta, "batch", f.batch, "workers", pred.Options().Workers)
+		"variant", m.Meta.Variant, "tta", f.tta, "batch", f.batch, "workers", pred.Options().Workers,
+		"precision", pred.Options().Precision)
 
 	extra := map[string]string{
 		catalog.MetaJob:     "cli",
@@ -277,6 +284,9 @@ func predictManifest(f *predictFlags, in *table.Table, m *predict.Model) (artifa
 	p := predict.Params{
 		Input: filepath.Base(in.Dir()), Output: output, CheckpointSHA256: m.SHA256,
 		TTA: f.tta, CropPct: f.cropPct, RowsPerPart: f.rowsPerPart,
+	}
+	if f.precision != string(model.FP32) {
+		p.Precision = f.precision
 	}
 	if f.healpixOrder >= 0 {
 		p.HEALPixOrder = &f.healpixOrder

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/astroformer/astroformer/catalog"
@@ -52,6 +53,13 @@ type Options struct {
 	// Embeddings adds the embedding column (schemas.EmbeddingField): the
 	// pooled pre-logits representation, averaged over the views.
 	Embeddings bool
+	// Precision is the precision of the model's matrix products: fp32
+	// (the default, also "") or bf16 (see model.BF16), which falls back to
+	// fp32 with a warning on Log where the CPU lacks AVX512_BF16. Options()
+	// reports the one that runs.
+	Precision model.Precision
+	// Log receives the fallback warning (nil: discarded).
+	Log hclog.Logger
 }
 
 // Predictor turns cutouts into catalog rows with one model. Its Run streams
@@ -95,6 +103,11 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	if opt.CropPct == 0 {
 		opt.CropPct = DefaultCropPct
 	}
+	prec, err := setPrecision(m, opt.Precision, opt.Log)
+	if err != nil {
+		return nil, err
+	}
+	opt.Precision = prec
 	names := m.ClassNames()
 	if opt.ClassNames != nil {
 		names = opt.ClassNames
@@ -194,6 +207,9 @@ func (p *Predictor) Metadata() map[string]string {
 		catalog.MetaNormalize:        string(norm),
 		catalog.MetaCropPct:          strconv.FormatFloat(p.opt.CropPct, 'g', -1, 64),
 		catalog.MetaTTAViews:         strconv.Itoa(p.opt.TTA),
+	}
+	if p.opt.Precision != model.FP32 {
+		md[MetaPrecision] = string(p.opt.Precision)
 	}
 	if p.embedder != nil {
 		md[schemas.MetaEmbeddingWidth] = strconv.Itoa(p.embedder.EmbeddingWidth())

@@ -26,6 +26,7 @@ import (
 
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/export"
+	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/decl"
@@ -49,6 +50,7 @@ type config struct {
 	Export         *string  `hcl:"export,optional"`
 	BatchSize      int      `hcl:"batch_size,optional"`
 	Workers        int      `hcl:"workers,optional"`
+	Precision      *string  `hcl:"precision,optional"`
 }
 
 // Params are what determine a prediction's output: they enter the stage
@@ -76,6 +78,10 @@ type Params struct {
 	// catalog written into the folder Export.
 	Formats []string `json:"format,omitempty"`
 	Export  string   `json:"export,omitempty"`
+	// Precision is the precision of the model's matrix products when it
+	// is not the default fp32: "bf16" (see Options.Precision). Empty for
+	// fp32, so that the fingerprints of fp32 predictions do not change.
+	Precision string `json:"precision,omitempty"`
 }
 
 type stage struct {
@@ -104,6 +110,7 @@ type stage struct {
 //	  embeddings = true              # add the embedding column (default false)
 //	  format     = ["fits", "votable"] # also write copies in these formats (fits, votable, csv) ...
 //	  export     = "catalog_export"  # ... into this folder (default <output>_export)
+//	  precision  = "bf16"            # matrix products in bfloat16 where the CPU has AVX512_BF16 (default "fp32")
 //	}
 func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, hcl.Diagnostics) {
 	cfg := config{Params: Params{TTA: 1}, BatchSize: DefaultBatchSize, Workers: runtime.NumCPU()}
@@ -141,6 +148,7 @@ func Decode(name string, body hcl.Body, ctx *hcl.EvalContext) (pipeline.Stage, h
 		bad("rows_per_part", "Invalid rows_per_part", fmt.Sprintf("rows_per_part is %d; want at least 1.", p.RowsPerPart))
 	}
 	decodeExport(cfg, p, bad)
+	decodePrecision(cfg, p, bad)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -192,6 +200,22 @@ func decodeHATS(cfg config, p *Params, bad func(attr, summary, detail string)) {
 		}
 	} else if cfg.HATS != nil {
 		bad("hats", "hats without healpix_order", "hats names the folder of the HEALPix-partitioned copy; set healpix_order too.")
+	}
+}
+
+// decodePrecision reads precision: "fp32" (the default, kept out of the
+// params) or "bf16".
+func decodePrecision(cfg config, p *Params, bad func(attr, summary, detail string)) {
+	if cfg.Precision == nil {
+		return
+	}
+	prec, err := model.ParsePrecision(*cfg.Precision)
+	if err != nil || *cfg.Precision == "" {
+		bad("precision", "Invalid precision", fmt.Sprintf(`precision is %q; want "fp32" (the default) or "bf16" (bfloat16 matrix products, on CPUs with AVX512_BF16).`, *cfg.Precision))
+		return
+	}
+	if prec != model.FP32 {
+		p.Precision = string(prec)
 	}
 }
 
@@ -276,7 +300,8 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if s.p.CheckpointSHA256 != "" && m.SHA256 != s.p.CheckpointSHA256 {
 		return fmt.Errorf("checkpoint %s changed since the job was loaded (SHA-256 %s, was %s)", path, m.SHA256, s.p.CheckpointSHA256)
 	}
-	pred, err := NewPredictor(m, Options{TTA: s.p.TTA, BatchSize: s.batchSize, Workers: s.workers, ClassNames: s.p.ClassNames, CropPct: s.p.CropPct, Embeddings: s.p.Embeddings})
+	pred, err := NewPredictor(m, Options{TTA: s.p.TTA, BatchSize: s.batchSize, Workers: s.workers, ClassNames: s.p.ClassNames, CropPct: s.p.CropPct, Embeddings: s.p.Embeddings,
+		Precision: model.Precision(s.p.Precision), Log: env.Log})
 	if err != nil {
 		return err
 	}
@@ -290,7 +315,8 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	bar := env.Progress.Bar(s.name, in.Rows())
 	defer bar.Done()
 	env.Log.Info("predicting", "input", s.p.Input, "rows", in.Rows(), "checkpoint", path, "variant", m.Meta.Variant,
-		"tta", pred.Options().TTA, "batch_size", pred.Options().BatchSize, "workers", pred.Options().Workers)
+		"tta", pred.Options().TTA, "batch_size", pred.Options().BatchSize, "workers", pred.Options().Workers,
+		"precision", pred.Options().Precision)
 	out := Output{Dir: env.Path(s.p.Output), Manifest: env.Manifest(s.p.Output), Metadata: extra, RowsPerPart: s.p.RowsPerPart}
 	_, stats, err := WriteTable(ctx, pred, in, catalog.Shard{Count: 1}, out, bar.IncrBy)
 	if err != nil {
@@ -350,6 +376,9 @@ func summarize(env *pipeline.Env, name, output string, m *Model, pred *Predictor
 		name, st.Rows+st.Resumed, output, m.Meta.Variant, m.Meta.ImageH, m.Meta.ImageW, filepath.Base(m.Path), sum, opt.TTA)
 	line := fmt.Sprintf("  %.1f cutouts/s (%.1f images/s) over %s, batch %d, %d workers",
 		st.CutoutsPerSecond(), st.CutoutsPerSecond()*float64(opt.TTA), st.Elapsed.Round(time.Millisecond), opt.BatchSize, opt.Workers)
+	if opt.Precision != model.FP32 {
+		line += ", precision " + string(opt.Precision)
+	}
 	if st.Resumed > 0 {
 		line += fmt.Sprintf("; %d rows kept from an interrupted run", st.Resumed)
 	}
