@@ -16,6 +16,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -231,11 +232,11 @@ func TestDecodeGallery(t *testing.T) {
 	if in := s.Inputs(); !slices.Equal(in, []string{"catalog", "cutouts_split"}) {
 		t.Errorf("Inputs %q, want the catalog and the cutouts", in)
 	}
-	checkDiagnostics(t, []diagCase{
-		{"input = \"c\"\noutput = \"r\"\ncutouts = \"\"", "Empty cutouts", 3},
-		{"input = \"c\"\noutput = \"r\"\ncutouts = \"c\"", "Artifact named twice", 3},
-		{"input = \"c\"\noutput = \"r\"\ngallery = 21", "Invalid gallery", 3},
-		{"input = \"c\"\noutput = \"r\"\ngallery = -1", "Invalid gallery", 3},
+	decltest.CheckDiagnostics(t, Decode, "evaluate", []decltest.Case{
+		{Src: "input = \"c\"\noutput = \"r\"\ncutouts = \"\"", Summary: "Empty cutouts", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\ncutouts = \"c\"", Summary: "Artifact named twice", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\ngallery = 21", Summary: "Invalid gallery", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\ngallery = -1", Summary: "Invalid gallery", Line: 3},
 	})
 }
 

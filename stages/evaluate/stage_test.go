@@ -69,40 +69,17 @@ seed = 3`)
 		t.Errorf("Inputs %q, want the catalog and the training metrics", in)
 	}
 
-	checkDiagnostics(t, []diagCase{
-		{"input = \"c\"\noutput = \"r\"\nsplit = \"holdout\"", "Invalid split", 3},
-		{"input = \"c\"\noutput = \"r\"\ntop_k = 0", "Invalid top_k", 3},
-		{"input = \"c\"\noutput = \"r\"\nbootstrap = -1", "Invalid bootstrap", 3},
-		{"input = \"c\"\noutput = \"r\"\nbins = 0", "Invalid bins", 3},
-		{"input = \"c\"\noutput = \"r\"\nmetrics = \"\"", "Empty metrics", 3},
-		{"input = \"c\"\noutput = \"c\"", "Artifact named twice", 2},
-		{"input = \"c\"\noutput = \"r\"\nmetrics_output = \"c\"", "Artifact named twice", 3},
-		{"input = \"c\"\noutput = \"\"", "Empty output", 2},
-		{"input = \"c\"", "Missing required argument", 1},
+	decltest.CheckDiagnostics(t, Decode, "evaluate", []decltest.Case{
+		{Src: "input = \"c\"\noutput = \"r\"\nsplit = \"holdout\"", Summary: "Invalid split", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\ntop_k = 0", Summary: "Invalid top_k", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\nbootstrap = -1", Summary: "Invalid bootstrap", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\nbins = 0", Summary: "Invalid bins", Line: 3},
+		{Src: "input = \"c\"\noutput = \"r\"\nmetrics = \"\"", Summary: "Empty metrics", Line: 3},
+		{Src: "input = \"c\"\noutput = \"c\"", Summary: "Artifact named twice", Line: 2},
+		{Src: "input = \"c\"\noutput = \"r\"\nmetrics_output = \"c\"", Summary: "Artifact named twice", Line: 3},
+		{Src: "input = \"c\"\noutput = \"\"", Summary: "Empty output", Line: 2},
+		{Src: "input = \"c\"", Summary: "Missing required argument", Line: 1},
 	})
-}
-
-// diagCase is a stage block and the first diagnostic it must give.
-type diagCase struct {
-	src, summary string
-	line         int
-}
-
-// checkDiagnostics decodes every case and checks its first diagnostic's
-// summary and line.
-func checkDiagnostics(t *testing.T, cases []diagCase) {
-	t.Helper()
-	for _, tc := range cases {
-		_, diags := decode(t, tc.src)
-		if !diags.HasErrors() {
-			t.Errorf("%q: no error", tc.src)
-			continue
-		}
-		d := diags[0]
-		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
-			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
-		}
-	}
 }
 
 var testClasses = []string{"Disturbed Galaxies", "Merging Galaxies", "Round Smooth Galaxies"}

@@ -46,28 +46,15 @@ func TestDecode(t *testing.T) {
 	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.9 || p.Val != 0.1 || p.Test != 0 || p.KeepExisting {
 		t.Errorf("decoded %+v, %s", p, diags)
 	}
-	for _, tc := range []struct {
-		src, summary string
-		line         int
-	}{
-		{"input = \"a\"\noutput = \"b\"\ntrain = 0.7", "Split fractions do not sum to 1", 3},
-		{"input = \"a\"\noutput = \"b\"\nval = 0.2\ntest = 0.2", "Split fractions do not sum to 1", 3},
-		{"input = \"a\"\noutput = \"b\"\ntrain = 1.2", "Invalid split fraction", 3},
-		{"input = \"a\"\noutput = \"a\"", "Output overwrites input", 2},
-		{"input = \"a\"", "Missing required argument", 1},
-		{"input = \"a\"\noutput = \"b\"\ntrain = \"most\"", "Unsuitable value type", 3},
-		{"input = \"a\"\noutput = \"b\"\nkeep_existing = \"yes\"", "Unsuitable value type", 3},
-	} {
-		_, diags := decode(t, tc.src)
-		if !diags.HasErrors() {
-			t.Errorf("%q: no error", tc.src)
-			continue
-		}
-		d := diags[0]
-		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
-			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
-		}
-	}
+	decltest.CheckDiagnostics(t, Decode, "split", []decltest.Case{
+		{Src: "input = \"a\"\noutput = \"b\"\ntrain = 0.7", Summary: "Split fractions do not sum to 1", Line: 3},
+		{Src: "input = \"a\"\noutput = \"b\"\nval = 0.2\ntest = 0.2", Summary: "Split fractions do not sum to 1", Line: 3},
+		{Src: "input = \"a\"\noutput = \"b\"\ntrain = 1.2", Summary: "Invalid split fraction", Line: 3},
+		{Src: "input = \"a\"\noutput = \"a\"", Summary: "Output overwrites input", Line: 2},
+		{Src: "input = \"a\"", Summary: "Missing required argument", Line: 1},
+		{Src: "input = \"a\"\noutput = \"b\"\ntrain = \"most\"", Summary: "Unsuitable value type", Line: 3},
+		{Src: "input = \"a\"\noutput = \"b\"\nkeep_existing = \"yes\"", Summary: "Unsuitable value type", Line: 3},
+	})
 }
 
 // writeCutouts writes a cutouts table of tiny images in the given order.

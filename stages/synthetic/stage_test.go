@@ -60,32 +60,19 @@ workers = 3`)
 		t.Errorf("workers %d, want 3", s.(*stage).p.Workers)
 	}
 
-	for _, tc := range []struct {
-		src, summary string
-		line         int
-	}{
-		{`count = 3`, "Missing required argument", 1},
-		{"output = \"c\"\ncount = 0", "Invalid count", 2},
-		{"output = \"c\"\ncount = 9000000000000000000", "Invalid count", 2},
-		{"output = \"c\"\ncount = 2000000\nsize = 2048", "Invalid count", 2},
-		{"output = \"c\"\nsize = 8", "Invalid size", 2},
-		{"output = \"c\"\nworkers = -1", "Invalid workers", 2},
-		{"output = \"c\"\nclass_weights = [1, 2]", "Invalid class_weights", 2},
-		{"output = \"c\"\nclass_weights = [1, 1, 1, 1, 1, 1, 1, 1, 1, -1]", "Invalid class_weights", 2},
-		{"output = \"c\"\nrejects = \"c\"", "Invalid rejects table", 2},
-		{"output = \"c\"\nsize = \"big\"", "Unsuitable value type", 2},
-		{"output = \"c\"\ncolour = 1", "Unsupported argument", 2},
-	} {
-		_, diags := decode(t, tc.src)
-		if !diags.HasErrors() {
-			t.Errorf("%q: no error", tc.src)
-			continue
-		}
-		d := diags[0]
-		if d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
-			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
-		}
-	}
+	decltest.CheckDiagnostics(t, Decode, "survey", []decltest.Case{
+		{Src: `count = 3`, Summary: "Missing required argument", Line: 1},
+		{Src: "output = \"c\"\ncount = 0", Summary: "Invalid count", Line: 2},
+		{Src: "output = \"c\"\ncount = 9000000000000000000", Summary: "Invalid count", Line: 2},
+		{Src: "output = \"c\"\ncount = 2000000\nsize = 2048", Summary: "Invalid count", Line: 2},
+		{Src: "output = \"c\"\nsize = 8", Summary: "Invalid size", Line: 2},
+		{Src: "output = \"c\"\nworkers = -1", Summary: "Invalid workers", Line: 2},
+		{Src: "output = \"c\"\nclass_weights = [1, 2]", Summary: "Invalid class_weights", Line: 2},
+		{Src: "output = \"c\"\nclass_weights = [1, 1, 1, 1, 1, 1, 1, 1, 1, -1]", Summary: "Invalid class_weights", Line: 2},
+		{Src: "output = \"c\"\nrejects = \"c\"", Summary: "Invalid rejects table", Line: 2},
+		{Src: "output = \"c\"\nsize = \"big\"", Summary: "Unsuitable value type", Line: 2},
+		{Src: "output = \"c\"\ncolour = 1", Summary: "Unsupported argument", Line: 2},
+	})
 }
 
 func newEnv(t *testing.T, dir string, s pipeline.Stage) *pipeline.Env {

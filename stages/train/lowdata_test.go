@@ -15,6 +15,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/pipeline"
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
 	"github.com/astroformer/astroformer/stages/train/internal/fixture"
 	"github.com/astroformer/astroformer/stages/train/loader"
@@ -36,17 +37,17 @@ func TestDecodeSelectionAndFineTuning(t *testing.T) {
 	if s, _ := decode(t, base); s.Params().(Settings).Select != SelectLast {
 		t.Errorf("default select %q", s.Params().(Settings).Select)
 	}
-	checkDiagnostics(t, []diagCase{
-		{base + `select = "first"`, "Invalid select", 3},
-		{base + `select = "best_ema"`, "Select without an EMA", 3},
-		{base + "init_from = \"p\"\nfreeze = 5", "Invalid freeze", 4},
-		{base + `freeze = 1`, "Freeze without pretrained weights", 3},
-		{base + "init_from = \"p\"\nlayer_decay = 1.5", "Invalid layer_decay", 4},
-		{base + `normalize = "checkpoint"`, "No checkpoint to normalise as", 3},
-		{base + `init_from = "no/such.safetensors"`, "Unreadable init_from", 3},
-		{base + `init_from = "./pretrained"`, "Unreadable init_from", 3},
-		{base + `init_from = ""`, "Empty init_from", 3},
-		{base + `init_from = "m"`, "Output overwrites input", 2},
+	decltest.CheckDiagnostics(t, Decode, "train", []decltest.Case{
+		{Src: base + `select = "first"`, Summary: "Invalid select", Line: 3},
+		{Src: base + `select = "best_ema"`, Summary: "Select without an EMA", Line: 3},
+		{Src: base + "init_from = \"p\"\nfreeze = 5", Summary: "Invalid freeze", Line: 4},
+		{Src: base + `freeze = 1`, Summary: "Freeze without pretrained weights", Line: 3},
+		{Src: base + "init_from = \"p\"\nlayer_decay = 1.5", Summary: "Invalid layer_decay", Line: 4},
+		{Src: base + `normalize = "checkpoint"`, Summary: "No checkpoint to normalise as", Line: 3},
+		{Src: base + `init_from = "no/such.safetensors"`, Summary: "Unreadable init_from", Line: 3},
+		{Src: base + `init_from = "./pretrained"`, Summary: "Unreadable init_from", Line: 3},
+		{Src: base + `init_from = ""`, Summary: "Empty init_from", Line: 3},
+		{Src: base + `init_from = "m"`, Summary: "Output overwrites input", Line: 2},
 	})
 }
 
@@ -194,7 +195,7 @@ func TestKeepLastBatch(t *testing.T) {
 	if len(sizes) != 20 || sizes[9] != 6 || sizes[19] != 6 || sizes[0] != 10 {
 		t.Errorf("batch sizes %v: want 2 epochs of 9×10 + 6", sizes)
 	}
-	checkDiagnostics(t, []diagCase{{"input = \"c\"\noutput = \"m\"\ndrop_last = false\naccumulate = 2", "Incomplete batches with accumulation", 3}})
+	decltest.CheckDiagnostics(t, Decode, "train", []decltest.Case{{Src: "input = \"c\"\noutput = \"m\"\ndrop_last = false\naccumulate = 2", Summary: "Incomplete batches with accumulation", Line: 3}})
 }
 
 // TestFineTuneFromPyTorchExport starts from the reference's PyTorch export

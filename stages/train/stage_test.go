@@ -80,46 +80,24 @@ policy {
 	}
 
 	base := "input = \"c\"\noutput = \"m\"\n"
-	checkDiagnostics(t, []diagCase{
-		{`output = "m"`, "Missing required argument", 1},
-		{base + `preset = "gpu"`, "Unknown preset", 3},
-		{base + `variant = "astroformer_9"`, "Unknown variant", 3},
-		{base + `image_size = 48`, "Invalid image_size", 3},
-		{base + `epochs = 0`, "Invalid epochs", 3},
-		{base + `warmup_epochs = 8`, "Invalid warmup_epochs", 3},
-		{base + `lr = -1`, "Invalid lr", 3},
-		{base + `betas = [0.9]`, "Invalid betas", 3},
-		{base + `dropout = 1`, "Invalid dropout", 3},
-		{base + `balance = "oversample"`, "Invalid balance", 3},
-		{base + `normalize = "imagenet"`, "Invalid normalize", 3},
-		{base + `workers = 0`, "Invalid workers", 3},
-		{base + `metrics = "c"`, "Output overwrites input", 2},
-		{base + "policy {\n  height = 32\n}", "Image size set in the policy", 4},
-		{base + "policy {\n  hflip = 2\n}", "Invalid policy", 3},
-		{base + "policy {\n  colour = 1\n}", "Unsupported argument", 4},
+	decltest.CheckDiagnostics(t, Decode, "train", []decltest.Case{
+		{Src: `output = "m"`, Summary: "Missing required argument", Line: 1},
+		{Src: base + `preset = "gpu"`, Summary: "Unknown preset", Line: 3},
+		{Src: base + `variant = "astroformer_9"`, Summary: "Unknown variant", Line: 3},
+		{Src: base + `image_size = 48`, Summary: "Invalid image_size", Line: 3},
+		{Src: base + `epochs = 0`, Summary: "Invalid epochs", Line: 3},
+		{Src: base + `warmup_epochs = 8`, Summary: "Invalid warmup_epochs", Line: 3},
+		{Src: base + `lr = -1`, Summary: "Invalid lr", Line: 3},
+		{Src: base + `betas = [0.9]`, Summary: "Invalid betas", Line: 3},
+		{Src: base + `dropout = 1`, Summary: "Invalid dropout", Line: 3},
+		{Src: base + `balance = "oversample"`, Summary: "Invalid balance", Line: 3},
+		{Src: base + `normalize = "imagenet"`, Summary: "Invalid normalize", Line: 3},
+		{Src: base + `workers = 0`, Summary: "Invalid workers", Line: 3},
+		{Src: base + `metrics = "c"`, Summary: "Output overwrites input", Line: 2},
+		{Src: base + "policy {\n  height = 32\n}", Summary: "Image size set in the policy", Line: 4},
+		{Src: base + "policy {\n  hflip = 2\n}", Summary: "Invalid policy", Line: 3},
+		{Src: base + "policy {\n  colour = 1\n}", Summary: "Unsupported argument", Line: 4},
 	})
-}
-
-// diagCase is a stage body and the first diagnostic it must give.
-type diagCase struct {
-	src, summary string
-	line         int
-}
-
-// checkDiagnostics decodes each case and checks its first diagnostic's
-// summary and line.
-func checkDiagnostics(t *testing.T, cases []diagCase) {
-	t.Helper()
-	for _, tc := range cases {
-		_, diags := decode(t, tc.src)
-		if !diags.HasErrors() {
-			t.Errorf("%q: no error", tc.src)
-			continue
-		}
-		if d := diags[0]; d.Summary != tc.summary || d.Subject == nil || d.Subject.Start.Line != tc.line {
-			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.src, d.Summary, d.Subject, tc.summary, tc.line)
-		}
-	}
 }
 
 // tiny is a network small enough to train in the tests.

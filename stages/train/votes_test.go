@@ -10,6 +10,7 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/ingest"
+	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/stages/synthetic"
 	"github.com/astroformer/astroformer/votes"
 )
@@ -86,10 +87,10 @@ func TestTrainVotes(t *testing.T) {
 
 func TestDecodeTask(t *testing.T) {
 	base := "input = \"c\"\noutput = \"m\"\n"
-	checkDiagnostics(t, []diagCase{
-		{base + `task = "regression"`, "Invalid task", 3},
-		{base + "task = \"votes\"\npolicy {\n  mixup_alpha = 0.8\n}", "Mixup with votes", 3},
-		{base + "task = \"votes\"\nbalance = \"sampler\"", "Class balance with votes", 3},
+	decltest.CheckDiagnostics(t, Decode, "train", []decltest.Case{
+		{Src: base + `task = "regression"`, Summary: "Invalid task", Line: 3},
+		{Src: base + "task = \"votes\"\npolicy {\n  mixup_alpha = 0.8\n}", Summary: "Mixup with votes", Line: 3},
+		{Src: base + "task = \"votes\"\nbalance = \"sampler\"", Summary: "Class balance with votes", Line: 3},
 	})
 }
 
@@ -109,9 +110,9 @@ func TestDecodeTree(t *testing.T) {
 	if !diags.HasErrors() || diags[0].Summary != "Unknown next question" || diags[0].Subject.Filename != bad || diags[0].Subject.Start.Line != 3 {
 		t.Errorf("a tree with a dangling answer: %v", diags)
 	}
-	checkDiagnostics(t, []diagCase{
-		{"input = \"c\"\noutput = \"m\"\ntree = \"" + good + "\"", "Tree without votes", 3},
-		{base + `tree = "no/such.hcl"`, "Unreadable tree", 4},
+	decltest.CheckDiagnostics(t, Decode, "train", []decltest.Case{
+		{Src: "input = \"c\"\noutput = \"m\"\ntree = \"" + good + "\"", Summary: "Tree without votes", Line: 3},
+		{Src: base + `tree = "no/such.hcl"`, Summary: "Unreadable tree", Line: 4},
 	})
 	p := Settings{Tree: good}
 	if _, err := voteTree(&p, "gz2", []string{"smooth_yes", "smooth_no"}); err == nil || !strings.Contains(err.Error(), "changed since") {

@@ -27,3 +27,26 @@ func Body(t testing.TB, src string) hcl.Body {
 	}
 	return f.Body
 }
+
+// Case is a stage block's body and the first diagnostic decoding it must
+// give: its summary and the line it points at.
+type Case struct {
+	Src, Summary string
+	Line         int
+}
+
+// CheckDiagnostics decodes the body of every case with factory as the
+// stage called name and checks its first diagnostic.
+func CheckDiagnostics(t testing.TB, factory pipeline.Factory, name string, cases []Case) {
+	t.Helper()
+	for _, tc := range cases {
+		_, diags := Decode(t, factory, name, tc.Src)
+		if !diags.HasErrors() {
+			t.Errorf("%q: no error", tc.Src)
+			continue
+		}
+		if d := diags[0]; d.Summary != tc.Summary || d.Subject == nil || d.Subject.Start.Line != tc.Line {
+			t.Errorf("%q: diagnostic %q at %v, want %q on line %d", tc.Src, d.Summary, d.Subject, tc.Summary, tc.Line)
+		}
+	}
+}
