@@ -82,8 +82,8 @@ vote_tree = "`+tree+`"`)
 	if !strings.Contains(reason, "vote counts: "+catalog+": line 4, column smooth_yes: -1 is not a whole number of votes") {
 		t.Errorf("reject of spiral/b.png: %q", reason)
 	}
-	for _, line := range []string{"with votes=2 without a catalog row=1 rejected for bad counts=1",
-		`vote-count catalog rows match no cutout`, `e.g.=not/in/the/folder.png`} {
+	for _, line := range []string{"with_votes=2 without_catalog_row=1 rejected_bad_counts=1",
+		`vote-count catalog rows match no cutout`, `examples=not/in/the/folder.png`} {
 		if !strings.Contains(logs.String(), line) {
 			t.Errorf("log lacks %q:\n%s", line, logs.String())
 		}

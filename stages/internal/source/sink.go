@@ -47,7 +47,7 @@ func Commit(ctx context.Context, env *pipeline.Env, sink *ingest.Sink, resumed i
 		return sum, err
 	}
 	if resumed > 0 {
-		env.Log.Info("resumed an interrupted run", "rows kept", resumed)
+		env.Log.Info("resumed an interrupted run", "rows_kept", resumed)
 	}
 	return sum, nil
 }

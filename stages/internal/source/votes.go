@@ -161,17 +161,17 @@ func (j *VoteJoin) Report(log hclog.Logger, resumed int) {
 	if j == nil {
 		return
 	}
-	log.Info("vote counts joined", "catalog", j.counts.File, "with votes", j.joined.Load(),
-		"without a catalog row", j.absent.Load(), "rejected for bad counts", j.bad.Load())
+	log.Info("vote counts joined", "catalog", j.counts.File, "with_votes", j.joined.Load(),
+		"without_catalog_row", j.absent.Load(), "rejected_bad_counts", j.bad.Load())
 	n, examples := j.counts.Unused(5)
 	switch {
 	case n == 0:
 	case resumed > 0:
 		log.Info("vote-count catalog rows not matched by the cutouts converted in this run (resumed chunks are not counted)",
-			"rows", n, "catalog rows", j.counts.Len())
+			"rows", n, "catalog_rows", j.counts.Len())
 	default:
 		log.Warn("vote-count catalog rows match no cutout: check votes_key and the object ids",
-			"rows", n, "catalog rows", j.counts.Len(), "e.g.", strings.Join(examples, ", "))
+			"rows", n, "catalog_rows", j.counts.Len(), "examples", strings.Join(examples, ", "))
 	}
 }
 
