@@ -74,8 +74,9 @@ PYEOF
   # The hour-long training run and the low-data comparison have their own targets
   # (make bench-long, make bench-lowdata): keep their sections.
   if [ -f "$OUT" ]; then
-    sed -n '/^<!-- long-run:begin/,/^<!-- long-run:end/p' "$OUT"
-    sed -n '/^<!-- lowdata:begin/,/^<!-- lowdata:end/p' "$OUT"
+    # Sections measured by other scripts or by hand are kept as they are:
+    # each lies between "<!-- NAME:begin" and "<!-- NAME:end" lines.
+    sed -n '/^<!-- [a-z0-9-]*:begin/,/^<!-- [a-z0-9-]*:end/p' "$OUT"
   fi
 } >"$WORK/BENCHMARKS.md.tmp"
 mv "$WORK/BENCHMARKS.md.tmp" "$OUT"
