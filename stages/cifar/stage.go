@@ -82,6 +82,8 @@ type stage struct {
 //	  output      = "cutouts"               # required: the cutouts table
 //	  rejects     = "cutouts_rejects"       # optional; default "<output>_rejects"
 //	  max_rejects = 0                       # fail after this many rejected records; 0: no limit
+//	  votes       = ""                      # optional: a vote-count catalog (.csv, .parquet) joined on
+//	                                        # object_id; with votes_key and vote_tree (docs/votes.md)
 //	  labels      = "fine"                  # "fine" (100 classes) or "coarse" (20 superclasses)
 //	  train_split = ""                      # split of train.bin rows: "" (left to a split stage) or "train"
 //	  limit       = 0                       # read only the first records of each file; 0: all

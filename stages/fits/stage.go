@@ -111,6 +111,8 @@ type stage struct {
 //	  output      = "cutouts"          # required: the cutouts table
 //	  rejects     = "cutouts_rejects"  # optional; default "<output>_rejects"
 //	  max_rejects = 0                  # fail after this many rejected files; 0: no limit
+//	  votes       = ""                 # optional: a vote-count catalog (.csv, .parquet) joined on
+//	                                   # object_id; with votes_key and vote_tree (docs/votes.md)
 //	  bands       = ""                 # band names of the image planes, e.g. "grz"; default from
 //	                                   # BANDS or BAND0…BANDn (per-band files: the manifest's band column)
 //	  size        = 0                  # centre-crop and area-resize to size×size; 0: keep the image size

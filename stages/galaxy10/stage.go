@@ -85,6 +85,8 @@ type stage struct {
 //	  output      = "cutouts"                 # required: the cutouts table
 //	  rejects     = "cutouts_rejects"         # optional; default "<output>_rejects"
 //	  max_rejects = 0                         # fail after this many rejected rows; 0: no limit
+//	  votes       = ""                        # optional: a vote-count catalog (.csv, .parquet) joined on
+//	                                          # object_id; with votes_key and vote_tree (docs/votes.md)
 //	  limit       = 0                         # read only the first rows; 0: all
 //	  size        = 0                         # resize to size×size by area averaging; 0: keep 256×256
 //	  workers     = 0                         # decoding goroutines; 0: GOMAXPROCS

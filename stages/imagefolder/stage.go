@@ -77,6 +77,8 @@ type stage struct {
 //	  output      = "cutouts"                # required: the cutouts table
 //	  rejects     = "cutouts_rejects"        # optional; default "<output>_rejects"
 //	  max_rejects = 0                        # fail after this many rejected images; 0: no limit
+//	  votes       = ""                       # optional: a vote-count catalog (.csv, .parquet) joined on
+//	                                         # object_id; with votes_key and vote_tree (docs/votes.md)
 //	  labels      = "folders"                # folder only: "folders" (class per subfolder) or "none"
 //	  extensions  = [".jpg", ".jpeg", ".png"] # folder only: file name endings read, any case
 //	  size        = 64                       # side of the square output images, 8 to 2048

@@ -73,6 +73,8 @@ type stage struct {
 //	  output      = "cutouts"                # required: the cutouts table
 //	  rejects     = "cutouts_rejects"        # optional; default "<output>_rejects"
 //	  max_rejects = 0                        # fail after this many rejected images; 0: no limit
+//	  votes       = ""                       # optional: a vote-count catalog (.csv, .parquet) joined on
+//	                                         # object_id; with votes_key and vote_tree (docs/votes.md)
 //	  train_split = ""                       # split of train/ images: "" (left to a split stage) or "train"
 //	  size        = 0                        # centre-crop and area-resize to size×size; 0: keep 64×64
 //	  workers     = 0                        # decoding goroutines; 0: GOMAXPROCS
