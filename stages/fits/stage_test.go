@@ -13,7 +13,6 @@ import (
 
 	"github.com/astrogo/fitsio"
 
-	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
@@ -109,17 +108,6 @@ func floatsLE(planes ...[]float32) []byte {
 	return b
 }
 
-func runStage(t *testing.T, src string) ([]ingest.Cutout, map[string]string, []sourcetest.Reject, []string) {
-	t.Helper()
-	s := sourcetest.MustDecode(t, Decode, src)
-	env := sourcetest.Env(t, t.TempDir(), s, nil)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	rows, md := sourcetest.Cutouts(t, env.Path("cutouts"))
-	return rows, md, sourcetest.Rejects(t, env.Path("cutouts_rejects")), env.Summary()
-}
-
 func TestRunFolder(t *testing.T) {
 	dir := t.TempDir()
 	writeFITS(t, filepath.Join(dir, "cube.fits"), -32, []int{4, 4, 3}, cube(),
@@ -134,7 +122,7 @@ func TestRunFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not read"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rows, md, rej, sum := runStage(t, `path = "`+dir+`"
+	rows, md, rej, sum := sourcetest.Run(t, Decode, `path = "`+dir+`"
 output = "cutouts"
 keep_raw = true
 survey = "DECaLS"
@@ -222,7 +210,7 @@ func TestRunManifestBands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "list.csv"), []byte(m), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rows, md, rej, _ := runStage(t, `path = "`+filepath.Join(dir, "list.csv")+`"
+	rows, md, rej, _ := sourcetest.Run(t, Decode, `path = "`+filepath.Join(dir, "list.csv")+`"
 output = "cutouts"`)
 	if len(rows) != 2 {
 		t.Fatalf("%d rows", len(rows))
@@ -261,7 +249,7 @@ func TestRunCropResize(t *testing.T) {
 		sixteen[i] = float32(i) * 1e-3
 	}
 	writeFITS(t, filepath.Join(dir, "b.fits"), -32, []int{16, 16}, sixteen, wcsCards(100, 30, 8.5, 8.5)...)
-	rows, _, rej, _ := runStage(t, `path = "`+filepath.Join(dir, "*.fits")+`"
+	rows, _, rej, _ := sourcetest.Run(t, Decode, `path = "`+filepath.Join(dir, "*.fits")+`"
 output = "cutouts"
 size = 8
 bands = "i"

@@ -14,7 +14,6 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
@@ -88,20 +87,9 @@ func makeFolder(t *testing.T) string {
 	return root
 }
 
-func run(t *testing.T, src string) ([]ingest.Cutout, map[string]string, []sourcetest.Reject, []string) {
-	t.Helper()
-	s := sourcetest.MustDecode(t, Decode, src)
-	env := sourcetest.Env(t, t.TempDir(), s, nil)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	rows, md := sourcetest.Cutouts(t, env.Path("cutouts"))
-	return rows, md, sourcetest.Rejects(t, env.Path("cutouts_rejects")), env.Summary()
-}
-
 func TestFolderClasses(t *testing.T) {
 	root := makeFolder(t)
-	rows, md, rej, sum := run(t, `path = "`+root+`"
+	rows, md, rej, sum := sourcetest.Run(t, Decode, `path = "`+root+`"
 output = "cutouts"
 size = 8
 bands = "grz"
@@ -170,7 +158,7 @@ workers = 2`)
 
 func TestFolderUnlabelled(t *testing.T) {
 	root := makeFolder(t)
-	rows, md, rej, _ := run(t, `path = "`+root+`"
+	rows, md, rej, _ := sourcetest.Run(t, Decode, `path = "`+root+`"
 output = "cutouts"
 labels = "none"
 extensions = [".png"]
@@ -198,7 +186,7 @@ func TestManifestCSV(t *testing.T) {
 			"spiral/b.png,NGC 1,150.5,2.25,spiral\n"+
 			"elliptical/g.png,,,,elliptical\n"+
 			"missing.png,M3,1,1,spiral\n"))
-	rows, md, rej, _ := run(t, `path = "`+filepath.Join(root, "list.csv")+`"
+	rows, md, rej, _ := sourcetest.Run(t, Decode, `path = "`+filepath.Join(root, "list.csv")+`"
 output = "cutouts"
 size = 8`)
 	if len(rows) != 2 || len(rej) != 1 {
@@ -237,7 +225,7 @@ func TestManifestParquet(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "m.parquet"), buf.Bytes())
-	rows, md, _, _ := run(t, `path = "`+filepath.Join(root, "m.parquet")+`"
+	rows, md, _, _ := sourcetest.Run(t, Decode, `path = "`+filepath.Join(root, "m.parquet")+`"
 output = "cutouts"
 size = 8`)
 	if len(rows) != 2 || rows[0].ObjectID != "spiral/b.png" || *rows[0].Label != 3 || rows[0].LabelName != nil || rows[1].Label != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -26,7 +27,7 @@ func TestEmbeddings(t *testing.T) {
 	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 1)
 	run := func(output string) (arrow.Record, map[string]string) {
 		s := decodeStage(t, "input = \"cutouts\"\noutput = \""+output+"\"\nmodel = \"model\"\ntta = 2\nembeddings = true\nbatch_size = 5")
-		env := testEnv(t, dir, s)
+		env := sourcetest.Env(t, dir, s, nil)
 		if err := s.Run(context.Background(), env); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/export"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
 // TestStageExports checks that format writes the copies of the catalog into
@@ -28,7 +29,7 @@ func TestStageExports(t *testing.T) {
 	if !slices.Equal(s.Outputs(), []string{"catalog", "catalog_export"}) {
 		t.Fatalf("outputs %v", s.Outputs())
 	}
-	if err := s.Run(context.Background(), testEnv(t, dir, s)); err != nil {
+	if err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil)); err != nil {
 		t.Fatal(err)
 	}
 	m, err := artifact.ReadManifest(filepath.Join(dir, "catalog_export"))

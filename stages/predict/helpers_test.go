@@ -8,12 +8,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
-	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
@@ -148,18 +146,4 @@ func stubModel(size int, sha string) (*Model, *stubNet) {
 		Path:   "stub.safetensors",
 		SHA256: sha,
 	}, net
-}
-
-// testEnv returns an Env for stage s working in dir.
-func testEnv(t testing.TB, dir string, s pipeline.Stage) *pipeline.Env {
-	t.Helper()
-	p, err := pipeline.CanonicalJSON(s.Params())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pipeline.Env{
-		Log: hclog.NewNullLogger(), Workdir: dir, Job: "test", Seed: 1,
-		Fingerprint: pipeline.Fingerprint(s.Kind(), s.Name(), p, 1, nil, "test"),
-		Stage:       s.Name(), Kind: s.Kind(), Params: p, Producer: "test",
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -150,7 +151,7 @@ func TestPredictStageOverflowingCheckpoint(t *testing.T) {
 		output = "catalog"
 		model  = "model"
 	`)
-	err := s.Run(context.Background(), testEnv(t, dir, s))
+	err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil))
 	var nf *NonFiniteError
 	if !errors.As(err, &nf) || len(nf.IDs) == 0 || nf.IDs[0] != "obj-00000" || !strings.Contains(err.Error(), `object "obj-00000" (row 0)`) {
 		t.Fatalf("error %v, want a *NonFiniteError naming obj-00000", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -170,7 +171,7 @@ func TestStageWritesCatalog(t *testing.T) {
 		batch_size = 8
 		workers = 2
 	`)
-	env := testEnv(t, dir, s)
+	env := sourcetest.Env(t, dir, s, nil)
 	if err := s.Run(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}

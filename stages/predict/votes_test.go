@@ -12,6 +12,7 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table/tabletest"
 	"github.com/astroformer/astroformer/votes"
 )
@@ -44,7 +45,7 @@ func TestVoteCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := decodeStage(t, "input = \"cutouts\"\noutput = \"catalog\"\nmodel = \"model\"\ntta = 2")
-	if err := s.Run(context.Background(), testEnv(t, dir, s)); err != nil {
+	if err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))

@@ -56,6 +56,21 @@ func Env(t testing.TB, dir string, s pipeline.Stage, log hclog.Logger) *pipeline
 	}
 }
 
+// Run decodes src with factory, runs the stage in a temporary workdir and
+// returns what it wrote to the tables cutouts and cutouts_rejects: the
+// cutouts, the cutouts table's metadata and the rejects, with the stage's
+// summary lines.
+func Run(t testing.TB, factory pipeline.Factory, src string) ([]ingest.Cutout, map[string]string, []Reject, []string) {
+	t.Helper()
+	s := MustDecode(t, factory, src)
+	env := Env(t, t.TempDir(), s, nil)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	rows, md := Cutouts(t, env.Path("cutouts"))
+	return rows, md, Rejects(t, env.Path("cutouts_rejects")), env.Summary()
+}
+
 // Cutouts reads every row of the cutouts table in dir (validated against
 // schemas.Cutouts) in table order, together with the table's metadata.
 // Position is not stored and stays empty.
