@@ -137,17 +137,6 @@ func galleryWork(t *testing.T, h, w int) string {
 	return work
 }
 
-func runStage(t *testing.T, work, src string) {
-	t.Helper()
-	s, diags := decode(t, src)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	if err := s.Run(context.Background(), newEnv(work)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestRunGalleryAndSky(t *testing.T) {
 	work := galleryWork(t, 128, 160) // scaled down to 96×77
 	runStage(t, work, `input = "catalog"

@@ -236,6 +236,21 @@ func newEnv(dir string) *pipeline.Env {
 		Fingerprint: "eval-fp", Stage: "evaluate", Kind: Kind, Producer: "astroformer test"}
 }
 
+// runStage decodes the stage block src and runs it in work; it returns
+// the stage's Env.
+func runStage(t *testing.T, work, src string) *pipeline.Env {
+	t.Helper()
+	s, diags := decode(t, src)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	env := newEnv(work)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
 // readMetrics reads an evaluation metrics table into name|class → row.
 func readMetrics(t *testing.T, dir string) map[string][3]float64 {
 	t.Helper()
@@ -289,17 +304,10 @@ func TestRun(t *testing.T) {
 		catalog.MetaModelVariant: "astroformer_nano", catalog.MetaCheckpointSHA256: "0123abcd",
 	})
 	writeTrainMetrics(t, filepath.Join(work, "train_metrics"))
-	s, diags := decode(t, `input = "catalog"
+	env := runStage(t, work, `input = "catalog"
 metrics = "train_metrics"
 output = "report"
 top_k = 2`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	env := newEnv(work)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
 
 	m := readMetrics(t, filepath.Join(work, "report_metrics"))
 	check := func(key string, want float64) {
@@ -431,17 +439,10 @@ func TestRunSplits(t *testing.T) {
 		{"catalog", "all", 25, "all labelled rows"},
 		{"no_test", "auto", 25, "all labelled rows (the catalog has no labelled test rows)"},
 	} {
-		s, diags := decode(t, `input = "`+tc.input+`"
+		env := runStage(t, work, `input = "`+tc.input+`"
 output = "r_`+tc.split+`"
 split = "`+tc.split+`"
 bootstrap = 0`)
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		env := newEnv(work)
-		if err := s.Run(context.Background(), env); err != nil {
-			t.Fatalf("%s/%s: %v", tc.input, tc.split, err)
-		}
 		m := readMetrics(t, filepath.Join(work, "r_"+tc.split+"_metrics"))
 		if m["n"][0] != tc.n {
 			t.Errorf("%s/%s: n = %g, want %g", tc.input, tc.split, m["n"][0], tc.n)

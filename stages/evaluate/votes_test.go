@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -62,14 +61,7 @@ func TestRunVotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeVoteCatalog(t, filepath.Join(dir, "catalog"), tree, ids)
-	s, diags := decode(t, "input = \"catalog\"\noutput = \"report\"\ncutouts = \"cutouts\"")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	env := newEnv(dir)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
+	env := runStage(t, dir, "input = \"catalog\"\noutput = \"report\"\ncutouts = \"cutouts\"")
 	md, err := os.ReadFile(filepath.Join(dir, "report", ReportMarkdown))
 	if err != nil || !strings.Contains(string(md), "| smooth-or-featured | 3 | 120 | ") || !strings.Contains(string(md), "calibration.png") {
 		t.Errorf("report.md:\n%s (%v)", md, err)
