@@ -72,6 +72,34 @@ func metricRows(r *results) []metric {
 
 // writeMetrics writes the metrics table named name.
 func writeMetrics(env *pipeline.Env, name string, r *results, seed int64) error {
+	optional := func(v float64) schemas.Null[float64] {
+		if math.IsNaN(v) {
+			return schemas.Null[float64]{}
+		}
+		return schemas.Some(v)
+	}
+	var rows []schemas.MetricsRow
+	for _, m := range metricRows(r) {
+		row := schemas.MetricsRow{Scope: Scope, Name: m.name, Value: m.value, Lower: optional(m.lower), Upper: optional(m.upper)}
+		if m.class != "" {
+			row.Class = schemas.Some(m.class)
+		}
+		rows = append(rows, row)
+	}
+	classes, err := json.Marshal(r.classes)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	return writeMetricsTable(env, name, rows, map[string]string{
+		catalog.MetaClassNames: string(classes),
+		MetaSelection:          r.selection,
+		MetaSeed:               strconv.FormatInt(seed, 10),
+	})
+}
+
+// writeMetricsTable commits rows as the metrics table named name, with
+// metadata md.
+func writeMetricsTable(env *pipeline.Env, name string, rows []schemas.MetricsRow, md map[string]string) error {
 	schema := schemas.Metrics()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -79,34 +107,12 @@ func writeMetrics(env *pipeline.Env, name string, r *results, seed int64) error 
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	optional := func(v float64) schemas.Null[float64] {
-		if math.IsNaN(v) {
-			return schemas.Null[float64]{}
-		}
-		return schemas.Some(v)
-	}
-	for _, m := range metricRows(r) {
-		row := schemas.MetricsRow{Scope: Scope, Name: m.name, Value: m.value, Lower: optional(m.lower), Upper: optional(m.upper)}
-		if m.class != "" {
-			row.Class = schemas.Some(m.class)
-		}
+	for _, row := range rows {
 		mw.Append(row)
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-
-	classes, err := json.Marshal(r.classes)
-	if err != nil {
-		return fmt.Errorf("evaluate: %w", err)
-	}
-	w, err := table.Create(env.Path(name), schema, table.Options{
-		Metadata: map[string]string{
-			catalog.MetaClassNames: string(classes),
-			MetaSelection:          r.selection,
-			MetaSeed:               strconv.FormatInt(seed, 10),
-		},
-		Manifest: env.Manifest(name),
-	})
+	w, err := table.Create(env.Path(name), schema, table.Options{Metadata: md, Manifest: env.Manifest(name)})
 	if err != nil {
 		return err
 	}

@@ -163,15 +163,20 @@ func writeReport(dir string, m artifact.Manifest, rep *report, figs []figure, r 
 		"evaluate.top1": strconv.FormatFloat(r.top1, 'g', 6, 64),
 		"evaluate.ece":  strconv.FormatFloat(r.ece, 'g', 6, 64),
 	}
-	if err := artifact.WriteManifest(staging, &m); err != nil {
-		artifact.Discard(staging)
-		return err
+	return commitStaged(staging, dir, &m)
+}
+
+// commitStaged writes the manifest m into staging and commits staging as
+// dir; on failure it discards staging.
+func commitStaged(staging, dir string, m *artifact.Manifest) error {
+	err := artifact.WriteManifest(staging, m)
+	if err == nil {
+		err = artifact.Commit(staging, dir)
 	}
-	if err := artifact.Commit(staging, dir); err != nil {
+	if err != nil {
 		artifact.Discard(staging)
-		return err
 	}
-	return nil
+	return err
 }
 
 func fillReport(staging string, rep *report, figs []figure) error {

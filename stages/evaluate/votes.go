@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/internal/plots"
@@ -237,13 +236,7 @@ func scoreVotes(ctx context.Context, dir string, tree *votes.Tree, pred map[stri
 // writeVoteMetrics writes the per-question scores in the long format of
 // schemas.Metrics, class = the question.
 func writeVoteMetrics(env *pipeline.Env, name string, tree *votes.Tree, scores []questionScore, split string) error {
-	schema := schemas.Metrics()
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	mw, err := schemas.NewMetricsWriter(b)
-	if err != nil {
-		return fmt.Errorf("evaluate: %w", err)
-	}
+	var rows []schemas.MetricsRow
 	for q, sc := range scores {
 		if sc.votes == 0 {
 			continue
@@ -258,25 +251,13 @@ func writeVoteMetrics(env *pipeline.Env, name string, tree *votes.Tree, scores [
 		}{{"fraction_mae", sc.mae()}, {"calibration_error", sc.calibrationError()}, {"majority_accuracy", acc},
 			{"confident", sc.confident}, {"galaxies", sc.galaxies}, {"votes", sc.votes}} {
 			if !math.IsNaN(m.value) {
-				mw.Append(schemas.MetricsRow{Scope: Scope, Name: m.name, Class: schemas.Some(tree.Questions[q].Name), Value: m.value})
+				rows = append(rows, schemas.MetricsRow{Scope: Scope, Name: m.name, Class: schemas.Some(tree.Questions[q].Name), Value: m.value})
 			}
 		}
 	}
-	rec := b.NewRecord()
-	defer rec.Release()
-	w, err := table.Create(env.Path(name), schema, table.Options{
-		Metadata: map[string]string{MetaSelection: fmt.Sprintf("split %q", split), schemas.MetaVoteTree: tree.Name},
-		Manifest: env.Manifest(name),
+	return writeMetricsTable(env, name, rows, map[string]string{
+		MetaSelection: fmt.Sprintf("split %q", split), schemas.MetaVoteTree: tree.Name,
 	})
-	if err != nil {
-		return err
-	}
-	if err := w.Write(rec); err != nil {
-		w.Abort()
-		return err
-	}
-	_, err = w.Commit()
-	return err
 }
 
 // writeVoteReport writes report.md and report.html: a table of the scores
@@ -360,13 +341,5 @@ func commitVoteReport(env *pipeline.Env, name string, files map[string][]byte, s
 	m := env.Manifest(name)
 	m.Format = ReportFormat
 	m.Metadata = map[string]string{MetaSelection: fmt.Sprintf("split %q", split)}
-	if err := artifact.WriteManifest(staging, &m); err != nil {
-		artifact.Discard(staging)
-		return err
-	}
-	if err := artifact.Commit(staging, dir); err != nil {
-		artifact.Discard(staging)
-		return err
-	}
-	return nil
+	return commitStaged(staging, dir, &m)
 }
