@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -228,7 +227,7 @@ func mergeInto(ctx context.Context, staging, output string, shards []shardDir) (
 				return nil, err
 			}
 			name := fmt.Sprintf("part-%05d.parquet", len(m.Parts))
-			if err := linkOrCopy(filepath.Join(s.path, p.File), filepath.Join(staging, name)); err != nil {
+			if err := artifact.LinkOrCopy(filepath.Join(s.path, p.File), filepath.Join(staging, name)); err != nil {
 				return nil, fmt.Errorf("merge %s: shard %s: %w", output, s.name, err)
 			}
 			p.File = name
@@ -237,26 +236,4 @@ func mergeInto(ctx context.Context, staging, output string, shards []shardDir) (
 		}
 	}
 	return &m, nil
-}
-
-// linkOrCopy makes dst a hard link to src, or a copy where links are not
-// possible (another file system).
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -222,29 +221,7 @@ func (t *trainer) keep(staging, name, current string, improved bool) error {
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return linkOrCopy(src, filepath.Join(staging, name))
-}
-
-// linkOrCopy hard-links src to dst, or copies it where links are not
-// supported.
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return artifact.LinkOrCopy(src, filepath.Join(staging, name))
 }
 
 // nonFinite returns the first parameter holding a NaN or an infinity.

@@ -123,7 +123,7 @@ func (t *trainer) fillModel(staging string) error {
 	}
 	ckpt := t.checkpointDir()
 	if t.st.Best != nil {
-		if err := linkOrCopy(filepath.Join(ckpt, bestFile), filepath.Join(staging, BestFile)); err != nil {
+		if err := artifact.LinkOrCopy(filepath.Join(ckpt, bestFile), filepath.Join(staging, BestFile)); err != nil {
 			return fmt.Errorf("best weights: %w", err)
 		}
 	}
@@ -133,7 +133,7 @@ func (t *trainer) fillModel(staging string) error {
 			return err
 		}
 		if t.st.BestEMA != nil {
-			if err := linkOrCopy(filepath.Join(ckpt, bestEMAFile), filepath.Join(staging, BestEMAFile)); err != nil {
+			if err := artifact.LinkOrCopy(filepath.Join(ckpt, bestEMAFile), filepath.Join(staging, BestEMAFile)); err != nil {
 				return fmt.Errorf("best EMA weights: %w", err)
 			}
 		}
