@@ -60,6 +60,16 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m}, rec)
 }
 
+// openCutouts opens the cutouts table in dir.
+func openCutouts(t testing.TB, dir string) *table.Table {
+	t.Helper()
+	in, err := table.OpenAs(dir, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // writeCheckpoint saves a freshly initialised golden_tiny model for 32×32
 // RGB cutouts and the test classes, with normalisation, into the model
 // folder dir (with a manifest, as the train stage writes it) and returns

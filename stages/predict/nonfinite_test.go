@@ -14,7 +14,6 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/model"
-	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
@@ -46,10 +45,7 @@ func (p *poisonedNet) Forward(x []float32, batch int) ([]float32, error) {
 func TestPredictNonFiniteLogits(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 40, 8, 20)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	all := map[int]float32{}
 	for i := range 20 {

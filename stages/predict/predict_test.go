@@ -75,10 +75,7 @@ func TestTTAAveragesViewSoftmaxes(t *testing.T) {
 	dir := t.TempDir()
 	const size = 8
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 12, size, 5)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, net := stubModel(size, "stub")
 	pred, err := NewPredictor(m, Options{TTA: 8, BatchSize: 3, Workers: 2})
 	if err != nil {
@@ -318,10 +315,7 @@ func TestShardsMergeToUnshardedRun(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 45, 32, 20)
 	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), FinalCheckpoint, 2)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, err := LoadModel(ckpt)
 	if err != nil {
 		t.Fatal(err)
@@ -390,10 +384,7 @@ func TestShardsMergeToUnshardedRun(t *testing.T) {
 func TestResumeAfterInterruption(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 40, 8, 10)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	header := artifact.Manifest{Name: "catalog", Stage: "predict", Kind: Kind, Fingerprint: "fp", Producer: "test"}
 	run := func(ctx context.Context, out string, progress func(int)) (Stats, error) {
 		m, _ := stubModel(8, "stub")
@@ -407,7 +398,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	out := filepath.Join(dir, "catalog")
 	ctx, cancel := context.WithCancel(context.Background())
 	var done int
-	_, err = run(ctx, out, func(n int) {
+	_, err := run(ctx, out, func(n int) {
 		if done += n; done >= 20 { // parts of 10 rows: two chunks recorded
 			cancel()
 		}
@@ -443,10 +434,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 func TestArrowIPCStream(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 30, 8, 100)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, _ := stubModel(8, "stub")
 	pred, err := NewPredictor(m, Options{TTA: 4, BatchSize: 7})
 	if err != nil {
@@ -495,10 +483,7 @@ func TestArrowIPCStream(t *testing.T) {
 func TestPredictErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), 6, 8, 100)
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, _ := stubModel(8, "stub")
 	m.Meta.InChans = 1
 	pred, err := NewPredictor(m, Options{})
