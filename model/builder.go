@@ -11,11 +11,12 @@ import (
 // Layer helpers report impossible shapes by panicking with a buildError;
 // build and op.SymDiff recover it into an ordinary error.
 type builder struct {
-	g     *gorgonia.ExprGraph
-	gemm  gemm
-	train bool
-	ops   int      // ops made so far; numbers their names
-	sums  partials // shared by the kernels that sum over a batch
+	g      *gorgonia.ExprGraph
+	gemm   gemm
+	train  bool
+	shared bool     // op values get their buffers from share, once the graph is built
+	ops    int      // ops made so far; numbers their names
+	sums   partials // shared by the kernels that sum over a batch
 }
 
 type buildError struct{ err error }

@@ -28,6 +28,10 @@ type Net struct {
 	// voteGroups, when set, are the answers per question of the vote head
 	// (see UseVoteLoss).
 	voteGroups []int
+	// ownBuffers gives every value of an evaluation graph its own buffer,
+	// as training graphs have, instead of sharing them by liveness: for
+	// tests that compare the two.
+	ownBuffers bool
 }
 
 // New returns the network of spec s with freshly initialised parameters, as
@@ -202,6 +206,11 @@ func (n *Net) EmbeddingWidth() int { return n.spec.HeadHidden }
 // the feature maps after the stem ("stem") and after each stage
 // ("stages.0" to "stages.3"), NCHW, plus the logits ("logits").
 func (n *Net) Activations(x []float32, batch int) (map[string][]float32, error) {
+	// The stage activations are read after the run: in a graph whose
+	// values share buffers they would be overwritten.
+	own := n.ownBuffers
+	n.ownBuffers = true
+	defer func() { n.ownBuffers = own }()
 	g, err := n.run(x, nil, batch, false, nil)
 	if err != nil {
 		return nil, err
@@ -298,7 +307,7 @@ func (n *Net) graph(batch int, train bool) (*graph, error) {
 		n.closeGraphs()
 	}
 	for i, g := range n.graphs {
-		if g.batch == batch && g.train == train {
+		if g.batch == batch && g.train == train && g.own == (train || n.ownBuffers) {
 			n.graphs = append(append(n.graphs[:i:i], n.graphs[i+1:]...), g)
 			return g, nil
 		}
@@ -319,6 +328,7 @@ func (n *Net) graph(batch int, train bool) (*graph, error) {
 type graph struct {
 	batch      int
 	train      bool
+	own        bool // every value has its own buffer (see builder.share)
 	vm         gorgonia.VM
 	x, targets []float32 // bound to the input nodes
 	state      *runState
@@ -334,9 +344,9 @@ type graph struct {
 // gradient nodes, to a new graph and compiles it for a tape machine.
 func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	s := n.spec
-	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train}
+	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train, shared: !train && !n.ownBuffers}
 	defer b.recover(&err)
-	gr = &graph{batch: batch, train: train, state: &runState{}, tensors: n.tensors(),
+	gr = &graph{batch: batch, train: train, own: !b.shared, state: &runState{}, tensors: n.tensors(),
 		x: make([]float32, batch*s.InChans*s.ImageH*s.ImageW)}
 	x := b.input("input", gr.x, batch, s.InChans, s.ImageH, s.ImageW)
 
@@ -396,6 +406,13 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 		}
 		if gr.grads, err = gorgonia.Grad(gr.loss, wrt...); err != nil {
 			return nil, fmt.Errorf("model: differentiating the network: %w", err)
+		}
+	}
+	if b.shared {
+		// Only the outputs are read after a run; the other values share
+		// buffers by liveness.
+		if _, err := b.share(gr.logits, gr.preLogits); err != nil {
+			return nil, err
 		}
 	}
 	prog, locs, err := gorgonia.Compile(b.g)

@@ -28,9 +28,10 @@ type differentiable interface {
 	grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes
 }
 
-// op adapts a kernel to gorgonia.Op and gorgonia.SDOp. It owns the buffer of
-// its value, allocated once and rewritten on every run of the graph, so that
-// a cached graph runs without allocating. Because gorgonia deduplicates
+// op adapts a kernel to gorgonia.Op and gorgonia.SDOp. The buffer of its
+// value is allocated once and rewritten on every run of the graph, so that
+// a cached graph runs without allocating; in an evaluation graph ops whose
+// values are never alive at once share buffers (see builder.share). Because gorgonia deduplicates
 // nodes by hash, every op carries a name unique within its graph.
 type op struct {
 	name   string
@@ -48,15 +49,27 @@ func newOp(b *builder, name string, shape []int, k kernel, inputs []*gorgonia.No
 	for _, n := range inputs {
 		o.inDims = append(o.inDims, n.Dims())
 	}
-	size := 1
-	for _, d := range shape {
-		size *= d
-	}
-	o.data = make([]float32, size)
-	if len(shape) > 0 {
-		o.value = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(o.data))
+	if !b.shared || len(shape) == 0 {
+		o.bind(make([]float32, o.size()))
 	}
 	return o
+}
+
+// size returns the number of elements of the op's value.
+func (o *op) size() int {
+	n := 1
+	for _, d := range o.shape {
+		n *= d
+	}
+	return n
+}
+
+// bind makes data, of size elements, the buffer of the op's value.
+func (o *op) bind(data []float32) {
+	o.data = data
+	if len(o.shape) > 0 {
+		o.value = tensor.New(tensor.WithShape(o.shape...), tensor.WithBacking(data))
+	}
 }
 
 func (o *op) Arity() int { return len(o.inDims) }
