@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/stages/internal/modelfolder"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/stages/predict"
 	"github.com/astroformer/astroformer/stages/tinyimagenet"
 )
@@ -37,17 +37,6 @@ func tinyNet() model.Config {
 	return model.Config{Name: "test_tiny", Dims: [4]int{8, 16, 16, 32}, Depths: [4]int{1, 1, 1, 1}, StemWidth: 8, HeadHidden: 16}
 }
 
-// writeFile writes data to path, making its folder.
-func writeFile(t testing.TB, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // pngImage returns a w×h RGB PNG whose pixels follow from seed.
 func pngImage(t testing.TB, w, h, seed int) []byte {
 	t.Helper()
@@ -58,11 +47,7 @@ func pngImage(t testing.TB, w, h, seed int) []byte {
 			img.Pix[i] = 255
 		}
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return sourcetest.PNG(t, img)
 }
 
 // cutouts writes a table of n labelled size×size cutouts into dir/name,
@@ -172,10 +157,10 @@ func cifarFolder(t testing.TB, dir string) {
 				b = append(b, byte((f.off+i)*13+j*7))
 			}
 		}
-		writeFile(t, filepath.Join(root, f.name), b)
+		sourcetest.WriteFile(t, filepath.Join(root, f.name), b)
 	}
-	writeFile(t, filepath.Join(root, cifar.FineNamesFile), []byte("apple\naquarium_fish\nbaby\n"))
-	writeFile(t, filepath.Join(root, cifar.CoarseNamesFile), []byte("fruit\nfish\npeople\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, cifar.FineNamesFile), []byte("apple\naquarium_fish\nbaby\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, cifar.CoarseNamesFile), []byte("fruit\nfish\npeople\n"))
 }
 
 // galaxy10File copies the shipped Galaxy10 fixture to dir/g10.h5.
@@ -185,7 +170,7 @@ func galaxy10File(t testing.TB, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "g10.h5"), b)
+	sourcetest.WriteFile(t, filepath.Join(dir, "g10.h5"), b)
 }
 
 // tinyImageNet writes a Tiny ImageNet layout of two classes of 1030 train
@@ -193,20 +178,20 @@ func galaxy10File(t testing.TB, dir string) {
 func tinyImageNet(t testing.TB, dir string) {
 	t.Helper()
 	root := filepath.Join(dir, "tin")
-	writeFile(t, filepath.Join(root, tinyimagenet.WnidsFile), []byte("n01\nn02\n"))
-	writeFile(t, filepath.Join(root, tinyimagenet.WordsFile), []byte("n01\tgoldfish\nn02\tdog\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, tinyimagenet.WnidsFile), []byte("n01\nn02\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, tinyimagenet.WordsFile), []byte("n01\tgoldfish\nn02\tdog\n"))
 	for _, wnid := range []string{"n01", "n02"} {
 		for i := range 1030 {
-			writeFile(t, filepath.Join(root, "train", wnid, "images", fmt.Sprintf("%s_%d.JPEG", wnid, i)), pngImage(t, 4, 4, i))
+			sourcetest.WriteFile(t, filepath.Join(root, "train", wnid, "images", fmt.Sprintf("%s_%d.JPEG", wnid, i)), pngImage(t, 4, 4, i))
 		}
 	}
 	var ann bytes.Buffer
 	for i := range 4 {
 		name := fmt.Sprintf("val_%d.JPEG", i)
-		writeFile(t, filepath.Join(root, "val", "images", name), pngImage(t, 4, 4, 100+i))
+		sourcetest.WriteFile(t, filepath.Join(root, "val", "images", name), pngImage(t, 4, 4, 100+i))
 		fmt.Fprintf(&ann, "%s\tn0%d\t0\t0\t3\t3\n", name, 1+i%2)
 	}
-	writeFile(t, filepath.Join(root, "val", tinyimagenet.ValAnnotationsFile), ann.Bytes())
+	sourcetest.WriteFile(t, filepath.Join(root, "val", tinyimagenet.ValAnnotationsFile), ann.Bytes())
 }
 
 // imageFolder writes two class folders of 1030 images in all into
@@ -215,7 +200,7 @@ func imageFolder(t testing.TB, dir string) {
 	t.Helper()
 	for i := range 1030 {
 		class := []string{"elliptical", "spiral"}[i%2]
-		writeFile(t, filepath.Join(dir, "images", class, fmt.Sprintf("%04d.png", i)), pngImage(t, 4, 4, i))
+		sourcetest.WriteFile(t, filepath.Join(dir, "images", class, fmt.Sprintf("%04d.png", i)), pngImage(t, 4, 4, i))
 	}
 }
 
@@ -236,6 +221,6 @@ func fitsFolder(t testing.TB, dir string) {
 			b = binary.BigEndian.AppendUint32(b, math.Float32bits(0.01*float32(i%7)+0.002*float32(j)))
 		}
 		b = append(b, make([]byte, fitshdr.Padding(4*4*4*3))...)
-		writeFile(t, filepath.Join(dir, "fits", fmt.Sprintf("%03d.fits", i)), b)
+		sourcetest.WriteFile(t, filepath.Join(dir, "fits", fmt.Sprintf("%03d.fits", i)), b)
 	}
 }

@@ -176,19 +176,14 @@ output = "c"`)
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, tc := range []struct{ src, summary string }{
-		{`output = "c"`, "Missing required argument"},
-		{"path = \"p\"\noutput = \"c\"\nlabels = \"medium\"", "Invalid labels"},
-		{"path = \"p\"\noutput = \"c\"\ntrain_split = \"val\"", "Invalid train_split"},
-		{"path = \"p\"\noutput = \"c\"\nsize = 4", "Invalid size"},
-		{"path = \"p\"\noutput = \"c\"\nrejects = \"c\"", "Invalid rejects table"},
-		{"path = \"p\"\noutput = \"c\"\nlimit = -1", "Invalid limit"},
-	} {
-		_, diags := sourcetest.Decode(t, Decode, tc.src)
-		if !diags.HasErrors() || diags[0].Summary != tc.summary {
-			t.Errorf("%q: diagnostics %v, want %q", tc.src, diags, tc.summary)
-		}
-	}
+	sourcetest.CheckErrors(t, Decode, map[string]string{
+		`output = "c"`: "Missing required argument",
+		"path = \"p\"\noutput = \"c\"\nlabels = \"medium\"":   "Invalid labels",
+		"path = \"p\"\noutput = \"c\"\ntrain_split = \"val\"": "Invalid train_split",
+		"path = \"p\"\noutput = \"c\"\nsize = 4":              "Invalid size",
+		"path = \"p\"\noutput = \"c\"\nrejects = \"c\"":       "Invalid rejects table",
+		"path = \"p\"\noutput = \"c\"\nlimit = -1":            "Invalid limit",
+	})
 	s := sourcetest.MustDecode(t, Decode, "path = \"p\"\noutput = \"c\"")
 	p := s.Params().(params)
 	if p.Labels != "fine" || p.TrainSplit != "" || p.Size != 0 || p.Rejects != "c_rejects" || p.Inputs == "" {

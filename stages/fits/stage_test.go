@@ -305,20 +305,15 @@ func TestDecode(t *testing.T) {
 		p.RGBQ != 8 || p.RGBM != 0.03 || p.Size != 0 || p.KeepRaw || p.Rejects != "c_rejects" {
 		t.Errorf("params %+v", p)
 	}
-	for _, tc := range []struct{ src, summary string }{
-		{`output = "c"`, "Missing required argument"},
-		{"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [3, 1] }", "Invalid rgb_scales"},
-		{"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [1] }", "Invalid rgb_scales"},
-		{"path = \"p\"\noutput = \"c\"\nrgb_q = 0", "Invalid rgb_q"},
-		{"path = \"p\"\noutput = \"c\"\nsize = 5", "Invalid size"},
-		{"path = \"p\"\noutput = \"c\"\nsplit = \"all\"", "Invalid split"},
-		{"path = \"p\"\noutput = \"c\"\nkeep_raw = 3", "Unsuitable value type"},
-	} {
-		_, diags := sourcetest.Decode(t, Decode, tc.src)
-		if !diags.HasErrors() || diags[0].Summary != tc.summary {
-			t.Errorf("%q: diagnostics %v, want %q", tc.src, diags, tc.summary)
-		}
-	}
+	sourcetest.CheckErrors(t, Decode, map[string]string{
+		`output = "c"`: "Missing required argument",
+		"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [3, 1] }": "Invalid rgb_scales",
+		"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [1] }":    "Invalid rgb_scales",
+		"path = \"p\"\noutput = \"c\"\nrgb_q = 0":                   "Invalid rgb_q",
+		"path = \"p\"\noutput = \"c\"\nsize = 5":                    "Invalid size",
+		"path = \"p\"\noutput = \"c\"\nsplit = \"all\"":             "Invalid split",
+		"path = \"p\"\noutput = \"c\"\nkeep_raw = 3":                "Unsuitable value type",
+	})
 }
 
 func deref(p *int32) any {

@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,44 +44,26 @@ func halved(seed, x0 int) []byte {
 	return out
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func pngBytes(t *testing.T, img image.Image) []byte {
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // makeFolder writes a class-per-subfolder tree of 16×16 (and one 20×16)
 // images. Pattern values stay below 256 so that no channel wraps.
 func makeFolder(t *testing.T) string {
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "spiral/b.png"), pngBytes(t, pattern(16, 16, 1)))
-	writeFile(t, filepath.Join(root, "spiral/deeper/a.PNG"), pngBytes(t, pattern(20, 16, 2)))
-	writeFile(t, filepath.Join(root, "spiral/notes.txt"), []byte("ignored"))
-	writeFile(t, filepath.Join(root, "spiral/.hidden.png"), []byte("ignored"))
-	writeFile(t, filepath.Join(root, "elliptical/broken.png"), []byte("\x89PNG\r\n\x1a\nbroken"))
+	sourcetest.WriteFile(t, filepath.Join(root, "spiral/b.png"), sourcetest.PNG(t, pattern(16, 16, 1)))
+	sourcetest.WriteFile(t, filepath.Join(root, "spiral/deeper/a.PNG"), sourcetest.PNG(t, pattern(20, 16, 2)))
+	sourcetest.WriteFile(t, filepath.Join(root, "spiral/notes.txt"), []byte("ignored"))
+	sourcetest.WriteFile(t, filepath.Join(root, "spiral/.hidden.png"), []byte("ignored"))
+	sourcetest.WriteFile(t, filepath.Join(root, "elliptical/broken.png"), []byte("\x89PNG\r\n\x1a\nbroken"))
 	gray := image.NewGray(image.Rect(0, 0, 16, 16))
 	for i := range gray.Pix {
 		gray.Pix[i] = byte(i)
 	}
-	writeFile(t, filepath.Join(root, "elliptical/g.png"), pngBytes(t, gray))
-	writeFile(t, filepath.Join(root, "loose.png"), pngBytes(t, pattern(16, 16, 3)))
+	sourcetest.WriteFile(t, filepath.Join(root, "elliptical/g.png"), sourcetest.PNG(t, gray))
+	sourcetest.WriteFile(t, filepath.Join(root, "loose.png"), sourcetest.PNG(t, pattern(16, 16, 3)))
 	var jb bytes.Buffer
 	if err := jpeg.Encode(&jb, pattern(16, 16, 4), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(root, "spiral/c.jpeg"), jb.Bytes())
+	sourcetest.WriteFile(t, filepath.Join(root, "spiral/c.jpeg"), jb.Bytes())
 	return root
 }
 
@@ -181,7 +161,7 @@ split = "test"`)
 
 func TestManifestCSV(t *testing.T) {
 	root := makeFolder(t)
-	writeFile(t, filepath.Join(root, "list.csv"), []byte(
+	sourcetest.WriteFile(t, filepath.Join(root, "list.csv"), []byte(
 		"path,object_id,ra,dec,label_name\n"+
 			"spiral/b.png,NGC 1,150.5,2.25,spiral\n"+
 			"elliptical/g.png,,,,elliptical\n"+
@@ -224,7 +204,7 @@ func TestManifestParquet(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(root, "m.parquet"), buf.Bytes())
+	sourcetest.WriteFile(t, filepath.Join(root, "m.parquet"), buf.Bytes())
 	rows, md, _, _ := sourcetest.Run(t, Decode, `path = "`+filepath.Join(root, "m.parquet")+`"
 output = "cutouts"
 size = 8`)
@@ -237,26 +217,21 @@ size = 8`)
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, tc := range []struct{ src, summary string }{
-		{`output = "c"`, "Missing required argument"},
-		{"path = \"p\"\noutput = \"c\"\nlabels = \"files\"", "Invalid labels"},
-		{"path = \"p\"\noutput = \"c\"\nsize = 0", "Invalid size"},
-		{"path = \"p\"\noutput = \"c\"\nsplit = \"dev\"", "Invalid split"},
-		{"path = \"p\"\noutput = \"c\"\nextensions = []", "Invalid extensions"},
-		{"path = \"p\"\noutput = \"c\"\nextensions = [\"png\"]", "Invalid extensions"},
-		{"path = \"p\"\noutput = \"c\"\npixel_scale = -1", "Invalid pixel_scale"},
-		{"path = \"p\"\noutput = \"c\"\nbands = \"\"", "Empty bands"},
-	} {
-		_, diags := sourcetest.Decode(t, Decode, tc.src)
-		if !diags.HasErrors() || diags[0].Summary != tc.summary {
-			t.Errorf("%q: diagnostics %v, want %q", tc.src, diags, tc.summary)
-		}
-	}
+	sourcetest.CheckErrors(t, Decode, map[string]string{
+		`output = "c"`: "Missing required argument",
+		"path = \"p\"\noutput = \"c\"\nlabels = \"files\"":     "Invalid labels",
+		"path = \"p\"\noutput = \"c\"\nsize = 0":               "Invalid size",
+		"path = \"p\"\noutput = \"c\"\nsplit = \"dev\"":        "Invalid split",
+		"path = \"p\"\noutput = \"c\"\nextensions = []":        "Invalid extensions",
+		"path = \"p\"\noutput = \"c\"\nextensions = [\"png\"]": "Invalid extensions",
+		"path = \"p\"\noutput = \"c\"\npixel_scale = -1":       "Invalid pixel_scale",
+		"path = \"p\"\noutput = \"c\"\nbands = \"\"":           "Empty bands",
+	})
 }
 
 func TestManifestErrorFailsRun(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "m.csv"), []byte("path,ra,dec\na.png,x,1\n"))
+	sourcetest.WriteFile(t, filepath.Join(dir, "m.csv"), []byte("path,ra,dec\na.png,x,1\n"))
 	s := sourcetest.MustDecode(t, Decode, `path = "`+filepath.Join(dir, "m.csv")+`"
 output = "c"`)
 	err := s.Run(context.Background(), sourcetest.Env(t, t.TempDir(), s, nil))

@@ -37,9 +37,9 @@ func TestVotesFromCatalog(t *testing.T) {
 	root := makeFolder(t)
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "mini.hcl")
-	writeFile(t, tree, []byte(miniTree))
+	sourcetest.WriteFile(t, tree, []byte(miniTree))
 	catalog := filepath.Join(dir, "gz.csv")
-	writeFile(t, catalog, []byte("iauname,ra,smooth_no,smooth_yes,bar_strong,bar_none,smooth_total-votes\n"+
+	sourcetest.WriteFile(t, catalog, []byte("iauname,ra,smooth_no,smooth_yes,bar_strong,bar_none,smooth_total-votes\n"+
 		"spiral/c.jpeg,1,30,10,20,8,40\n"+
 		"elliptical/g.png,2,2,38,,,40\n"+ // nobody reached the bar question
 		"spiral/b.png,3,5,-1,4,1,4\n"+
@@ -102,7 +102,7 @@ func TestVotesFromManifest(t *testing.T) {
 	}
 	counts[0], want[0] = "12", 12
 	manifest := filepath.Join(root, "manifest.csv")
-	writeFile(t, manifest, []byte("path,object_id,"+strings.Join(cols, ",")+"\n"+
+	sourcetest.WriteFile(t, manifest, []byte("path,object_id,"+strings.Join(cols, ",")+"\n"+
 		"spiral/b.png,J1,"+strings.Join(counts, ",")+"\n"))
 	s := sourcetest.MustDecode(t, Decode, `path = "`+manifest+`"
 output = "cutouts"
@@ -121,9 +121,9 @@ votes = "`+manifest+`"`)
 func TestVotesDecodeErrors(t *testing.T) {
 	dir := t.TempDir()
 	badTree := filepath.Join(dir, "bad.hcl")
-	writeFile(t, badTree, []byte("tree \"t\" {\n  question \"q\" {\n    answer \"a\" { next = \"nowhere\" }\n    answer \"b\" {}\n  }\n}\n"))
+	sourcetest.WriteFile(t, badTree, []byte("tree \"t\" {\n  question \"q\" {\n    answer \"a\" { next = \"nowhere\" }\n    answer \"b\" {}\n  }\n}\n"))
 	catalog := filepath.Join(dir, "v.csv")
-	writeFile(t, catalog, []byte("object_id\n"))
+	sourcetest.WriteFile(t, catalog, []byte("object_id\n"))
 	for _, tc := range []struct{ attrs, want string }{
 		{`vote_tree = "` + badTree + `"`, "job.hcl:4,13-" + strconv.Itoa(13+len(badTree)+2) + ": Vote attribute without votes"},
 		{`votes_key = "iauname"`, "job.hcl:4,13-22: Vote attribute without votes"},

@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,36 +35,18 @@ func wantRGB(w, h, seed int) []byte {
 	return b
 }
 
-func write(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func encodePNG(t *testing.T, img image.Image) []byte {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // makeDataset writes a three-class tiny-imagenet-200 look-alike with 4×4
 // images. Image contents are PNG (the loader goes by content) except one
 // grayscale JPEG, so that most pixels can be checked exactly.
 func makeDataset(t *testing.T) string {
 	root := t.TempDir()
-	write(t, filepath.Join(root, WnidsFile), []byte("n02\nn01\nn03\n"))
-	write(t, filepath.Join(root, WordsFile), []byte(
+	sourcetest.WriteFile(t, filepath.Join(root, WnidsFile), []byte("n02\nn01\nn03\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, WordsFile), []byte(
 		"n00\tentity\nn01\tgoldfish, Carassius auratus\nn02\tdog, domestic dog\nn03\tdog\nn04\tcat\n"))
-	write(t, filepath.Join(root, "train/n02/images/n02_1.JPEG"), encodePNG(t, rgbImage(4, 4, 10)))
-	write(t, filepath.Join(root, "train/n02/images/n02_0.JPEG"), encodePNG(t, rgbImage(4, 4, 0)))
-	write(t, filepath.Join(root, "train/n02/n02_boxes.txt"), []byte("n02_0.JPEG\t0\t0\t3\t3\n"))
-	write(t, filepath.Join(root, "train/n01/images/n01_0.JPEG"), []byte("not an image"))
+	sourcetest.WriteFile(t, filepath.Join(root, "train/n02/images/n02_1.JPEG"), sourcetest.PNG(t, rgbImage(4, 4, 10)))
+	sourcetest.WriteFile(t, filepath.Join(root, "train/n02/images/n02_0.JPEG"), sourcetest.PNG(t, rgbImage(4, 4, 0)))
+	sourcetest.WriteFile(t, filepath.Join(root, "train/n02/n02_boxes.txt"), []byte("n02_0.JPEG\t0\t0\t3\t3\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, "train/n01/images/n01_0.JPEG"), []byte("not an image"))
 	gray := image.NewGray(image.Rect(0, 0, 8, 8))
 	for i := range gray.Pix {
 		gray.Pix[i] = 100
@@ -75,10 +55,10 @@ func makeDataset(t *testing.T) string {
 	if err := jpeg.Encode(&jb, gray, &jpeg.Options{Quality: 95}); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(root, "train/n03/images/n03_0.JPEG"), jb.Bytes())
-	write(t, filepath.Join(root, "val/images/val_0.JPEG"), encodePNG(t, rgbImage(6, 4, 50)))
-	write(t, filepath.Join(root, "val/images/val_1.JPEG"), encodePNG(t, rgbImage(4, 4, 60)))
-	write(t, filepath.Join(root, "val", ValAnnotationsFile), []byte(
+	sourcetest.WriteFile(t, filepath.Join(root, "train/n03/images/n03_0.JPEG"), jb.Bytes())
+	sourcetest.WriteFile(t, filepath.Join(root, "val/images/val_0.JPEG"), sourcetest.PNG(t, rgbImage(6, 4, 50)))
+	sourcetest.WriteFile(t, filepath.Join(root, "val/images/val_1.JPEG"), sourcetest.PNG(t, rgbImage(4, 4, 60)))
+	sourcetest.WriteFile(t, filepath.Join(root, "val", ValAnnotationsFile), []byte(
 		"val_0.JPEG\tn01\t0\t0\t3\t3\nval_1.JPEG\tn99\t0\t0\t1\t1\n\n"))
 	return root
 }
@@ -175,29 +155,24 @@ size = 8`)
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, tc := range []struct{ src, summary string }{
-		{`output = "c"`, "Missing required argument"},
-		{"path = \"p\"\noutput = \"c\"\ntrain_split = \"test\"", "Invalid train_split"},
-		{"path = \"p\"\noutput = \"c\"\nsize = 3", "Invalid size"},
-		{"path = \"p\"\noutput = \"c\"\nworkers = -2", "Invalid workers"},
-	} {
-		_, diags := sourcetest.Decode(t, Decode, tc.src)
-		if !diags.HasErrors() || diags[0].Summary != tc.summary {
-			t.Errorf("%q: diagnostics %v, want %q", tc.src, diags, tc.summary)
-		}
-	}
+	sourcetest.CheckErrors(t, Decode, map[string]string{
+		`output = "c"`: "Missing required argument",
+		"path = \"p\"\noutput = \"c\"\ntrain_split = \"test\"": "Invalid train_split",
+		"path = \"p\"\noutput = \"c\"\nsize = 3":               "Invalid size",
+		"path = \"p\"\noutput = \"c\"\nworkers = -2":           "Invalid workers",
+	})
 }
 
 func TestLayoutErrors(t *testing.T) {
 	root := makeDataset(t)
-	write(t, filepath.Join(root, "val", ValAnnotationsFile), []byte("val_0.JPEG n01\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, "val", ValAnnotationsFile), []byte("val_0.JPEG n01\n"))
 	s := sourcetest.MustDecode(t, Decode, `path = "`+root+`"
 output = "c"`)
 	err := s.Run(context.Background(), sourcetest.Env(t, t.TempDir(), s, nil))
 	if err == nil || !strings.Contains(err.Error(), "val_annotations.txt: line 1: expected a file name and a WordNet id separated by a tab") {
 		t.Errorf("space-separated annotation: %v", err)
 	}
-	write(t, filepath.Join(root, WnidsFile), []byte("n01\nn01\n"))
+	sourcetest.WriteFile(t, filepath.Join(root, WnidsFile), []byte("n01\nn01\n"))
 	err = s.Run(context.Background(), sourcetest.Env(t, t.TempDir(), s, nil))
 	if err == nil || !strings.Contains(err.Error(), "wnids.txt: line 2: n01 already on line 1") {
 		t.Errorf("duplicate wnid: %v", err)

@@ -8,6 +8,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -36,6 +40,19 @@ func MustDecode(t testing.TB, factory pipeline.Factory, src string) pipeline.Sta
 		t.Fatalf("decode %q: %s", src, diags)
 	}
 	return s
+}
+
+// CheckErrors decodes each stage block of cases with factory and checks
+// that it gives an error whose first diagnostic has the summary the block
+// maps to.
+func CheckErrors(t testing.TB, factory pipeline.Factory, cases map[string]string) {
+	t.Helper()
+	for src, summary := range cases {
+		_, diags := Decode(t, factory, src)
+		if !diags.HasErrors() || diags[0].Summary != summary {
+			t.Errorf("%q: diagnostics %v, want %q", src, diags, summary)
+		}
+	}
 }
 
 // Env returns an Env for running s with outputs under dir and a null
@@ -155,4 +172,26 @@ func Rejects(t testing.TB, dir string) []Reject {
 func SHA256(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// WriteFile writes data to path, making its folder: a file of a source's
+// input tree.
+func WriteFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// PNG returns img encoded as PNG.
+func PNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
