@@ -126,12 +126,16 @@ func growU32(s []uint32, n int) []uint32 {
 	return s[:n]
 }
 
-// Round rounds f to the nearest bfloat16, ties to even, as VCVTNEPS2BF16
-// does, and returns its 16 bits; a NaN stays a (quiet) NaN.
+// Round rounds f to bfloat16 as VCVTNE2PS2BF16 does, and returns its 16
+// bits: to nearest, ties to even; a NaN stays a (quiet) NaN; a subnormal
+// becomes a zero of its sign (VDPBF16PS would read it as zero anyway).
 func Round(f float32) uint32 {
 	u := math.Float32bits(f)
-	if u&0x7fffffff > 0x7f800000 {
+	switch {
+	case u&0x7fffffff > 0x7f800000:
 		return u>>16 | 0x40
+	case u&0x7f800000 == 0:
+		return u >> 16 & 0x8000
 	}
 	return (u + 0x7fff + (u>>16)&1) >> 16
 }
@@ -184,6 +188,13 @@ func packB(dst []uint32, bt bool, n, k int, b []float32, ldb int) {
 		if cols < nr {
 			clear(panel)
 		}
+		q0 := 0
+		if !bt && cols == nr && packRows != nil && k >= 2 {
+			// rows 0 to 2(k/2)-1, columns j0 to j0+nr-1, in the assembly
+			_ = b[(2*(k/2)-1)*ldb+j0+nr-1]
+			q0 = k / 2
+			packRows(&panel[0], &b[j0], ldb, q0)
+		}
 		if bt { // op(B)[r][j] = b[j*ldb+r]: a column of op(B) is a stored row
 			for c := range cols {
 				col := b[(j0+c)*ldb : (j0+c)*ldb+k]
@@ -196,7 +207,7 @@ func packB(dst []uint32, bt bool, n, k int, b []float32, ldb int) {
 			}
 			continue
 		}
-		for q := range kp {
+		for q := q0; q < kp; q++ {
 			out := panel[q*nr : q*nr+cols]
 			r0 := b[2*q*ldb+j0 : 2*q*ldb+j0+cols]
 			if 2*q+1 == k {

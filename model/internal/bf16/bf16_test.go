@@ -99,6 +99,8 @@ func TestBF16Rounding(t *testing.T) {
 		{0x3f808001, 0x3f81}, // above the tie
 		{0x7f800000, 0x7f80}, // +Inf
 		{0x7f800001, 0x7fc0}, // a NaN stays NaN
+		{0x00000001, 0x0000}, // a subnormal becomes zero
+		{0x807fffff, 0x8000}, // of its sign
 	} {
 		if got := Round(math.Float32frombits(c.in)); got != c.want {
 			t.Errorf("bf16(%#08x) = %#04x, want %#04x", c.in, got, c.want)
@@ -108,6 +110,35 @@ func TestBF16Rounding(t *testing.T) {
 
 // BenchmarkGEMM compares the bfloat16 product with gonum's float32 one
 // (the model's BLAS is measured by astroformer-bench -mode gemm).
+// The assembly packing of op(B) rounds as Round does, NaN, infinities,
+// ties and subnormals included.
+func TestPackRowsMatchesRound(t *testing.T) {
+	skipWithoutBF16(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []uint32{0x7fc00000, 0x7f800001, 0xff800000, 0x7f800000, 0x00000001, 0x807fffff, 0x3f808000, 0x3f818000, 0x7f7fffff, 0x80000000}
+	const k, n = 9, 70 // two full panels, a partial one, an odd k
+	b := make([]float32, k*n)
+	for i := range b {
+		u := rng.Uint32()
+		if i%5 == 0 {
+			u = special[rng.IntN(len(special))]
+		}
+		b[i] = math.Float32frombits(u)
+	}
+	kp, panels := (k+1)/2, (n+nr-1)/nr
+	got, want := make([]uint32, panels*kp*nr), make([]uint32, panels*kp*nr)
+	packB(got, false, n, k, b, n)
+	saved := packRows
+	packRows = nil
+	packB(want, false, n, k, b, n)
+	packRows = saved
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("packed pair %d = %#08x, want %#08x", i, got[i], want[i])
+		}
+	}
+}
+
 func BenchmarkGEMM(b *testing.B) {
 	for _, p := range []string{"fp32", "bf16"} {
 		b.Run(p, func(b *testing.B) {

@@ -17,21 +17,32 @@ const (
 	nr = 32 // columns of the tile: two vectors of 16 lanes
 )
 
-// dpbf16ps returns VDPBF16PS zmm(dst), zmm(src1), zmm(src2) (Intel operand
-// order: dst += pairwise dot products of src1 and src2) as BYTE directives:
-// EVEX.512.F3.0F38.W0 52 /r.
-func dpbf16ps(dst, src1, src2 int) string {
+// evex returns the register-only 512-bit instruction name zmm(dst),
+// zmm(src1), zmm(src2) (Intel operand order) of map 0F38, W0, prefix pp
+// and opcode op, as BYTE directives.
+func evex(name string, pp, op byte, dst, src1, src2 int) string {
 	inv := func(v, bit int) byte { return byte(^(v >> bit) & 1) }
 	p0 := inv(dst, 3)<<7 | inv(src2, 4)<<6 | inv(src2, 3)<<5 | inv(dst, 4)<<4 | 0b10
-	p1 := byte((^src1)&0xf)<<3 | 1<<2 | 0b10
+	p1 := byte((^src1)&0xf)<<3 | 1<<2 | pp
 	p2 := byte(0b10)<<5 | inv(src1, 4)<<3
 	modrm := byte(0xc0) | byte(dst&7)<<3 | byte(src2&7)
-	bs := []byte{0x62, p0, p1, p2, 0x52, modrm}
+	bs := []byte{0x62, p0, p1, p2, op, modrm}
 	parts := make([]string, len(bs))
 	for i, b := range bs {
 		parts[i] = fmt.Sprintf("BYTE $0x%02x", b)
 	}
-	return fmt.Sprintf("\t%s // VDPBF16PS Z%d, Z%d, Z%d (Intel order)\n", strings.Join(parts, "; "), dst, src1, src2)
+	return fmt.Sprintf("\t%s // %s Z%d, Z%d, Z%d (Intel order)\n", strings.Join(parts, "; "), name, dst, src1, src2)
+}
+
+// dpbf16ps is VDPBF16PS zmm(dst), zmm(src1), zmm(src2): dst += the
+// pairwise dot products of src1 and src2 (EVEX.512.F3.0F38.W0 52 /r).
+func dpbf16ps(dst, src1, src2 int) string { return evex("VDPBF16PS", 0b10, 0x52, dst, src1, src2) }
+
+// cvtne2ps2bf16 is VCVTNE2PS2BF16 zmm(dst), zmm(src1), zmm(src2): the low
+// 16 words of dst are src2 rounded to bfloat16, the high 16 src1
+// (EVEX.512.F2.0F38.W0 72 /r).
+func cvtne2ps2bf16(dst, src1, src2 int) string {
+	return evex("VCVTNE2PS2BF16", 0b11, 0x72, dst, src1, src2)
 }
 
 func main() {
@@ -77,8 +88,36 @@ func main() {
 		w("\tVMOVUPS Z%d, (DX)\n\tVMOVUPS Z%d, 64(DX)\n\tADDQ R8, DX\n", 2*r, 2*r+1)
 	}
 	w("\tVZEROUPPER\n\tRET\n")
+	packB(&b)
 	if err := os.WriteFile("kernel_amd64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// packB writes packBAsm, which packs kp pairs of rows of a row-major
+// float32 matrix, 32 columns wide, into uint32 pairs of bfloat16: the low
+// half from row 2q, the high half from row 2q+1.
+func packB(b *strings.Builder) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	w("\n// pairIndex interleaves the words of two rows converted by\n// VCVTNE2PS2BF16: word 2c from word c (row 2q), 2c+1 from 16+c (row 2q+1).\n")
+	for c := range 16 {
+		w("DATA pairIndex<>+%d(SB)/2, $%d\n", 4*c, c)
+		w("DATA pairIndex<>+%d(SB)/2, $%d\n", 4*c+2, 16+c)
+	}
+	w("GLOBL pairIndex<>(SB), RODATA|NOPTR, $64\n\n")
+	w("// func packBAsm(dst *uint32, b *float32, ldb, kp int)\n")
+	w("TEXT ·packBAsm(SB), NOSPLIT, $0-32\n")
+	w("\tMOVQ dst+0(FP), DI\n\tMOVQ b+8(FP), SI\n\tMOVQ ldb+16(FP), R8\n\tMOVQ kp+24(FP), CX\n")
+	w("\tSHLQ $2, R8\n\tLEAQ (SI)(R8*1), R9\n\tSHLQ $1, R8\n")
+	w("\tVMOVDQU64 pairIndex<>(SB), Z31\n")
+	w("\tTESTQ CX, CX\n\tJEQ done\n")
+	w("loop:\n")
+	w("\tVMOVUPS (SI), Z0\n\tVMOVUPS 64(SI), Z1\n\tVMOVUPS (R9), Z2\n\tVMOVUPS 64(R9), Z3\n")
+	b.WriteString(cvtne2ps2bf16(4, 2, 0))
+	b.WriteString(cvtne2ps2bf16(5, 3, 1))
+	w("\tVPERMW Z4, Z31, Z4\n\tVPERMW Z5, Z31, Z5\n")
+	w("\tVMOVDQU64 Z4, (DI)\n\tVMOVDQU64 Z5, 64(DI)\n")
+	w("\tADDQ R8, SI\n\tADDQ R8, R9\n\tADDQ $128, DI\n\tDECQ CX\n\tJNE loop\n")
+	w("done:\n\tVZEROUPPER\n\tRET\n")
 }

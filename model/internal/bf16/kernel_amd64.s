@@ -173,3 +173,71 @@ nobeta:
 	ADDQ R8, DX
 	VZEROUPPER
 	RET
+
+// pairIndex interleaves the words of two rows converted by
+// VCVTNE2PS2BF16: word 2c from word c (row 2q), 2c+1 from 16+c (row 2q+1).
+DATA pairIndex<>+0(SB)/2, $0
+DATA pairIndex<>+2(SB)/2, $16
+DATA pairIndex<>+4(SB)/2, $1
+DATA pairIndex<>+6(SB)/2, $17
+DATA pairIndex<>+8(SB)/2, $2
+DATA pairIndex<>+10(SB)/2, $18
+DATA pairIndex<>+12(SB)/2, $3
+DATA pairIndex<>+14(SB)/2, $19
+DATA pairIndex<>+16(SB)/2, $4
+DATA pairIndex<>+18(SB)/2, $20
+DATA pairIndex<>+20(SB)/2, $5
+DATA pairIndex<>+22(SB)/2, $21
+DATA pairIndex<>+24(SB)/2, $6
+DATA pairIndex<>+26(SB)/2, $22
+DATA pairIndex<>+28(SB)/2, $7
+DATA pairIndex<>+30(SB)/2, $23
+DATA pairIndex<>+32(SB)/2, $8
+DATA pairIndex<>+34(SB)/2, $24
+DATA pairIndex<>+36(SB)/2, $9
+DATA pairIndex<>+38(SB)/2, $25
+DATA pairIndex<>+40(SB)/2, $10
+DATA pairIndex<>+42(SB)/2, $26
+DATA pairIndex<>+44(SB)/2, $11
+DATA pairIndex<>+46(SB)/2, $27
+DATA pairIndex<>+48(SB)/2, $12
+DATA pairIndex<>+50(SB)/2, $28
+DATA pairIndex<>+52(SB)/2, $13
+DATA pairIndex<>+54(SB)/2, $29
+DATA pairIndex<>+56(SB)/2, $14
+DATA pairIndex<>+58(SB)/2, $30
+DATA pairIndex<>+60(SB)/2, $15
+DATA pairIndex<>+62(SB)/2, $31
+GLOBL pairIndex<>(SB), RODATA|NOPTR, $64
+
+// func packBAsm(dst *uint32, b *float32, ldb, kp int)
+TEXT ·packBAsm(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	MOVQ kp+24(FP), CX
+	SHLQ $2, R8
+	LEAQ (SI)(R8*1), R9
+	SHLQ $1, R8
+	VMOVDQU64 pairIndex<>(SB), Z31
+	TESTQ CX, CX
+	JEQ done
+loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x6f; BYTE $0x48; BYTE $0x72; BYTE $0xe0 // VCVTNE2PS2BF16 Z4, Z2, Z0 (Intel order)
+	BYTE $0x62; BYTE $0xf2; BYTE $0x67; BYTE $0x48; BYTE $0x72; BYTE $0xe9 // VCVTNE2PS2BF16 Z5, Z3, Z1 (Intel order)
+	VPERMW Z4, Z31, Z4
+	VPERMW Z5, Z31, Z5
+	VMOVDQU64 Z4, (DI)
+	VMOVDQU64 Z5, 64(DI)
+	ADDQ R8, SI
+	ADDQ R8, R9
+	ADDQ $128, DI
+	DECQ CX
+	JNE loop
+done:
+	VZEROUPPER
+	RET

@@ -2,8 +2,9 @@
 
 package bf16
 
-// No bfloat16 kernel in this build: Supported is false.
+// No bfloat16 assembly in this build: Supported is false.
 var (
-	cpuBF16 = false
-	kernel  func(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
+	cpuBF16  = false
+	kernel   func(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
+	packRows func(dst *uint32, b *float32, ldb, kp int)
 )
