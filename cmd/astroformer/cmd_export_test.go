@@ -40,25 +40,18 @@ func writeSmallCatalog(t *testing.T, dir string) {
 func TestExportCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "catalog")
 	writeSmallCatalog(t, dir)
-	var stdout, stderr bytes.Buffer
 	for _, f := range []string{"fits", "votable", "csv"} {
-		if status := run([]string{"export", dir, "--format", f}, &stdout, &stderr); status != exitOK {
-			t.Fatalf("export --format %s: status %d: %s", f, status, stderr.String())
-		}
+		runOK(t, "export", dir, "--format", f)
 	}
 	for _, ext := range []string{".fits", ".vot", ".csv"} {
 		if _, err := os.Stat(dir + ext); err != nil {
 			t.Error(err)
 		}
 	}
-	stdout.Reset()
-	if status := run([]string{"export", "--format", "csv", "--output", "-", "--columns", "object_id,ra", dir}, &stdout, &stderr); status != exitOK {
-		t.Fatalf("export to stdout: status %d: %s", status, stderr.String())
-	}
-	if got := stdout.String(); got != "object_id,ra\na,10\nb,\n" {
+	if got := runOK(t, "export", "--format", "csv", "--output", "-", "--columns", "object_id,ra", dir); got != "object_id,ra\na,10\nb,\n" {
 		t.Errorf("CSV on stdout: %q", got)
 	}
-	stderr.Reset()
+	var stdout, stderr bytes.Buffer
 	if status := run([]string{"export", dir, "--format", "hdf5"}, &stdout, &stderr); status != exitUsage || !strings.Contains(stderr.String(), `unknown export format "hdf5"`) {
 		t.Errorf("bad format: status %d: %s", status, stderr.String())
 	}

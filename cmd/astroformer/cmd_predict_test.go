@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -43,10 +42,7 @@ func predictFixture(t *testing.T) (string, string) {
   }
 }
 `)
-	var stdout, stderr bytes.Buffer
-	if status := run([]string{"run", job}, &stdout, &stderr); status != exitOK {
-		t.Fatalf("rendering cutouts: status %d\n%s", status, stderr.String())
-	}
+	runOK(t, "run", job)
 	cfg := modeltest.GoldenTiny()
 	net, err := model.New(model.Spec{Variant: cfg.Name, Config: cfg, ImageH: 32, ImageW: 32, InChans: 3, Classes: 10}, 3)
 	if err != nil {
@@ -57,13 +53,6 @@ func predictFixture(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	return dir, ckpt
-}
-
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	status := run(args, &stdout, &stderr)
-	return status, stdout.String(), stderr.String()
 }
 
 func sameTables(t *testing.T, what string, a, b arrow.Table) {
@@ -99,11 +88,8 @@ func sameTables(t *testing.T, what string, a, b arrow.Table) {
 func TestPredictCommand(t *testing.T) {
 	dir, ckpt := predictFixture(t)
 	cutouts, out := filepath.Join(dir, "cutouts"), filepath.Join(dir, "catalog")
-	status, stdout, stderr := runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", out,
+	stdout := runOK(t, "predict", "--model", ckpt, "--input", cutouts, "--output", out,
 		"--tta", "2", "--batch", "5", "--healpix-order", "2", "--shard", "off")
-	if status != exitOK {
-		t.Fatalf("predict: status %d\n%s", status, stderr)
-	}
 	if !strings.Contains(stdout, "predicted 24 cutouts into "+out) || !strings.Contains(stdout, "HATS layout "+out+"_hats: 24 rows") {
 		t.Errorf("predict report:\n%s", stdout)
 	}
@@ -121,10 +107,7 @@ func TestPredictCommand(t *testing.T) {
 	defer whole.Release()
 
 	// The same catalog as an Arrow IPC stream on standard output.
-	status, stdout, stderr = runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--format", "arrow", "--tta", "2", "--shard", "off")
-	if status != exitOK {
-		t.Fatalf("predict --format arrow: status %d\n%s", status, stderr)
-	}
+	stdout = runOK(t, "predict", "--model", ckpt, "--input", cutouts, "--format", "arrow", "--tta", "2", "--shard", "off")
 	r, err := ipc.NewReader(strings.NewReader(stdout))
 	if err != nil {
 		t.Fatal(err)
@@ -150,15 +133,13 @@ func TestPredictCommand(t *testing.T) {
 	// Two shards, one from --shard and one from the Kubernetes variables,
 	// merged: the same rows as the unsharded run, and its HATS layout.
 	sharded := filepath.Join(dir, "sharded")
-	if status, _, stderr := runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--shard", "0/2"); status != exitOK {
-		t.Fatalf("shard 0/2: status %d\n%s", status, stderr)
-	}
+	runOK(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--shard", "0/2")
 	if status, stdout, _ := runCLI(t, "catalog", "merge", sharded); status != exitFailure {
 		t.Errorf("merge with a shard missing: status %d, stdout %s", status, stdout)
 	}
 	t.Setenv(catalog.EnvK8sIndex, "1")
 	t.Setenv(catalog.EnvShards, "2")
-	status, stdout, stderr = runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--batch", "7")
+	status, stdout, stderr := runCLI(t, "predict", "--model", ckpt, "--input", cutouts, "--output", sharded, "--tta", "2", "--healpix-order", "2", "--batch", "7")
 	if status != exitOK || !strings.Contains(stdout, "shard 1/2 done") {
 		t.Fatalf("shard from JOB_COMPLETION_INDEX: status %d\n%s%s", status, stdout, stderr)
 	}

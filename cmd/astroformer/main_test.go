@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -82,6 +83,50 @@ func testCLI() (*cli, *bytes.Buffer, *bytes.Buffer, context.Context) {
 		return s, gohcl.DecodeBody(body, ectx, &s.cfg)
 	}}
 	return &cli{stdout: &stdout, stderr: &stderr, registry: reg}, &stdout, &stderr, ctx
+}
+
+// runCLI runs the command line args and returns the exit status, the
+// standard output and the standard error.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	status := run(args, &stdout, &stderr)
+	return status, stdout.String(), stderr.String()
+}
+
+// runOK runs the command line args and returns its standard output; a
+// status other than exitOK stops the test.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	status, stdout, stderr := runCLI(t, args...)
+	if status != exitOK {
+		t.Fatalf("%q: status %d, stderr:\n%s", args, status, stderr)
+	}
+	return stdout
+}
+
+// checkOutput checks that out contains every one of wants.
+func checkOutput(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// readPNG decodes the PNG file at path.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func writeJob(t *testing.T, src string) string {
@@ -295,13 +340,8 @@ func writeCutouts(t *testing.T, dir string) {
 func TestInspect(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cutouts")
 	writeCutouts(t, dir)
-	var stdout, stderr bytes.Buffer
-	if status := run([]string{"inspect", dir, "--per-class", "2"}, &stdout, &stderr); status != exitOK {
-		t.Fatalf("status %d, stderr:\n%s", status, stderr.String())
-	}
-	out := stdout.String()
-	for _, want := range []string{
-		"table " + dir + "\n",
+	checkOutput(t, runOK(t, "inspect", dir, "--per-class", "2"),
+		"table "+dir+"\n",
 		"  stage        survey (synthetic)\n",
 		"  rows         6 in 1 parts,",
 		"schema (19 columns):\n",
@@ -311,21 +351,9 @@ func TestInspect(t *testing.T) {
 		"\n  b                 1    0     1       0      2\n",
 		"\n  (unlabelled)      0    0     0       1      1\n",
 		"\n  total             2    1     2       1      6\n",
-		"contact sheet: " + dir + "_sheet.png (5 cutouts)\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-	f, err := os.Open(dir + "_sheet.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+		"contact sheet: "+dir+"_sheet.png (5 cutouts)\n",
+	)
+	img := readPNG(t, dir+"_sheet.png")
 	// Three class rows, two cells each, after the label column.
 	wantW := (sheetMaxLabel+1)*7 + 2*sheetGap + 2*(sheetCell+sheetGap)
 	wantH := sheetGap + 3*(sheetCell+sheetGap)
