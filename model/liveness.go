@@ -9,17 +9,21 @@ import (
 
 // share gives the ops of a graph built with shared set their value buffers,
 // reusing a buffer once every node that reads the value it held has run: a
-// value is alive from the op that writes it to the last op that reads it,
+// value is alive from the op that writes it to the last node that reads it,
 // in the order the tape machine runs the graph (gorgonia.Compile's: the
-// reverse of gorgonia.Sort). The values of keep stay alive to the end, to be
-// read after a run. A buffer is reused for the smallest later value it
-// holds. So an evaluation graph holds about the largest few activations at
-// once instead of all of them.
+// reverse of gorgonia.Sort), and through gorgonia's own nodes (the sums of
+// gradients), which may write into their input, to their last reader. The
+// values of keep stay alive to the end, to be read after a run. A free
+// buffer is reused for the smallest later value it holds. So an evaluation
+// graph holds about the largest few activations at once instead of all of
+// them, and a training graph frees each activation once the backward pass
+// has used it.
 //
-// Only the graph's edges are followed, so share is for graphs whose kernels
-// read other ops' values only through their inputs: evaluation graphs. (In
-// training, gradient kernels keep pointers into the forward pass.) It
-// returns the number of float32 elements allocated.
+// Only the graph's edges are followed: it relies on every kernel reading
+// other ops' values only through its inputs (a gradient kernel gets the
+// forward values it needs as inputs; what a kernel keeps between its
+// forward and backward runs is in buffers of its own). It returns the
+// number of float32 elements allocated.
 func (b *builder) share(keep ...*gorgonia.Node) (int, error) {
 	sorted, err := gorgonia.Sort(b.g)
 	if err != nil {
@@ -32,15 +36,21 @@ func (b *builder) share(keep ...*gorgonia.Node) (int, error) {
 		at[n] = i
 	}
 	end := make(map[*gorgonia.Node]int, len(order)) // position of the last reader
-	for _, n := range order {
-		end[n] = at[n]
-		readers := b.g.To(n.ID())
-		for readers.Next() {
-			end[n] = max(end[n], at[readers.Node().(*gorgonia.Node)])
-		}
-	}
 	for _, n := range keep {
 		end[n] = len(order)
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		e := max(end[n], i)
+		readers := b.g.To(n.ID())
+		for readers.Next() {
+			r := readers.Node().(*gorgonia.Node)
+			e = max(e, at[r])
+			if _, ours := r.Op().(*op); !ours {
+				e = max(e, end[r])
+			}
+		}
+		end[n] = e
 	}
 
 	type live struct {

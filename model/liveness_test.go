@@ -66,6 +66,60 @@ func TestSharedBuffersChangeNothing(t *testing.T) {
 	}
 }
 
+// TestSharedBuffersTrainAlike takes two training steps, with dropout and
+// stochastic depth, in a graph whose values share buffers and in one
+// whose values own theirs: losses and every gradient agree bit for bit.
+func TestSharedBuffersTrainAlike(t *testing.T) {
+	for _, variant := range []string{"golden_tiny", DefaultVariant} {
+		t.Run(variant, func(t *testing.T) {
+			s := goldenSpec(t, 32, 32, 5)
+			if variant != "golden_tiny" {
+				c, err := Lookup(variant)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s = Spec{Variant: variant, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 5}
+			}
+			s.Dropout, s.DropPath = 0.1, 0.2
+			nets := make([]*Net, 2)
+			for i := range nets {
+				var err error
+				if nets[i], err = New(s, 3); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nets[1].ownBuffers = true
+			data := rand.New(rand.NewPCG(5, 5))
+			const batch = 4
+			for step := range 2 {
+				x := make([]float32, batch*s.InChans*s.ImageH*s.ImageW)
+				for i := range x {
+					x[i] = float32(data.NormFloat64())
+				}
+				targets := make([]float32, batch*s.Classes)
+				for i := range batch {
+					targets[i*s.Classes+data.IntN(s.Classes)] = 1
+				}
+				var loss [2]float64
+				for i, n := range nets {
+					var err error
+					if loss[i], err = n.TrainStep(x, targets, batch, rand.New(rand.NewPCG(uint64(step), 9))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if loss[0] != loss[1] {
+					t.Errorf("step %d: loss %v with shared buffers, %v without", step, loss[0], loss[1])
+				}
+				for k, p := range nets[0].Params() {
+					if !slices.Equal(p.Grad, nets[1].Params()[k].Grad) {
+						t.Errorf("step %d: gradient of %s differs with shared buffers", step, p.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestSharedBuffersSaveMemory checks that sharing allocates under half of
 // the values an evaluation graph of the default variant writes (40% today:
 // the live set peaks in the first MBConv block, whose input, depthwise

@@ -28,9 +28,9 @@ type Net struct {
 	// voteGroups, when set, are the answers per question of the vote head
 	// (see UseVoteLoss).
 	voteGroups []int
-	// ownBuffers gives every value of an evaluation graph its own buffer,
-	// as training graphs have, instead of sharing them by liveness: for
-	// tests that compare the two.
+	// ownBuffers gives every value of a graph its own buffer instead of
+	// sharing buffers by liveness: for Activations, and for tests that
+	// compare the two.
 	ownBuffers bool
 }
 
@@ -307,7 +307,7 @@ func (n *Net) graph(batch int, train bool) (*graph, error) {
 		n.closeGraphs()
 	}
 	for i, g := range n.graphs {
-		if g.batch == batch && g.train == train && g.own == (train || n.ownBuffers) {
+		if g.batch == batch && g.train == train && g.own == n.ownBuffers {
 			n.graphs = append(append(n.graphs[:i:i], n.graphs[i+1:]...), g)
 			return g, nil
 		}
@@ -344,7 +344,7 @@ type graph struct {
 // gradient nodes, to a new graph and compiles it for a tape machine.
 func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	s := n.spec
-	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train, shared: !train && !n.ownBuffers}
+	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train, shared: !n.ownBuffers}
 	defer b.recover(&err)
 	gr = &graph{batch: batch, train: train, own: !b.shared, state: &runState{}, tensors: n.tensors(),
 		x: make([]float32, batch*s.InChans*s.ImageH*s.ImageW)}
@@ -409,9 +409,14 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 		}
 	}
 	if b.shared {
-		// Only the outputs are read after a run; the other values share
-		// buffers by liveness.
-		if _, err := b.share(gr.logits, gr.preLogits); err != nil {
+		// Only the outputs (and in training the loss and the gradients)
+		// are read after a run; the other values share buffers by
+		// liveness.
+		keep := gorgonia.Nodes{gr.logits, gr.preLogits}
+		if train {
+			keep = append(append(keep, gr.loss), gr.grads...)
+		}
+		if _, err := b.share(keep...); err != nil {
 			return nil, err
 		}
 	}

@@ -30,8 +30,8 @@ type differentiable interface {
 
 // op adapts a kernel to gorgonia.Op and gorgonia.SDOp. The buffer of its
 // value is allocated once and rewritten on every run of the graph, so that
-// a cached graph runs without allocating; in an evaluation graph ops whose
-// values are never alive at once share buffers (see builder.share). Because gorgonia deduplicates
+// a cached graph runs without allocating; ops whose values are never alive
+// at once share buffers (see builder.share). Because gorgonia deduplicates
 // nodes by hash, every op carries a name unique within its graph.
 type op struct {
 	name   string
