@@ -12,7 +12,6 @@ import (
 
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
-	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -27,15 +26,8 @@ func TestEmbeddings(t *testing.T) {
 	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 1)
 	run := func(output string) (arrow.Record, map[string]string) {
 		s := decodeStage(t, "input = \"cutouts\"\noutput = \""+output+"\"\nmodel = \"model\"\ntta = 2\nembeddings = true\nbatch_size = 5")
-		env := sourcetest.Env(t, dir, s, nil)
-		if err := s.Run(context.Background(), env); err != nil {
-			t.Fatal(err)
-		}
-		tb, err := table.Open(filepath.Join(dir, output))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tabletest.ReadAll(t, filepath.Join(dir, output)), tb.Manifest().Metadata
+		runStage(t, dir, s)
+		return tabletest.ReadAll(t, filepath.Join(dir, output)), tabletest.Open(t, filepath.Join(dir, output)).Manifest().Metadata
 	}
 	a, md := run("catalog")
 	defer a.Release()

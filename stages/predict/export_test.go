@@ -1,7 +1,6 @@
 package predict
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/export"
-	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
 // TestStageExports checks that format writes the copies of the catalog into
@@ -29,9 +27,7 @@ func TestStageExports(t *testing.T) {
 	if !slices.Equal(s.Outputs(), []string{"catalog", "catalog_export"}) {
 		t.Fatalf("outputs %v", s.Outputs())
 	}
-	if err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil)); err != nil {
-		t.Fatal(err)
-	}
+	runStage(t, dir, s)
 	m, err := artifact.ReadManifest(filepath.Join(dir, "catalog_export"))
 	if err != nil || m.Format != export.FolderFormat || m.Rows != 12 {
 		t.Fatalf("export manifest %+v: %v", m, err)

@@ -1,6 +1,7 @@
 package predict
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
+	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -58,6 +61,16 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 	defer rec.Release()
 	m := artifact.Manifest{Name: filepath.Base(dir), Stage: "test", Kind: "test", Fingerprint: "cutouts-fp", Producer: "test"}
 	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m}, rec)
+}
+
+// runStage runs s in the workdir dir and returns its Env.
+func runStage(t testing.TB, dir string, s *stage) *pipeline.Env {
+	t.Helper()
+	env := sourcetest.Env(t, dir, s, nil)
+	if err := s.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
 
 // openCutouts opens the cutouts table in dir.

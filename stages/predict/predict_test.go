@@ -27,7 +27,6 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
-	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -168,10 +167,7 @@ func TestStageWritesCatalog(t *testing.T) {
 		batch_size = 8
 		workers = 2
 	`)
-	env := sourcetest.Env(t, dir, s, nil)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
+	env := runStage(t, dir, s)
 	classes := testClasses()
 	cat, err := table.OpenAs(filepath.Join(dir, "catalog"), schemas.Catalog(classes, true))
 	if err != nil {

@@ -1,7 +1,6 @@
 package predict
 
 import (
-	"context"
 	"math"
 	"path/filepath"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/model/modeltest"
 	"github.com/astroformer/astroformer/schemas"
-	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table/tabletest"
 	"github.com/astroformer/astroformer/votes"
 )
@@ -45,9 +43,7 @@ func TestVoteCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := decodeStage(t, "input = \"cutouts\"\noutput = \"catalog\"\nmodel = \"model\"\ntta = 2")
-	if err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil)); err != nil {
-		t.Fatal(err)
-	}
+	runStage(t, dir, s)
 	out := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))
 	defer out.Release()
 	cols := tree.FractionColumns()
