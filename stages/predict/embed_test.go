@@ -21,9 +21,7 @@ import (
 // metadata, two runs give the same values, and with test-time views the
 // embedding is the mean of the views' embeddings.
 func TestEmbeddings(t *testing.T) {
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 12, 32, 0)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 1)
+	dir, ckpt := stageFixture(t, 12, 0, BestCheckpoint, 1)
 	run := func(output string) (arrow.Record, map[string]string) {
 		s := decodeStage(t, "input = \"cutouts\"\noutput = \""+output+"\"\nmodel = \"model\"\ntta = 2\nembeddings = true\nbatch_size = 5")
 		runStage(t, dir, s)

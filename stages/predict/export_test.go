@@ -14,9 +14,7 @@ import (
 // TestStageExports checks that format writes the copies of the catalog into
 // the export folder, and the diagnostics of format and export.
 func TestStageExports(t *testing.T) {
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 12, 32, 16)
-	writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 1)
+	dir, _ := stageFixture(t, 12, 16, BestCheckpoint, 1)
 	s := decodeStage(t, `
 		input = "cutouts"
 		output = "catalog"

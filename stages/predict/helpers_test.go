@@ -63,6 +63,16 @@ func writeCutouts(t testing.TB, dir string, n, size int, rowsPerPart int64) {
 	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowsPerPart: rowsPerPart, RowGroupRows: 16, Manifest: m}, rec)
 }
 
+// stageFixture makes a workdir holding the cutouts table of n random 32×32
+// cutouts (see writeCutouts) and a model folder with the checkpoint name
+// (see writeCheckpoint); it returns the workdir and the checkpoint's path.
+func stageFixture(t testing.TB, n int, rowsPerPart int64, name string, seed int64) (dir, ckpt string) {
+	t.Helper()
+	dir = t.TempDir()
+	writeCutouts(t, filepath.Join(dir, "cutouts"), n, 32, rowsPerPart)
+	return dir, writeCheckpoint(t, filepath.Join(dir, "model"), name, seed)
+}
+
 // runStage runs s in the workdir dir and returns its Env.
 func runStage(t testing.TB, dir string, s *stage) *pipeline.Env {
 	t.Helper()

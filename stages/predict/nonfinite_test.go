@@ -137,9 +137,7 @@ func checkNothingCommitted(t *testing.T, out string) {
 // overflow loads, but the predict stage fails on its infinite logits and
 // writes no catalog.
 func TestPredictStageOverflowingCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 6, 32, 100)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), FinalCheckpoint, 1)
+	dir, ckpt := stageFixture(t, 6, 100, FinalCheckpoint, 1)
 	overflowHead(t, ckpt)
 
 	s := decodeStage(t, `

@@ -156,9 +156,7 @@ func TestTTAAveragesViewSoftmaxes(t *testing.T) {
 // The stage writes a catalog with the schema, metadata and values of its
 // contract, readable by arrow-go's own Parquet reader.
 func TestStageWritesCatalog(t *testing.T) {
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 40, 32, 16)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 1)
+	dir, ckpt := stageFixture(t, 40, 16, BestCheckpoint, 1)
 	s := decodeStage(t, `
 		input = "cutouts"
 		output = "catalog"
@@ -308,9 +306,7 @@ func checkCatalogRows(t *testing.T, out arrow.Record, classes []string, views in
 
 // Three shards merged equal one unsharded run, row for row and bit for bit.
 func TestShardsMergeToUnshardedRun(t *testing.T) {
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 45, 32, 20)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), FinalCheckpoint, 2)
+	dir, ckpt := stageFixture(t, 45, 20, FinalCheckpoint, 2)
 	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, err := LoadModel(ckpt)
 	if err != nil {
