@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/astroformer/astroformer/artifact/artifacttest"
 )
 
 func manifest(fp string) *Manifest {
@@ -343,5 +345,22 @@ func TestHeartbeat(t *testing.T) {
 	}
 	if o, _ := readOwner(held[2]); o.Host != "node-elsewhere" {
 		t.Errorf("heartbeat overwrote the new owner: %+v", o)
+	}
+}
+
+// TestAbandonedByArtifacttest checks that the owner artifacttest.Abandon
+// writes is one Stage takes for an exited process.
+func TestAbandonedByArtifacttest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cutouts")
+	old, err := Stage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifacttest.Abandon(t, dir)
+	if _, err := Stage(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("abandoned staging folder %s still there: %v", old, err)
 	}
 }

@@ -1,12 +1,10 @@
 package table
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/artifact/artifacttest"
 	"github.com/astroformer/astroformer/schemas"
 )
 
@@ -25,24 +24,6 @@ func chunks(t *testing.T, schema *arrow.Schema, n, rows int) []arrow.Record {
 		t.Cleanup(recs[i].Release)
 	}
 	return recs
-}
-
-// killStaging makes the staging folders of dir look like they belong to a
-// process that has exited, as after a crash.
-func killStaging(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	host, _ := os.Hostname()
-	data, _ := json.Marshal(map[string]any{"pid": cmd.Process.Pid, "host": host})
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".staging-*"))
-	for _, m := range matches {
-		if err := os.WriteFile(filepath.Join(m, ".owner"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // runResumable writes the chunks not yet done, ending each with EndPart, and
@@ -93,14 +74,14 @@ func TestResumableWriter(t *testing.T) {
 	if got := runResumable(t, dir, schema, "fp", recs, 2); len(got) != 2 {
 		t.Fatalf("first run wrote chunks %v", got)
 	}
-	killStaging(t, dir)
+	artifacttest.Abandon(t, dir)
 	if _, err := artifact.ReadManifest(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("killed run left a committed table: %v", err)
 	}
 	if got := runResumable(t, dir, schema, "fp", recs, 1); len(got) != 1 || got[0] != 2 {
 		t.Fatalf("second run wrote chunks %v, want [2]", got)
 	}
-	killStaging(t, dir)
+	artifacttest.Abandon(t, dir)
 	if got := runResumable(t, dir, schema, "fp", recs, -1); len(got) != 3 || got[0] != 3 {
 		t.Fatalf("third run wrote chunks %v, want [3 4 5]", got)
 	}
@@ -142,7 +123,7 @@ func TestResumableFingerprintChange(t *testing.T) {
 	recs := chunks(t, schema, 3, 20)
 	dir := filepath.Join(t.TempDir(), "t")
 	runResumable(t, dir, schema, "old", recs, 2)
-	killStaging(t, dir)
+	artifacttest.Abandon(t, dir)
 	if got := runResumable(t, dir, schema, "new", recs, -1); len(got) != 3 {
 		t.Fatalf("a changed fingerprint resumed: wrote chunks %v, want all 3", got)
 	}
@@ -220,7 +201,7 @@ func TestAbortAndCrashKeepPreviousVersion(t *testing.T) {
 	if tab.Manifest().Fingerprint != "v1" || tab.Rows() != 30 {
 		t.Errorf("previous version not intact: %s, %d rows", tab.Manifest().Fingerprint, tab.Rows())
 	}
-	killStaging(t, dir)
+	artifacttest.Abandon(t, dir)
 	writeTable(t, dir, schema, Options{Manifest: testManifest("v4")}, recs[1])
 	if entries, _ := os.ReadDir(root); len(entries) != 1 {
 		t.Errorf("left behind after the next write: %v", entries)

@@ -2,10 +2,8 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/artifact/artifacttest"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
 )
@@ -229,22 +228,6 @@ func TestSinkManyParts(t *testing.T) {
 	}
 }
 
-// killStaging makes the staging folders next to dir look abandoned by a
-// process that has exited.
-func killStaging(t *testing.T, root string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	host, _ := os.Hostname()
-	data, _ := json.Marshal(map[string]any{"pid": cmd.Process.Pid, "host": host})
-	matches, _ := filepath.Glob(filepath.Join(root, ".*.staging-*"))
-	for _, m := range matches {
-		os.WriteFile(filepath.Join(m, ".owner"), data, 0o644)
-	}
-}
-
 // feed adds chunks of 100 cutouts, each with one duplicate of an id from the
 // first chunk, skipping chunks already done; it stops (as if killed) in the
 // middle of chunk stop.
@@ -292,7 +275,7 @@ func TestSinkResume(t *testing.T) {
 	opt := options(root)
 	opt.Resumable, opt.RowsPerPart = true, 64
 	feed(t, opt, 2)
-	killStaging(t, root)
+	artifacttest.Abandon(t, filepath.Join(root, "cutouts"), filepath.Join(root, "rejects"))
 	got, ran := feed(t, opt, -1)
 	if fmt.Sprint(ran) != "[2 3 4]" {
 		t.Errorf("resumed run processed chunks %v, want [2 3 4]", ran)
@@ -341,7 +324,7 @@ func TestSinkResumeBetweenTables(t *testing.T) {
 	if err := s.cutouts.EndPart("file-0"); err != nil {
 		t.Fatal(err)
 	}
-	killStaging(t, root) // killed before s.rejects.EndPart("file-0")
+	artifacttest.Abandon(t, filepath.Join(root, "cutouts"), filepath.Join(root, "rejects")) // killed before s.rejects.EndPart("file-0")
 
 	got, ran := feed(t, opt, -1)
 	if fmt.Sprint(ran) != "[0 1 2 3 4]" {
