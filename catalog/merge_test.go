@@ -53,23 +53,6 @@ func writeShards(t *testing.T, output string) {
 	}
 }
 
-func readIDs(t *testing.T, dir string) []string {
-	t.Helper()
-	sc := tabletest.Open(t, dir).Scan(context.Background(), table.ScanOptions{})
-	defer sc.Close()
-	var ids []string
-	for sc.Next() {
-		col := sc.Record().Column(0).(*array.String)
-		for i := range col.Len() {
-			ids = append(ids, col.Value(i))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
 func TestMerge(t *testing.T) {
 	output := filepath.Join(t.TempDir(), "catalog")
 	writeShards(t, output)
@@ -77,7 +60,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(readIDs(t, output), " "); got != "obj-0 obj-1 obj-2 obj-3 obj-4 obj-5 obj-6" {
+	if got := strings.Join(tabletest.Strings(t, output, "object_id"), " "); got != "obj-0 obj-1 obj-2 obj-3 obj-4 obj-5 obj-6" {
 		t.Errorf("merged rows %q, want obj-0 to obj-6 in order", got)
 	}
 	if m.Rows != 7 || len(m.Parts) != 4 || m.Name != "catalog" || m.Metadata[MetaShards] != "3" || m.Metadata[MetaClassNames] != `["a","b"]` {
@@ -108,7 +91,7 @@ func TestMerge(t *testing.T) {
 	if _, err := os.Stat(ShardsDir(output)); !os.IsNotExist(err) {
 		t.Errorf("shards folder still there: %v", err)
 	}
-	if got := len(readIDs(t, output)); got != 7 {
+	if got := len(tabletest.Strings(t, output, "object_id")); got != 7 {
 		t.Errorf("%d rows after the second merge, want 7", got)
 	}
 }

@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/artifact/artifacttest"
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -66,23 +65,10 @@ func rejectRows(t *testing.T, dir string) []string {
 
 func objectIDs(t *testing.T, dir string) []string {
 	t.Helper()
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
+	if _, err := table.OpenAs(dir, schemas.Cutouts()); err != nil {
 		t.Fatal(err)
 	}
-	s := tab.Scan(context.Background(), table.ScanOptions{Columns: []string{"object_id"}})
-	defer s.Close()
-	var ids []string
-	for s.Next() {
-		col := s.Record().Column(0).(*array.String)
-		for i := range col.Len() {
-			ids = append(ids, col.Value(i))
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return tabletest.Strings(t, dir, "object_id")
 }
 
 func TestSinkRejectsAndDuplicates(t *testing.T) {

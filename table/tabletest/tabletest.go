@@ -59,6 +59,28 @@ func ReadAll(t testing.TB, dir string) arrow.Record {
 	return Concat(t, schema, recs)
 }
 
+// Strings returns the values of the string column name of the table dir,
+// in table order; nulls read as "".
+func Strings(t testing.TB, dir, name string) []string {
+	t.Helper()
+	sc := Open(t, dir).Scan(context.Background(), table.ScanOptions{Columns: []string{name}})
+	defer sc.Close()
+	var out []string
+	for sc.Next() {
+		col, ok := sc.Record().Column(0).(*array.String)
+		if !ok {
+			t.Fatalf("%s: column %s is %s, not a string", dir, name, sc.Record().Column(0).DataType())
+		}
+		for i := range col.Len() {
+			out = append(out, col.Value(i))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // scan returns the schema and the records, retained, of a scan of the
 // table dir.
 func scan(t testing.TB, dir string) (*arrow.Schema, []arrow.Record) {

@@ -2,6 +2,7 @@ package tabletest_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,6 +38,21 @@ func TestWriteRead(t *testing.T) {
 	defer all.Release()
 	if !array.Equal(all.Column(0), col) {
 		t.Errorf("read back %v, want %v", all.Column(0), col)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3}, nil)
+	b.Field(1).(*array.StringBuilder).AppendValues([]string{"a", "b", "c"}, nil)
+	rec := b.NewRecord()
+	defer rec.Release()
+	dir := filepath.Join(t.TempDir(), "strings")
+	tabletest.Write(t, dir, schema, table.Options{RowsPerPart: 2}, rec)
+	if got := tabletest.Strings(t, dir, "s"); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("Strings = %q, want a b c", got)
 	}
 }
 
