@@ -21,6 +21,7 @@ import (
 	"github.com/astroformer/astroformer/stages/ingest"
 	"github.com/astroformer/astroformer/stages/internal/decl/decltest"
 	"github.com/astroformer/astroformer/table"
+	"github.com/astroformer/astroformer/table/tabletest"
 )
 
 func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
@@ -392,12 +393,6 @@ func TestStageReassign(t *testing.T) {
 // test or "" fails the stage with the row and the object_id.
 func TestStageInvalidInputSplit(t *testing.T) {
 	dir := t.TempDir()
-	w, err := table.Create(filepath.Join(dir, "cutouts"), schemas.Cutouts(), table.Options{
-		Manifest: artifact.Manifest{Name: "cutouts", Fingerprint: "input-cutouts"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
 	defer b.Release()
 	for i, split := range []string{"", "test", "holdout"} {
@@ -425,17 +420,14 @@ func TestStageInvalidInputSplit(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, filepath.Join(dir, "cutouts"), schemas.Cutouts(), table.Options{
+		Manifest: artifact.Manifest{Name: "cutouts", Fingerprint: "input-cutouts"},
+	}, rec)
 	s, diags := decode(t, "input = \"cutouts\"\noutput = \"out\"")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	err = s.Run(context.Background(), newEnv(t, dir, s, 42))
+	err := s.Run(context.Background(), newEnv(t, dir, s, 42))
 	if err == nil || !strings.Contains(err.Error(), `row 2 (object_id "OBJ-2"): split is "holdout"`) {
 		t.Errorf("error %v, want one naming row 2, OBJ-2 and \"holdout\"", err)
 	}

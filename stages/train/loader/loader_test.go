@@ -17,6 +17,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/astroformer/astroformer/artifact"
+	"github.com/astroformer/astroformer/table/tabletest"
 
 	"github.com/astroformer/astroformer/policy"
 	"github.com/astroformer/astroformer/schemas"
@@ -316,11 +317,6 @@ func TestErrors(t *testing.T) {
 func TestClassSortedTable(t *testing.T) {
 	const classes, perClass = 8, 64
 	dir := filepath.Join(t.TempDir(), "sorted")
-	w, err := table.Create(dir, schemas.Cutouts(), table.Options{RowGroupRows: 4, RowsPerPart: 128,
-		Manifest: artifact.Manifest{Name: "sorted", Fingerprint: "sorted"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schemas.Cutouts())
 	defer b.Release()
 	for r := range classes * perClass {
@@ -349,12 +345,8 @@ func TestClassSortedTable(t *testing.T) {
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowGroupRows: 4, RowsPerPart: 128,
+		Manifest: artifact.Manifest{Name: "sorted", Fingerprint: "sorted"}}, rec)
 	tab, err := table.OpenAs(dir, schemas.Cutouts())
 	if err != nil {
 		t.Fatal(err)
