@@ -72,13 +72,15 @@ func (g *GEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []floa
 	kp := (k + 1) / 2
 	mp, np := (m+mr-1)/mr, (n+nr-1)/nr
 	s.a = growU32(s.a, mp*kp*mr)
-	s.b = growU32(s.b, np*kp*nr)
 	packA(s.a, tA == blas.Trans, m, k, a, lda)
-	packB(s.b, tB == blas.Trans, n, k, b, ldb)
-	panels := func(tile *[mr * nr]float32, lo, hi int) {
+	// Each goroutine packs one panel of op(B) at a time into its own
+	// scratch and multiplies every panel of A with it while it is in cache.
+	panels := func(w *scratch, lo, hi int) {
+		w.b = growU32(w.b, kp*nr)
+		bp := w.b
 		for jp := lo; jp < hi; jp++ {
 			j0 := jp * nr
-			bp := s.b[jp*kp*nr:]
+			packBPanel(bp, tB == blas.Trans, n, k, b, ldb, jp)
 			for ip := range mp {
 				i0 := ip * mr
 				ap := s.a[ip*kp*mr:]
@@ -86,10 +88,10 @@ func (g *GEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []floa
 					kernel(kp, &ap[0], &bp[0], &c[i0*ldc+j0], ldc, alpha, beta)
 					continue
 				}
-				kernel(kp, &ap[0], &bp[0], &tile[0], nr, alpha, 0)
+				kernel(kp, &ap[0], &bp[0], &w.tile[0], nr, alpha, 0)
 				for i := i0; i < min(m, i0+mr); i++ {
 					row := c[i*ldc+j0 : i*ldc+min(n, j0+nr)]
-					t := tile[(i-i0)*nr:]
+					t := w.tile[(i-i0)*nr:]
 					if beta == 0 {
 						copy(row, t[:len(row)])
 					} else {
@@ -106,14 +108,18 @@ func (g *GEMM) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []floa
 		w = min(np, runtime.GOMAXPROCS(0))
 	}
 	if w <= 1 {
-		panels(&s.tile, 0, np)
+		panels(s, 0, np)
 		return
 	}
 	var wg sync.WaitGroup
 	for i := range w {
 		wg.Go(func() {
-			var tile [mr * nr]float32
-			panels(&tile, i*np/w, (i+1)*np/w)
+			ws := s
+			if i > 0 {
+				ws = g.pool.Get().(*scratch)
+				defer g.pool.Put(ws)
+			}
+			panels(ws, i*np/w, (i+1)*np/w)
 		})
 	}
 	wg.Wait()
@@ -176,50 +182,57 @@ func packA(dst []uint32, at bool, m, k int, a []float32, lda int) {
 	}
 }
 
-// packB packs the k×n matrix op(B) into panels of nr columns: panel p
-// holds, for each pair of rows (2q, 2q+1), the pairs of its columns in
-// order; columns past n and the row past an odd k are zero.
+// packB packs the k×n matrix op(B) into panels of nr columns (see
+// packBPanel), one after the other.
 func packB(dst []uint32, bt bool, n, k int, b []float32, ldb int) {
 	kp := (k + 1) / 2
 	for jp := range (n + nr - 1) / nr {
-		panel := dst[jp*kp*nr : (jp+1)*kp*nr]
-		j0 := jp * nr
-		cols := min(nr, n-j0)
-		if cols < nr {
-			clear(panel)
+		packBPanel(dst[jp*kp*nr:(jp+1)*kp*nr], bt, n, k, b, ldb, jp)
+	}
+}
+
+// packBPanel packs panel jp of the k×n matrix op(B), its columns jp·nr to
+// jp·nr+nr-1, into panel: for each pair of rows (2q, 2q+1), the pairs of
+// its columns in order; columns past n and the row past an odd k are zero.
+func packBPanel(panel []uint32, bt bool, n, k int, b []float32, ldb int, jp int) {
+	kp := (k + 1) / 2
+	panel = panel[:kp*nr]
+	j0 := jp * nr
+	cols := min(nr, n-j0)
+	if cols < nr {
+		clear(panel)
+	}
+	q0 := 0
+	if !bt && cols == nr && packRows != nil && k >= 2 {
+		// rows 0 to 2(k/2)-1, columns j0 to j0+nr-1, in the assembly
+		_ = b[(2*(k/2)-1)*ldb+j0+nr-1]
+		q0 = k / 2
+		packRows(&panel[0], &b[j0], ldb, q0)
+	}
+	if bt { // op(B)[r][j] = b[j*ldb+r]: a column of op(B) is a stored row
+		for c := range cols {
+			col := b[(j0+c)*ldb : (j0+c)*ldb+k]
+			for q := range k / 2 {
+				panel[q*nr+c] = Round(col[2*q]) | Round(col[2*q+1])<<16
+			}
+			if k%2 == 1 {
+				panel[(kp-1)*nr+c] = Round(col[k-1])
+			}
 		}
-		q0 := 0
-		if !bt && cols == nr && packRows != nil && k >= 2 {
-			// rows 0 to 2(k/2)-1, columns j0 to j0+nr-1, in the assembly
-			_ = b[(2*(k/2)-1)*ldb+j0+nr-1]
-			q0 = k / 2
-			packRows(&panel[0], &b[j0], ldb, q0)
-		}
-		if bt { // op(B)[r][j] = b[j*ldb+r]: a column of op(B) is a stored row
-			for c := range cols {
-				col := b[(j0+c)*ldb : (j0+c)*ldb+k]
-				for q := range k / 2 {
-					panel[q*nr+c] = Round(col[2*q]) | Round(col[2*q+1])<<16
-				}
-				if k%2 == 1 {
-					panel[(kp-1)*nr+c] = Round(col[k-1])
-				}
+		return
+	}
+	for q := q0; q < kp; q++ {
+		out := panel[q*nr : q*nr+cols]
+		r0 := b[2*q*ldb+j0 : 2*q*ldb+j0+cols]
+		if 2*q+1 == k {
+			for c, v := range r0 {
+				out[c] = Round(v)
 			}
 			continue
 		}
-		for q := q0; q < kp; q++ {
-			out := panel[q*nr : q*nr+cols]
-			r0 := b[2*q*ldb+j0 : 2*q*ldb+j0+cols]
-			if 2*q+1 == k {
-				for c, v := range r0 {
-					out[c] = Round(v)
-				}
-				continue
-			}
-			r1 := b[(2*q+1)*ldb+j0 : (2*q+1)*ldb+j0+cols]
-			for c, v := range r0 {
-				out[c] = Round(v) | Round(r1[c])<<16
-			}
+		r1 := b[(2*q+1)*ldb+j0 : (2*q+1)*ldb+j0+cols]
+		for c, v := range r0 {
+			out[c] = Round(v) | Round(r1[c])<<16
 		}
 	}
 }
