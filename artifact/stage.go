@@ -346,6 +346,7 @@ func syncTree(root string) error {
 	return syncDir(root)
 }
 
+// syncFile flushes the file or folder at path to disk.
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -361,14 +362,7 @@ func syncFile(path string) error {
 // syncDir flushes a folder's entries to disk. File systems that cannot sync
 // folders are tolerated.
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := syncFile(dir)
 	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
 		return nil
 	}

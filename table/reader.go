@@ -292,12 +292,8 @@ func (s *Scanner) nextRowGroup() (bool, error) {
 			}
 			p := s.t.manifest.Parts[s.parts[s.next]]
 			s.next++
-			pf, err := openPart(filepath.Join(s.t.dir, p.File))
+			pf, err := s.openPart(p)
 			if err != nil {
-				return false, err
-			}
-			if err := s.checkPart(pf, p); err != nil {
-				pf.close()
 				return false, err
 			}
 			s.part, s.group = pf, 0
@@ -333,13 +329,8 @@ func (s *Scanner) nextListedGroup() (bool, error) {
 				s.part.close()
 				s.part = nil
 			}
-			p := s.t.manifest.Parts[ref.Part]
-			pf, err := openPart(filepath.Join(s.t.dir, p.File))
+			pf, err := s.openPart(s.t.manifest.Parts[ref.Part])
 			if err != nil {
-				return false, err
-			}
-			if err := s.checkPart(pf, p); err != nil {
-				pf.close()
 				return false, err
 			}
 			s.part, s.partIdx = pf, ref.Part
@@ -380,14 +371,22 @@ func (s *Scanner) startGroup(rg parquet.RowGroup) error {
 	return nil
 }
 
-func (s *Scanner) checkPart(pf *partFile, p artifact.Part) error {
+// openPart opens the part file p of the table and checks it against the
+// manifest: its schema fingerprint and its number of rows.
+func (s *Scanner) openPart(p artifact.Part) (*partFile, error) {
+	pf, err := openPart(filepath.Join(s.t.dir, p.File))
+	if err != nil {
+		return nil, err
+	}
 	if fp := schemas.Fingerprint(pf.schema); fp != s.t.manifest.SchemaFingerprint {
-		return fmt.Errorf("%s: schema fingerprint %s differs from the manifest's %s", pf.path, fp, s.t.manifest.SchemaFingerprint)
+		pf.close()
+		return nil, fmt.Errorf("%s: schema fingerprint %s differs from the manifest's %s", pf.path, fp, s.t.manifest.SchemaFingerprint)
 	}
 	if n := pf.file.NumRows(); n != p.Rows {
-		return fmt.Errorf("%s: %d rows, but the manifest records %d", pf.path, n, p.Rows)
+		pf.close()
+		return nil, fmt.Errorf("%s: %d rows, but the manifest records %d", pf.path, n, p.Rows)
 	}
-	return nil
+	return pf, nil
 }
 
 func (s *Scanner) closeCursors() {
