@@ -552,42 +552,21 @@ func appendRows(b array.Builder, arr arrow.Array, rows []int) error {
 	b.Reserve(len(rows))
 	switch a := arr.(type) {
 	case *array.String:
-		bb := b.(*array.StringBuilder)
-		for _, i := range rows {
-			if a.IsNull(i) {
-				bb.AppendNull()
-			} else {
-				bb.Append(a.Value(i))
-			}
-		}
+		appendValues(b.(*array.StringBuilder), a, rows)
 	case *array.Binary:
-		bb := b.(*array.BinaryBuilder)
-		for _, i := range rows {
-			if a.IsNull(i) {
-				bb.AppendNull()
-			} else {
-				bb.Append(a.Value(i))
-			}
-		}
+		appendValues(b.(*array.BinaryBuilder), a, rows)
 	case *array.Float64:
-		appendPrimitive(b.(*array.Float64Builder), a, rows)
+		appendValues(b.(*array.Float64Builder), a, rows)
 	case *array.Float32:
-		appendPrimitive(b.(*array.Float32Builder), a, rows)
+		appendValues(b.(*array.Float32Builder), a, rows)
 	case *array.Int64:
-		appendPrimitive(b.(*array.Int64Builder), a, rows)
+		appendValues(b.(*array.Int64Builder), a, rows)
 	case *array.Int32:
-		appendPrimitive(b.(*array.Int32Builder), a, rows)
+		appendValues(b.(*array.Int32Builder), a, rows)
 	case *array.Int16:
-		appendPrimitive(b.(*array.Int16Builder), a, rows)
+		appendValues(b.(*array.Int16Builder), a, rows)
 	case *array.Boolean:
-		bb := b.(*array.BooleanBuilder)
-		for _, i := range rows {
-			if a.IsNull(i) {
-				bb.AppendNull()
-			} else {
-				bb.Append(a.Value(i))
-			}
-		}
+		appendValues(b.(*array.BooleanBuilder), a, rows)
 	case *array.FixedSizeList:
 		return appendListRows(b.(*array.FixedSizeListBuilder), a, rows)
 	default:
@@ -618,17 +597,21 @@ func appendListRows(b *array.FixedSizeListBuilder, a *array.FixedSizeList, rows 
 	return nil
 }
 
-type primitiveArray[T any] interface {
+// valueArray is an array of values of type T, such as *array.String.
+type valueArray[T any] interface {
 	IsNull(int) bool
 	Value(int) T
 }
 
-type primitiveBuilder[T any] interface {
+// valueBuilder is a builder of values of type T, such as
+// *array.StringBuilder.
+type valueBuilder[T any] interface {
 	Append(T)
 	AppendNull()
 }
 
-func appendPrimitive[T any](b primitiveBuilder[T], a primitiveArray[T], rows []int) {
+// appendValues appends the given rows of a to b, nulls included.
+func appendValues[T any](b valueBuilder[T], a valueArray[T], rows []int) {
 	for _, i := range rows {
 		if a.IsNull(i) {
 			b.AppendNull()
