@@ -147,36 +147,35 @@ func Round(f float32) uint32 {
 }
 
 // packA packs the m×k matrix op(A) (A itself, or with at the transpose of
-// the stored a) into panels of mr rows: panel p holds, for each pair
-// of columns (2q, 2q+1), the pairs of its rows in order; rows past m and
-// the column past an odd k are zero.
+// the stored a) into panels of mr rows: each row its pairs of columns
+// (2q, 2q+1) in order, kp of them, the rows of a panel one after the
+// other; rows past m and the column past an odd k are zero.
 func packA(dst []uint32, at bool, m, k int, a []float32, lda int) {
 	kp := (k + 1) / 2
-	for ip := range (m + mr - 1) / mr {
-		panel := dst[ip*kp*mr : (ip+1)*kp*mr]
-		for r := range mr {
-			i := ip*mr + r
-			if i >= m {
-				for q := range kp {
-					panel[q*mr+r] = 0
-				}
-				continue
+	for i := range (m + mr - 1) / mr * mr {
+		out := dst[i*kp : (i+1)*kp]
+		switch {
+		case i >= m:
+			clear(out)
+		case !at:
+			row := a[i*lda : i*lda+k]
+			q0 := 0
+			if n32 := k / 32; convRow != nil && n32 > 0 {
+				convRow(&out[0], &row[0], n32)
+				q0 = 16 * n32
 			}
-			if !at {
-				row := a[i*lda : i*lda+k]
-				for q := range k / 2 {
-					panel[q*mr+r] = Round(row[2*q]) | Round(row[2*q+1])<<16
-				}
-				if k%2 == 1 {
-					panel[(kp-1)*mr+r] = Round(row[k-1])
-				}
-				continue
-			}
-			for q := range k / 2 {
-				panel[q*mr+r] = Round(a[2*q*lda+i]) | Round(a[(2*q+1)*lda+i])<<16
+			for q := q0; q < k/2; q++ {
+				out[q] = Round(row[2*q]) | Round(row[2*q+1])<<16
 			}
 			if k%2 == 1 {
-				panel[(kp-1)*mr+r] = Round(a[(k-1)*lda+i])
+				out[kp-1] = Round(row[k-1])
+			}
+		default:
+			for q := range k / 2 {
+				out[q] = Round(a[2*q*lda+i]) | Round(a[(2*q+1)*lda+i])<<16
+			}
+			if k%2 == 1 {
+				out[kp-1] = Round(a[(k-1)*lda+i])
 			}
 		}
 	}

@@ -110,7 +110,7 @@ func TestBF16Rounding(t *testing.T) {
 
 // BenchmarkGEMM compares the bfloat16 product with gonum's float32 one
 // (the model's BLAS is measured by astroformer-bench -mode gemm).
-// The assembly packing of op(B) rounds as Round does, NaN, infinities,
+// The assembly packing of op(B) and op(A) rounds as Round does, NaN, infinities,
 // ties and subnormals included.
 func TestPackRowsMatchesRound(t *testing.T) {
 	skipWithoutBF16(t)
@@ -128,13 +128,23 @@ func TestPackRowsMatchesRound(t *testing.T) {
 	kp, panels := (k+1)/2, (n+nr-1)/nr
 	got, want := make([]uint32, panels*kp*nr), make([]uint32, panels*kp*nr)
 	packB(got, false, n, k, b, n)
-	saved := packRows
-	packRows = nil
+	savedRows, savedConv := packRows, convRow
+	packRows, convRow = nil, nil
 	packB(want, false, n, k, b, n)
-	packRows = saved
+	// and A: its rows converted 32 at a time
+	const ma, ka = 9, 70
+	gotA, wantA := make([]uint32, 2*mr*ka/2), make([]uint32, 2*mr*ka/2)
+	packA(wantA, false, ma, ka, b[:ma*ka], ka)
+	packRows, convRow = savedRows, savedConv
+	packA(gotA, false, ma, ka, b[:ma*ka], ka)
 	for i := range want {
 		if got[i] != want[i] {
-			t.Fatalf("packed pair %d = %#08x, want %#08x", i, got[i], want[i])
+			t.Fatalf("packed pair %d of B = %#08x, want %#08x", i, got[i], want[i])
+		}
+	}
+	for i := range wantA {
+		if gotA[i] != wantA[i] {
+			t.Fatalf("packed pair %d of A = %#08x, want %#08x", i, gotA[i], wantA[i])
 		}
 	}
 }

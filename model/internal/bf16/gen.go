@@ -53,25 +53,28 @@ func main() {
 	w("#include \"textflag.h\"\n\n")
 	w("// func kernelAsm(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)\n")
 	w("//\n// The %d×%d tile c = alpha·A·B + beta·c (beta 0: c is not read) from the\n", mr, nr)
-	w("// packed panels: a holds kp groups of %d row pairs, b kp groups of %d column\n", mr, nr)
-	w("// pairs, each pair two bfloat16 of consecutive k. Accumulators Z0-Z%d, row r in\n", 2*mr-1)
-	w("// Z(2r) and Z(2r+1); B in Z16-Z17; broadcasts of A in Z18-Z%d.\n", 18+mr-1)
+	w("// packed panels: a holds %d rows of kp pairs, one after the other, b kp groups\n", mr)
+	w("// of %d column pairs, each pair two bfloat16 of consecutive k. Accumulators\n", nr)
+	w("// Z0-Z%d, row r in Z(2r) and Z(2r+1); B in Z16-Z17; broadcasts of A in\n", 2*mr-1)
+	w("// Z18-Z%d, row r read at SI + r·4kp: R10 = 4kp, R11 = 3·4kp, R12 = 5·4kp,\n// R13 = 7·4kp.\n", 18+mr-1)
 	w("TEXT ·kernelAsm(SB), NOSPLIT, $0-48\n")
 	w("\tMOVQ kp+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), R8\n\tSHLQ $2, R8\n")
+	w("\tLEAQ (CX*4), R10\n\tLEAQ (R10)(R10*2), R11\n\tLEAQ (R10)(R10*4), R12\n\tLEAQ (R11)(R10*4), R13\n")
 	for r := range 2 * mr {
 		w("\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
 	}
 	w("\tTESTQ CX, CX\n\tJEQ store\n")
 	w("loop:\n")
 	w("\tVMOVUPS (DI), Z16\n\tVMOVUPS 64(DI), Z17\n")
+	rowAddr := [mr]string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)", "(SI)(R10*4)", "(SI)(R12*1)", "(SI)(R11*2)", "(SI)(R13*1)"}
 	for r := range mr {
-		w("\tVPBROADCASTD %d(SI), Z%d\n", 4*r, 18+r)
+		w("\tVPBROADCASTD %s, Z%d\n", rowAddr[r], 18+r)
 	}
 	for r := range mr {
 		b.WriteString(dpbf16ps(2*r, 18+r, 16))
 		b.WriteString(dpbf16ps(2*r+1, 18+r, 17))
 	}
-	w("\tADDQ $%d, SI\n\tADDQ $%d, DI\n\tDECQ CX\n\tJNE loop\n", 4*mr, 4*nr)
+	w("\tADDQ $4, SI\n\tADDQ $%d, DI\n\tDECQ CX\n\tJNE loop\n", 4*nr)
 	w("store:\n")
 	w("\tVBROADCASTSS alpha+40(FP), Z16\n")
 	w("\tMOVL beta+44(FP), AX\n\tSHLL $1, AX\n\tJEQ nobeta\n")
@@ -89,6 +92,7 @@ func main() {
 	}
 	w("\tVZEROUPPER\n\tRET\n")
 	packB(&b)
+	convert(&b)
 	if err := os.WriteFile("kernel_amd64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -120,4 +124,20 @@ func packB(b *strings.Builder) {
 	w("\tVMOVDQU64 Z4, (DI)\n\tVMOVDQU64 Z5, 64(DI)\n")
 	w("\tADDQ R8, SI\n\tADDQ R8, R9\n\tADDQ $128, DI\n\tDECQ CX\n\tJNE loop\n")
 	w("done:\n\tVZEROUPPER\n\tRET\n")
+}
+
+// convert writes convertAsm, which rounds n32 groups of 32 float32 to
+// bfloat16, in order: 16 uint32 pairs per group.
+func convert(b *strings.Builder) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	w("\n// func convertAsm(dst *uint32, src *float32, n32 int)\n")
+	w("TEXT ·convertAsm(SB), NOSPLIT, $0-24\n")
+	w("\tMOVQ dst+0(FP), DI\n\tMOVQ src+8(FP), SI\n\tMOVQ n32+16(FP), CX\n")
+	w("\tTESTQ CX, CX\n\tJEQ convdone\n")
+	w("convloop:\n")
+	w("\tVMOVUPS (SI), Z0\n\tVMOVUPS 64(SI), Z1\n")
+	b.WriteString(cvtne2ps2bf16(2, 1, 0))
+	w("\tVMOVDQU64 Z2, (DI)\n")
+	w("\tADDQ $128, SI\n\tADDQ $64, DI\n\tDECQ CX\n\tJNE convloop\n")
+	w("convdone:\n\tVZEROUPPER\n\tRET\n")
 }

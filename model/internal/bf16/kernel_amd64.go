@@ -14,6 +14,7 @@ var cpuBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512BF16
 var (
 	kernel   = kernelAsm
 	packRows = packBAsm
+	convRow  = convertAsm
 )
 
 //go:noescape
@@ -25,3 +26,9 @@ func kernelAsm(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
 //
 //go:noescape
 func packBAsm(dst *uint32, b *float32, ldb, kp int)
+
+// convertAsm rounds src[:32·n32] to bfloat16 pairs in dst[:16·n32]: the
+// low half of dst[i] from src[2i], the high half from src[2i+1].
+//
+//go:noescape
+func convertAsm(dst *uint32, src *float32, n32 int)

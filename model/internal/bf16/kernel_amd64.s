@@ -7,9 +7,11 @@
 // func kernelAsm(kp int, a, b *uint32, c *float32, ldc int, alpha, beta float32)
 //
 // The 8×32 tile c = alpha·A·B + beta·c (beta 0: c is not read) from the
-// packed panels: a holds kp groups of 8 row pairs, b kp groups of 32 column
-// pairs, each pair two bfloat16 of consecutive k. Accumulators Z0-Z15, row r in
-// Z(2r) and Z(2r+1); B in Z16-Z17; broadcasts of A in Z18-Z25.
+// packed panels: a holds 8 rows of kp pairs, one after the other, b kp groups
+// of 32 column pairs, each pair two bfloat16 of consecutive k. Accumulators
+// Z0-Z15, row r in Z(2r) and Z(2r+1); B in Z16-Z17; broadcasts of A in
+// Z18-Z25, row r read at SI + r·4kp: R10 = 4kp, R11 = 3·4kp, R12 = 5·4kp,
+// R13 = 7·4kp.
 TEXT ·kernelAsm(SB), NOSPLIT, $0-48
 	MOVQ kp+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -17,6 +19,10 @@ TEXT ·kernelAsm(SB), NOSPLIT, $0-48
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	LEAQ (CX*4), R10
+	LEAQ (R10)(R10*2), R11
+	LEAQ (R10)(R10*4), R12
+	LEAQ (R11)(R10*4), R13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -38,14 +44,14 @@ TEXT ·kernelAsm(SB), NOSPLIT, $0-48
 loop:
 	VMOVUPS (DI), Z16
 	VMOVUPS 64(DI), Z17
-	VPBROADCASTD 0(SI), Z18
-	VPBROADCASTD 4(SI), Z19
-	VPBROADCASTD 8(SI), Z20
-	VPBROADCASTD 12(SI), Z21
-	VPBROADCASTD 16(SI), Z22
-	VPBROADCASTD 20(SI), Z23
-	VPBROADCASTD 24(SI), Z24
-	VPBROADCASTD 28(SI), Z25
+	VPBROADCASTD (SI), Z18
+	VPBROADCASTD (SI)(R10*1), Z19
+	VPBROADCASTD (SI)(R10*2), Z20
+	VPBROADCASTD (SI)(R11*1), Z21
+	VPBROADCASTD (SI)(R10*4), Z22
+	VPBROADCASTD (SI)(R12*1), Z23
+	VPBROADCASTD (SI)(R11*2), Z24
+	VPBROADCASTD (SI)(R13*1), Z25
 	BYTE $0x62; BYTE $0xb2; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xc0 // VDPBF16PS Z0, Z18, Z16 (Intel order)
 	BYTE $0x62; BYTE $0xb2; BYTE $0x6e; BYTE $0x40; BYTE $0x52; BYTE $0xc9 // VDPBF16PS Z1, Z18, Z17 (Intel order)
 	BYTE $0x62; BYTE $0xb2; BYTE $0x66; BYTE $0x40; BYTE $0x52; BYTE $0xd0 // VDPBF16PS Z2, Z19, Z16 (Intel order)
@@ -62,7 +68,7 @@ loop:
 	BYTE $0x62; BYTE $0x32; BYTE $0x3e; BYTE $0x40; BYTE $0x52; BYTE $0xe9 // VDPBF16PS Z13, Z24, Z17 (Intel order)
 	BYTE $0x62; BYTE $0x32; BYTE $0x36; BYTE $0x40; BYTE $0x52; BYTE $0xf0 // VDPBF16PS Z14, Z25, Z16 (Intel order)
 	BYTE $0x62; BYTE $0x32; BYTE $0x36; BYTE $0x40; BYTE $0x52; BYTE $0xf9 // VDPBF16PS Z15, Z25, Z17 (Intel order)
-	ADDQ $32, SI
+	ADDQ $4, SI
 	ADDQ $128, DI
 	DECQ CX
 	JNE loop
@@ -239,5 +245,25 @@ loop:
 	DECQ CX
 	JNE loop
 done:
+	VZEROUPPER
+	RET
+
+// func convertAsm(dst *uint32, src *float32, n32 int)
+TEXT ·convertAsm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n32+16(FP), CX
+	TESTQ CX, CX
+	JEQ convdone
+convloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xd0 // VCVTNE2PS2BF16 Z2, Z1, Z0 (Intel order)
+	VMOVDQU64 Z2, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE convloop
+convdone:
 	VZEROUPPER
 	RET
