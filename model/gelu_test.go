@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
 )
 
 // TestGELU compares the fast GELU and its derivative with their definitions
@@ -50,9 +52,34 @@ func TestGELUAffineMatchesScalar(t *testing.T) {
 			t.Fatalf("geluAffine at %g: %g, %g; want %g, %g", z, y[i], d[i], gelu(z), geluGrad(z))
 		}
 	}
-	y2 := make([]float32, len(src))
-	geluAffine(y2, nil, src, scale, shift)
-	if !slices.Equal(y, y2) {
-		t.Error("geluAffine without derivatives differs from with them")
+	// Without derivatives (eight at a time on CPUs with AVX-512, the rest
+	// one by one), over every length of the tail.
+	for _, n := range []int{len(src), len(src) - 1, len(src) - 7, 8, 7, 1} {
+		y2 := make([]float32, n)
+		geluAffine(y2, nil, src[:n], scale, shift)
+		if !slices.Equal(y[:n], y2) {
+			t.Errorf("geluAffine of %d values without derivatives differs from with them", n)
+		}
 	}
+}
+
+// TestGELUAffineVectorSpecialValues checks the vector path at the edges
+// of the table and on values that are not finite.
+func TestGELUAffineVectorSpecialValues(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	src := []float32{-10, 10, -10.000001, 9.999999, -1e30, 1e30, -inf, inf, nan, 0, float32(math.Copysign(0, -1)), 1e-40}
+	for len(src)%8 != 0 {
+		src = append(src, 1)
+	}
+	y := make([]float32, len(src))
+	scale, shift := float32(1), float32(0)
+	geluAffine(y, nil, src, scale, shift)
+	for i, v := range src {
+		z := v*scale + shift // -0 + 0 is +0
+		want := gelu(z)
+		if y[i] != want && !(math.IsNaN(float64(want)) && math.IsNaN(float64(y[i]))) || math.Signbit(float64(y[i])) != math.Signbit(float64(want)) {
+			t.Errorf("gelu(%g) = %g, want %g", z, y[i], want)
+		}
+	}
+	t.Logf("vector path: %v", asm.GELU)
 }
