@@ -116,16 +116,7 @@ func TestPredictCommand(t *testing.T) {
 	if v, ok := r.Schema().Metadata().GetValue(catalog.MetaClassNames); !ok || json.Unmarshal([]byte(v), &names) != nil || !slices.Equal(names, schemas.Galaxy10Classes()) {
 		t.Errorf("IPC schema metadata %s = %q", catalog.MetaClassNames, v)
 	}
-	var recs []arrow.Record
-	for r.Next() {
-		rec := r.Record()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	streamed := array.NewTableFromRecords(r.Schema(), recs)
+	streamed := array.NewTableFromRecords(r.Schema(), tabletest.Records(t, r))
 	defer streamed.Release()
 	sameTables(t, "Arrow stream vs table", streamed, whole)
 	r.Release()

@@ -448,16 +448,7 @@ func TestArrowIPCStream(t *testing.T) {
 	if u, _ := r.Schema().Field(1).Metadata.GetValue(schemas.MetaUnit); u != "deg" {
 		t.Errorf("IPC schema: ra unit %q, want deg", u)
 	}
-	var recs []arrow.Record
-	for r.Next() {
-		rec := r.Record()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	got := tabletest.Concat(t, r.Schema(), recs)
+	got := tabletest.Concat(t, r.Schema(), tabletest.Records(t, r))
 	defer got.Release()
 
 	header := artifact.Manifest{Name: "catalog", Stage: "predict", Kind: Kind, Fingerprint: "fp", Producer: "test"}

@@ -88,16 +88,30 @@ func scan(t testing.TB, dir string) (*arrow.Schema, []arrow.Record) {
 	tb := Open(t, dir)
 	sc := tb.Scan(context.Background(), table.ScanOptions{})
 	defer sc.Close()
+	return tb.Schema(), Records(t, sc)
+}
+
+// RecordReader is what Records reads: a table.Scanner, an ipc.Reader.
+type RecordReader interface {
+	Next() bool
+	Record() arrow.Record
+	Err() error
+}
+
+// Records reads every record of r and returns them, retained: the caller
+// releases them (Concat does).
+func Records(t testing.TB, r RecordReader) []arrow.Record {
+	t.Helper()
 	var recs []arrow.Record
-	for sc.Next() {
-		r := sc.Record()
-		r.Retain()
-		recs = append(recs, r)
+	for r.Next() {
+		rec := r.Record()
+		rec.Retain()
+		recs = append(recs, rec)
 	}
-	if err := sc.Err(); err != nil {
+	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return tb.Schema(), recs
+	return recs
 }
 
 // Concat returns recs, records of schema, as one record whose columns are
