@@ -134,15 +134,10 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	bar := env.Progress.Bar(s.Name(), s.p.Count)
 	defer bar.Done()
 
-	var (
-		objs       = make([]Object, min(s.chunk, s.p.Count))
-		pixelScale = PixelScale(s.p.Size)
-		size       = int32(s.p.Size)
-		src        = fmt.Sprintf("synthetic %s seed %d", Release, seed)
-		survey     = Survey
-		release    = Release
-		resumed    int
-	)
+	rows := rowMaker{names: names, tree: tree, seed: seed, labelled: s.p.Labelled, size: int32(s.p.Size),
+		pixelScale: PixelScale(s.p.Size), source: fmt.Sprintf("synthetic %s seed %d", Release, seed)}
+	objs := make([]Object, min(s.chunk, s.p.Count))
+	var resumed int
 	for first := int64(0); first < s.p.Count; first += s.chunk {
 		n := min(s.chunk, s.p.Count-first)
 		key := fmt.Sprintf("objects %d-%d", first, first+n-1)
@@ -156,30 +151,7 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 			return err
 		}
 		for i := range objs[:n] {
-			o := &objs[i]
-			c := ingest.Cutout{
-				ObjectID: ObjectID(o.Index),
-				RA:       &o.RA, Dec: &o.Dec,
-				Height: size, Width: size, Channels: Channels,
-				Pixels:     o.Pixels,
-				PixelScale: &pixelScale,
-				Bands:      Bands,
-				Source:     src,
-				Survey:     &survey,
-				Release:    &release,
-				Redshift:   &o.Redshift,
-				Position:   fmt.Sprintf("object %d", o.Index),
-			}
-			if s.p.Labelled {
-				label, name := int16(o.Class), names[o.Class]
-				c.Label, c.LabelName = &label, &name
-			}
-			if tree != nil {
-				for _, v := range Votes(tree, o.Truth, seed, o.Index, DefaultVolunteers()) {
-					c.VoteCounts = append(c.VoteCounts, float32(v))
-				}
-			}
-			if err := sink.Add(c); err != nil {
+			if err := sink.Add(rows.cutout(&objs[i])); err != nil {
 				sink.Abort()
 				return err
 			}
@@ -204,4 +176,44 @@ func (s *stage) Run(ctx context.Context, env *pipeline.Env) error {
 	env.Summarize("%s: %d synthetic %d×%d cutouts (seed %d) → %s", s.Name(), sum.Rows, s.p.Size, s.p.Size, seed, s.p.Output)
 	env.Summarize("  %s", source.PerClass(sum.PerClass, names, ingest.Unlabelled))
 	return nil
+}
+
+// rowMaker makes the cutouts table's rows of rendered objects.
+type rowMaker struct {
+	names      []string
+	tree       *votes.Tree // nil: no votes
+	seed       int64
+	labelled   bool
+	size       int32
+	pixelScale float64
+	source     string
+}
+
+// cutout returns the row of o, with simulated volunteer votes when the
+// stage has a tree.
+func (m *rowMaker) cutout(o *Object) ingest.Cutout {
+	survey, release := Survey, Release
+	c := ingest.Cutout{
+		ObjectID: ObjectID(o.Index),
+		RA:       &o.RA, Dec: &o.Dec,
+		Height: m.size, Width: m.size, Channels: Channels,
+		Pixels:     o.Pixels,
+		PixelScale: &m.pixelScale,
+		Bands:      Bands,
+		Source:     m.source,
+		Survey:     &survey,
+		Release:    &release,
+		Redshift:   &o.Redshift,
+		Position:   fmt.Sprintf("object %d", o.Index),
+	}
+	if m.labelled {
+		label, name := int16(o.Class), m.names[o.Class]
+		c.Label, c.LabelName = &label, &name
+	}
+	if m.tree != nil {
+		for _, v := range Votes(m.tree, o.Truth, m.seed, o.Index, DefaultVolunteers()) {
+			c.VoteCounts = append(c.VoteCounts, float32(v))
+		}
+	}
+	return c
 }
