@@ -340,6 +340,29 @@ type graph struct {
 	tensors    [][]float32    // the parameter and buffer data bound in
 }
 
+// bnStats returns the running statistics of each BatchNorm layer, by the
+// layer's name.
+func (n *Net) bnStats() map[string]*bnStats {
+	stats := make(map[string]*bnStats)
+	for _, buf := range n.buffers {
+		prefix := buf.Name[:strings.LastIndexByte(buf.Name, '.')]
+		st := stats[prefix]
+		if st == nil {
+			st = &bnStats{}
+			stats[prefix] = st
+		}
+		switch buf.Kind {
+		case RunningMean:
+			st.mean = buf.Data
+		case RunningVar:
+			st.variance = buf.Data
+		case NumBatchesTracked:
+			st.tracked = buf.Data
+		}
+	}
+	return stats
+}
+
 // build adds the network's nodes, and in training mode the loss and the
 // gradient nodes, to a new graph and compiles it for a tape machine.
 func (n *Net) build(batch int, train bool) (gr *graph, err error) {
@@ -358,24 +381,7 @@ func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 			wrt = append(wrt, nodes[p.Name])
 		}
 	}
-	stats := make(map[string]*bnStats)
-	for _, buf := range n.buffers {
-		prefix := buf.Name[:strings.LastIndexByte(buf.Name, '.')]
-		st := stats[prefix]
-		if st == nil {
-			st = &bnStats{}
-			stats[prefix] = st
-		}
-		switch buf.Kind {
-		case RunningMean:
-			st.mean = buf.Data
-		case RunningVar:
-			st.variance = buf.Data
-		case NumBatchesTracked:
-			st.tracked = buf.Data
-		}
-	}
-	l := &layers{builder: b, params: nodes, stats: stats, state: gr.state}
+	l := &layers{builder: b, params: nodes, stats: n.bnStats(), state: gr.state}
 
 	// Frozen parts run as in evaluation, even in the training graph.
 	b.train = train && PartStem >= n.frozen
