@@ -157,15 +157,10 @@ func (f *File) Images(ctx context.Context, first, n int64, workers int, fn func(
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type job struct {
-		start, n int64
-		buf      []byte
-		done     chan error
-	}
 	// Buffers of finished jobs are reused; at most window+workers+1 exist.
 	free := make(chan []byte, window+int64(workers)+1)
-	jobs := make(chan *job)
-	order := make(chan *job, window)
+	jobs := make(chan *rowsJob)
+	order := make(chan *rowsJob, window)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -174,33 +169,7 @@ func (f *File) Images(ctx context.Context, first, n int64, workers int, fn func(
 			}
 		})
 	}
-	// Units start at multiples of unit, so their chunks do not straddle.
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		for start := first; start < first+n; {
-			end := min((start/unit+1)*unit, first+n)
-			var buf []byte
-			select {
-			case buf = <-free:
-			default:
-				buf = make([]byte, unit*rowBytes)
-			}
-			j := &job{start: start, n: end - start, buf: buf[:(end-start)*rowBytes], done: make(chan error, 1)}
-			select {
-			case order <- j:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				j.done <- ctx.Err()
-				return
-			}
-			start = end
-		}
-	}()
+	go splitRows(ctx, first, n, unit, rowBytes, free, order, jobs)
 	err := func() error {
 		for j := range order {
 			if err := <-j.done; err != nil {
@@ -227,4 +196,44 @@ func (f *File) Images(ctx context.Context, first, n int64, workers int, fn func(
 	}
 	wg.Wait()
 	return err
+}
+
+// rowsJob is the reading of rows [start, start+n) into buf; done receives
+// the error of the read.
+type rowsJob struct {
+	start, n int64
+	buf      []byte
+	done     chan error
+}
+
+// splitRows hands the rows [first, first+n) out in jobs of up to unit rows
+// starting at multiples of unit (so that their chunks do not straddle),
+// to order first (the order the caller consumes them in) and then to jobs
+// (the readers), with buffers from free when it has one. It closes both
+// when done or when ctx is cancelled.
+func splitRows(ctx context.Context, first, n, unit, rowBytes int64, free chan []byte, order, jobs chan<- *rowsJob) {
+	defer close(order)
+	defer close(jobs)
+	for start := first; start < first+n; {
+		end := min((start/unit+1)*unit, first+n)
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			buf = make([]byte, unit*rowBytes)
+		}
+		j := &rowsJob{start: start, n: end - start, buf: buf[:(end-start)*rowBytes], done: make(chan error, 1)}
+		select {
+		case order <- j:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			j.done <- ctx.Err()
+			return
+		}
+		start = end
+	}
 }
