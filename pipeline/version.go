@@ -7,7 +7,8 @@ import "runtime/debug"
 //	go build -ldflags "-X github.com/astroformer/astroformer/pipeline.version=v1.2.0" ./cmd/astroformer
 var version string
 
-// Version returns the producer version recorded in manifests and fingerprints:
+// Version returns the producer version recorded in manifests (not in
+// fingerprints, which hold each stage kind's revision instead):
 // the link-time version if set, else the main module's version from the build
 // information, else the VCS revision ("devel-<rev>[-dirty]"), else "devel".
 func Version() string {
