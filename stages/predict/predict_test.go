@@ -560,39 +560,23 @@ func TestDecode(t *testing.T) {
 	if sum, _ := fileSHA256(ckpt); s.p.CheckpointSHA256 != sum || len(sum) != 64 || !slices.Equal(s.Inputs(), []string{"cutouts"}) {
 		t.Errorf("checkpoint_file: %+v, inputs %v", s.p, s.Inputs())
 	}
+	// withModel starts a block that names the input, output and model.
+	const withModel = "input = \"c\"\noutput = \"o\"\nmodel = \"m\"\n"
 	for _, c := range []struct{ src, want string }{
 		{`input = "c"
 		  output = "o"`, "No model"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  checkpoint_file = "x"`, "Two models"},
+		{withModel + `checkpoint_file = "x"`, "Two models"},
 		{`input = "c"
 		  output = "c"
 		  model = "m"`, "Output overwrites input"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  tta = 9`, "Invalid tta"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  healpix_order = 30`, "Invalid healpix_order"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  hats = "h"`, "hats without healpix_order"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  class_names = ["A b", "a-B"]`, "Invalid class_names"},
+		{withModel + `tta = 9`, "Invalid tta"},
+		{withModel + `healpix_order = 30`, "Invalid healpix_order"},
+		{withModel + `hats = "h"`, "hats without healpix_order"},
+		{withModel + `class_names = ["A b", "a-B"]`, "Invalid class_names"},
 		{`input = "c"
 		  output = "o"
 		  checkpoint_file = "/nonexistent.safetensors"`, "Unreadable checkpoint"},
-		{`input = "c"
-		  output = "o"
-		  model = "m"
-		  crop_pct = 0`, "Invalid crop_pct"},
+		{withModel + `crop_pct = 0`, "Invalid crop_pct"},
 	} {
 		_, diags := decode(t, c.src)
 		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {
