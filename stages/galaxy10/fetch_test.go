@@ -70,6 +70,18 @@ func fetchOptions(s *server, dir string, res resource) FetchOptions {
 	return FetchOptions{URL: s.url(), Dir: dir, SHA256: res.sha256, Client: s.Client(), Backoff: time.Millisecond}
 }
 
+// fetchOverPart fetches res from s into a folder where an interrupted
+// download left part, and checks the file fetched.
+func fetchOverPart(t *testing.T, s *server, res resource, part []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName+".part"), part, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err := Fetch(context.Background(), fetchOptions(s, dir, res))
+	checkFetched(t, path, err, dir, res)
+}
+
 func checkFetched(t *testing.T, path string, err error, dir string, res resource) {
 	t.Helper()
 	if err != nil {
@@ -107,13 +119,7 @@ func TestFetchDownloadsAndReportsProgress(t *testing.T) {
 func TestFetchResumesWithRange(t *testing.T) {
 	res := newResource(200_000)
 	s := newServer(t, serveContent(res))
-	dir := t.TempDir()
-	part := filepath.Join(dir, FileName+".part")
-	if err := os.WriteFile(part, res.body[:70_000], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path, err := Fetch(context.Background(), fetchOptions(s, dir, res))
-	checkFetched(t, path, err, dir, res)
+	fetchOverPart(t, s, res, res.body[:70_000])
 	if len(s.ranges) != 1 || s.ranges[0] != "bytes=70000-" {
 		t.Errorf("requests with Range %q, want one with bytes=70000-", s.ranges)
 	}
@@ -125,13 +131,8 @@ func TestFetchRestartsWhenRangeIgnored(t *testing.T) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(res.body)))
 		w.Write(res.body) // 200 with the whole file, whatever the Range
 	})
-	dir := t.TempDir()
 	// A stale partial file that is not even a prefix of the resource.
-	if err := os.WriteFile(filepath.Join(dir, FileName+".part"), bytes.Repeat([]byte{7}, 5000), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path, err := Fetch(context.Background(), fetchOptions(s, dir, res))
-	checkFetched(t, path, err, dir, res)
+	fetchOverPart(t, s, res, bytes.Repeat([]byte{7}, 5000))
 }
 
 func TestFetchSurvivesDroppedConnections(t *testing.T) {
@@ -225,14 +226,9 @@ func TestFetchReplacesCorruptFile(t *testing.T) {
 func TestFetchCompletesFromWholePart(t *testing.T) {
 	res := newResource(20_000)
 	s := newServer(t, serveContent(res))
-	dir := t.TempDir()
 	// Interrupted after the last byte but before the rename: the server
 	// answers 416 to a range starting at the end.
-	if err := os.WriteFile(filepath.Join(dir, FileName+".part"), res.body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path, err := Fetch(context.Background(), fetchOptions(s, dir, res))
-	checkFetched(t, path, err, dir, res)
+	fetchOverPart(t, s, res, res.body)
 }
 
 func TestFetchRetriesServerErrors(t *testing.T) {
