@@ -17,6 +17,7 @@ import (
 	"github.com/astroformer/astroformer/catalog"
 	"github.com/astroformer/astroformer/model"
 	"github.com/astroformer/astroformer/schemas"
+	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 	"github.com/astroformer/astroformer/table"
 	"github.com/astroformer/astroformer/table/tabletest"
 )
@@ -26,10 +27,7 @@ import (
 // catalog's class and probability columns, row by row.
 func predictAt(t *testing.T, dir, ckpt string, p model.Precision, log hclog.Logger) (*Predictor, []string, [][]float64) {
 	t.Helper()
-	in, err := table.OpenAs(filepath.Join(dir, "cutouts"), schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openCutouts(t, filepath.Join(dir, "cutouts"))
 	m, err := LoadModel(ckpt)
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +66,7 @@ func TestPredictBF16MatchesFP32(t *testing.T) {
 	if !model.BF16Supported() {
 		t.Skip("no AVX512_BF16 on this CPU or build")
 	}
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 48, 32, 16)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 3)
+	dir, ckpt := stageFixture(t, 48, 16, BestCheckpoint, 3)
 	_, want, wantP := predictAt(t, dir, ckpt, model.FP32, nil)
 	pred, got, gotP := predictAt(t, dir, ckpt, model.BF16, nil)
 	if pred.Options().Precision != model.BF16 {
@@ -100,9 +96,7 @@ func TestPredictBF16FallsBackToFP32(t *testing.T) {
 	saved := cpuHasBF16
 	cpuHasBF16 = func() bool { return false }
 	t.Cleanup(func() { cpuHasBF16 = saved })
-	dir := t.TempDir()
-	writeCutouts(t, filepath.Join(dir, "cutouts"), 12, 32, 16)
-	ckpt := writeCheckpoint(t, filepath.Join(dir, "model"), BestCheckpoint, 4)
+	dir, ckpt := stageFixture(t, 12, 16, BestCheckpoint, 4)
 	var buf bytes.Buffer
 	log := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info})
 	pred, got, gotP := predictAt(t, dir, ckpt, model.BF16, log)
@@ -155,6 +149,40 @@ func TestDecodePrecision(t *testing.T) {
 		_, diags := decode(t, base+`precision = "`+v+`"`)
 		if !diags.HasErrors() || diags[0].Summary != "Invalid precision" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 4 {
 			t.Errorf("precision %q: diagnostics %v, want Invalid precision on line 4", v, diags)
+		}
+	}
+}
+
+// The stage passes precision and its logger to the predictor: on a CPU
+// without AVX512_BF16 the warning goes to the stage's log and the catalog
+// is fp32's; on one with it, the catalog says bf16.
+func TestStagePrecision(t *testing.T) {
+	for _, has := range []bool{false, true} {
+		if has && !model.BF16Supported() {
+			continue
+		}
+		saved := cpuHasBF16
+		cpuHasBF16 = func() bool { return has }
+		dir, _ := stageFixture(t, 10, 16, BestCheckpoint, 5)
+		s := decodeStage(t, `input = "cutouts"
+			output = "catalog"
+			model = "model"
+			precision = "bf16"`)
+		var buf bytes.Buffer
+		env := sourcetest.Env(t, dir, s, hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info}))
+		err := s.Run(context.Background(), env)
+		cpuHasBF16 = saved
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := table.Open(filepath.Join(dir, "catalog"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cat.Manifest().Metadata[MetaPrecision]
+		warned := strings.Contains(buf.String(), "predicting in fp32")
+		if has && (got != "bf16" || warned) || !has && (got != "" || !warned) {
+			t.Errorf("AVX512_BF16 %v: catalog precision %q, fallback warning %v; log:\n%s", has, got, warned, buf.String())
 		}
 	}
 }
