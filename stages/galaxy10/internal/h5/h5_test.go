@@ -45,9 +45,16 @@ func loadExpectedFile(t *testing.T, name string) expected {
 	return e
 }
 
+// open opens the fixture name, until the end of the test.
 func open(t *testing.T, name string) *File {
 	t.Helper()
-	f, err := Open(filepath.Join(testdata, name))
+	return openFile(t, filepath.Join(testdata, name))
+}
+
+// openFile opens the file at path, until the end of the test.
+func openFile(t *testing.T, path string) *File {
+	t.Helper()
+	f, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -343,23 +343,13 @@ func TestPagedExtensibleArray(t *testing.T) {
 	for k := hole; k < hole+4; k++ {
 		entries[k] = undefined
 	}
-	b, err := os.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := uint64(len(b))
-	b = append(b, earrayImage(t, base, p, entries)...)
-	patchIndex(t, b, open(t, name), "ra", []byte{p.maxBits, p.idxElmts, p.minPtrs, p.minElmts, p.pageBits}, base)
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := dataset(t, f, "ra")
+	path := copyFixture(t, name, func(b []byte) []byte {
+		base := uint64(len(b))
+		b = append(b, earrayImage(t, base, p, entries)...)
+		patchIndex(t, b, open(t, name), "ra", []byte{p.maxBits, p.idxElmts, p.minPtrs, p.minElmts, p.pageBits}, base)
+		return b
+	})
+	d := dataset(t, openFile(t, path), "ra")
 	if g := (&earray{p: p}); g.setGeometry() != nil || !g.super(3).paged {
 		t.Fatal("super block 3 is not paged")
 	}
@@ -465,29 +455,20 @@ func TestDeepBTree2(t *testing.T) {
 		addrs = append(addrs, c.addr)
 		coords = append(coords, unravel(uint64(k), orig.grid))
 	}
-	b, err := os.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const nodeSize = 82 // leaves of 3 records, internal nodes of 1
-	base := uint64(len(b))
-	tree, depth := btree2Image(t, orig, base, nodeSize, addrs, coords)
-	if depth < 3 {
-		t.Fatalf("depth %d", depth)
-	}
-	b = append(b, tree...)
-	params := binary.LittleEndian.AppendUint32(nil, nodeSize)
-	patchIndex(t, b, open(t, name), "btree2_arange", append(params, 100, 40), base)
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := dataset(t, f, "btree2_arange")
+	var base uint64
+	path := copyFixture(t, name, func(b []byte) []byte {
+		base = uint64(len(b))
+		tree, depth := btree2Image(t, orig, base, nodeSize, addrs, coords)
+		if depth < 3 {
+			t.Fatalf("depth %d", depth)
+		}
+		params := binary.LittleEndian.AppendUint32(nil, nodeSize)
+		b = append(b, tree...)
+		patchIndex(t, b, open(t, name), "btree2_arange", append(params, 100, 40), base)
+		return b
+	})
+	d := dataset(t, openFile(t, path), "btree2_arange")
 	if d.index.bt2.nodeSize != nodeSize || d.index.addr != base {
 		t.Fatalf("index %+v: the patch did not take", d.index)
 	}
