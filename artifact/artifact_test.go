@@ -22,13 +22,20 @@ func manifest(fp string) *Manifest {
 		Metadata: map[string]string{"k": "v"}}
 }
 
-// write commits an artifact holding one file with the given content.
-func write(t *testing.T, dir, content, fp string) {
+// stage makes a staging folder for dir.
+func stage(t *testing.T, dir string) string {
 	t.Helper()
 	staging, err := Stage(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return staging
+}
+
+// write commits an artifact holding one file with the given content.
+func write(t *testing.T, dir, content, fp string) {
+	t.Helper()
+	staging := stage(t, dir)
 	if err := os.WriteFile(filepath.Join(staging, "data"), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +64,7 @@ func TestStageCommitReplace(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "cutouts")
 
-	staging, err := Stage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	staging := stage(t, dir)
 	if !strings.HasPrefix(filepath.Base(staging), ".cutouts.staging-") || filepath.Dir(staging) != parent {
 		t.Errorf("staging folder %s is not a hidden sibling of %s", staging, dir)
 	}
@@ -144,10 +148,7 @@ func TestCrashLeftovers(t *testing.T) {
 	dir := filepath.Join(parent, "cutouts")
 
 	// A first writer dies before its first commit: nothing at dir.
-	dead, err := Stage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dead := stage(t, dir)
 	os.WriteFile(filepath.Join(dead, "data"), []byte("partial"), 0o644)
 	setOwner(t, dead, deadPID(t))
 	if _, err := ReadManifest(dir); !errors.Is(err, fs.ErrNotExist) {
@@ -293,10 +294,7 @@ func TestRemoteOwnerLease(t *testing.T) {
 // taken over does not commit it.
 func TestCommitAfterTakeover(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cutouts")
-	s, err := Stage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stage(t, dir)
 	if err := WriteManifest(s, manifest("fp")); err != nil {
 		t.Fatal(err)
 	}
@@ -352,10 +350,7 @@ func TestHeartbeat(t *testing.T) {
 // writes is one Stage takes for an exited process.
 func TestAbandonedByArtifacttest(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cutouts")
-	old, err := Stage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := stage(t, dir)
 	artifacttest.Abandon(t, dir)
 	if _, err := Stage(dir); err != nil {
 		t.Fatal(err)
