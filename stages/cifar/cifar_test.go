@@ -61,15 +61,9 @@ func TestPlanarToHWC(t *testing.T) {
 
 func TestRun(t *testing.T) {
 	in := writeFolder(t)
-	s := sourcetest.MustDecode(t, Decode, `path = "`+in+`"
+	rows, md, rej, sum := sourcetest.Run(t, Decode, `path = "`+in+`"
 output = "cutouts"
 workers = 2`)
-	work := t.TempDir()
-	env := sourcetest.Env(t, work, s, nil)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	rows, md := sourcetest.Cutouts(t, env.Path("cutouts"))
 	want := []struct {
 		id, split, source, name string
 		label                   int16
@@ -111,12 +105,11 @@ workers = 2`)
 	if md[MetaClassNames] != `["apple","aquarium_fish","baby"]` || md[MetaLabels] != "fine" {
 		t.Errorf("metadata %v", md)
 	}
-	rej := sourcetest.Rejects(t, env.Path("cutouts_rejects"))
 	if len(rej) != 1 || rej[0].Source != "train.bin" || rej[0].Position != "record 2" || rej[0].ObjectID != "cifar100-train-00002" ||
 		!strings.Contains(rej[0].Reason, "fine label 3 has no name") {
 		t.Errorf("rejects %+v", rej)
 	}
-	if sum := env.Summary(); len(sum) != 2 || !strings.Contains(sum[0], "4 CIFAR-100 cutouts of 32×32") || !strings.Contains(sum[1], "baby 2") {
+	if len(sum) != 2 || !strings.Contains(sum[0], "4 CIFAR-100 cutouts of 32×32") || !strings.Contains(sum[1], "baby 2") {
 		t.Errorf("summary %q", sum)
 	}
 }

@@ -65,14 +65,9 @@ func makeDataset(t *testing.T) string {
 
 func TestRun(t *testing.T) {
 	root := makeDataset(t)
-	s := sourcetest.MustDecode(t, Decode, `path = "`+root+`"
+	rows, md, rej, _ := sourcetest.Run(t, Decode, `path = "`+root+`"
 output = "cutouts"
 workers = 3`)
-	env := sourcetest.Env(t, t.TempDir(), s, nil)
-	if err := s.Run(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	rows, md := sourcetest.Cutouts(t, env.Path("cutouts"))
 	type want struct {
 		id, source, split, name string
 		label                   int16
@@ -108,7 +103,6 @@ workers = 3`)
 	if md[MetaClassNames] != `["dog (n02)","goldfish","dog (n03)"]` || md[MetaWnids] != `["n02","n01","n03"]` {
 		t.Errorf("metadata %v", md)
 	}
-	rej := sourcetest.Rejects(t, env.Path("cutouts_rejects"))
 	if len(rej) != 2 {
 		t.Fatalf("rejects %+v", rej)
 	}
