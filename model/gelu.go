@@ -134,7 +134,7 @@ func geluAffine(dst, grad, src []float32, scale, shift float32) {
 	dst = dst[:len(src)]
 	if grad != nil {
 		grad = grad[:len(src)]
-	} else if n := len(src) &^ 7; asm.GELU && n > 0 {
+	} else if n := len(src) &^ 7; asm.Available && n > 0 {
 		asm.GELUAffine8(&dst[0], &src[0], n, scale, shift, &geluTable[0])
 		dst, src = dst[n:], src[n:]
 	}

@@ -81,5 +81,5 @@ func TestGELUAffineVectorSpecialValues(t *testing.T) {
 			t.Errorf("gelu(%g) = %g, want %g", z, y[i], want)
 		}
 	}
-	t.Logf("vector path: %v", asm.GELU)
+	t.Logf("vector path: %v", asm.Available)
 }

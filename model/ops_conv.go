@@ -1,6 +1,10 @@
 package model
 
-import "gorgonia.org/gorgonia"
+import (
+	"gorgonia.org/gorgonia"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
+)
 
 // conv1x1 is a 1x1 convolution (stride 1) of NCHW input x [B,Cin,H,W] with
 // weight [Cout,Cin,1,1] and an optional bias [Cout], computed without
@@ -327,7 +331,8 @@ func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
 type depthwise struct {
 	batch, c, stride int
 	h, w, ho, wo     int
-	dw               []float32 // weight gradient, set by depthwiseBack
+	dw               []float32    // weight gradient, set by depthwiseBack
+	cl               channelsLast // work buffers of forwardChannelsLast
 }
 
 func (b *builder) depthwise(name string, x, w *gorgonia.Node, stride int) *gorgonia.Node {
@@ -353,7 +358,16 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 }
 
 func (k *depthwise) forward(y []float32, in [][]float32) {
-	x, w := in[0], in[1]
+	if asm.Available && k.ho*k.wo <= channelsLastMaxPlane {
+		k.forwardChannelsLast(y, in[0], in[1])
+		return
+	}
+	k.forwardPlanes(y, in[0], in[1])
+}
+
+// forwardPlanes computes the convolution plane by plane, one task per
+// (sample, channel).
+func (k *depthwise) forwardPlanes(y, x, w []float32) {
 	ip, op := k.h*k.w, k.ho*k.wo
 	parallelFor(k.batch*k.c, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -374,13 +388,17 @@ func (k *depthwise) forward(y []float32, in [][]float32) {
 						if k.stride == 1 {
 							r := row[a+kw-1 : b+kw-1]
 							o := out[a:b]
+							if asm.Available && len(o) > 0 {
+								asm.AddScaled(&o[0], &r[0], len(o), wt)
+								continue
+							}
 							for i, v := range r {
-								o[i] += wt * v
+								o[i] += float32(wt * v) // rounded, as the assembly does
 							}
 							continue
 						}
 						for ow := a; ow < b; ow++ {
-							out[ow] += wt * row[ow*k.stride+kw-1]
+							out[ow] += float32(wt * row[ow*k.stride+kw-1])
 						}
 					}
 				}

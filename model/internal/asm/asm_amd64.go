@@ -4,8 +4,9 @@ package asm
 
 import "golang.org/x/sys/cpu"
 
-// GELU reports whether GELUAffine8 runs on this CPU (AVX-512 F and VL).
-var GELU = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+// Available reports whether the kernels run on this CPU (AVX-512 F and
+// VL); the model calls them only then.
+var Available = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 // GELUAffine8 sets dst[i] = gelu(src[i]·scale + shift) for i < n, n a
 // positive multiple of 8, with tab the cubics of the normal distribution
@@ -18,3 +19,15 @@ var GELU = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 //
 //go:noescape
 func GELUAffine8(dst, src *float32, n int, scale, shift float32, tab *[4]float64)
+
+// MulAdd sets dst[i] += a[i]·b[i] for i < n, rounding the product before
+// the sum as Go's dst[i] += a[i] * b[i] does without fused multiply-add.
+//
+//go:noescape
+func MulAdd(dst, a, b *float32, n int)
+
+// AddScaled sets dst[i] += a·src[i] for i < n, rounding the product before
+// the sum.
+//
+//go:noescape
+func AddScaled(dst, src *float32, n int, a float32)

@@ -72,3 +72,84 @@ loop:
 	JNZ loop
 	VZEROUPPER
 	RET
+
+// func MulAdd(dst, a, b *float32, n int)
+//
+// dst[i] += a[i]·b[i] for i < n, the product rounded before the sum (no
+// fused multiply-add), sixteen at a time and the rest under a mask.
+TEXT ·MulAdd(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	CMPQ CX, $16
+	JLT tail
+
+loop16:
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VADDPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE loop16
+
+tail:
+	TESTQ CX, CX
+	JZ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS.Z (DI), K1, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func AddScaled(dst, src *float32, n int, a float32)
+//
+// dst[i] += a·src[i] for i < n, the product rounded before the sum,
+// sixteen at a time and the rest under a mask.
+TEXT ·AddScaled(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z3
+	CMPQ CX, $16
+	JLT tail
+
+loop16:
+	VMULPS (SI), Z3, Z0
+	VADDPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE loop16
+
+tail:
+	TESTQ CX, CX
+	JZ done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS Z0, Z3, Z0
+	VMOVUPS.Z (DI), K1, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,93 @@
+package model
+
+import "github.com/astroformer/astroformer/model/internal/asm"
+
+// The depthwise convolution channels last: on CPUs with the assembly
+// kernels (asm.Available), for small output planes (channelsLastMaxPlane),
+// each sample is transposed to pixel-major order,
+// so that a tap multiplies and adds the whole row of channels of a pixel
+// at once (asm.MulAdd, sixteen channels at a time), and the result is
+// transposed back. Every output sums the same products in the same order
+// as depthwise.forward's loop over planes, so the values are the same bit
+// for bit.
+
+// channelsLastMaxPlane is the largest output plane (Ho·Wo) computed
+// channels last: measured on Zen 4, channels last is 1.5-1.8x faster than
+// the plane-by-plane loop (with asm.AddScaled) on 16×16 output planes and
+// 4-6x slower on 32×32 and larger, where transposing a sample no longer
+// stays in cache.
+const channelsLastMaxPlane = 256
+
+// channelsLast holds the work buffers of a channels-last depthwise
+// convolution: the taps [9][C], and one sample's input [H·W][C] and
+// output [Ho·Wo][C].
+type channelsLast struct {
+	taps, x, y []float32
+}
+
+// forwardChannelsLast is depthwise.forward channels last.
+func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
+	c, ip, op := k.c, k.h*k.w, k.ho*k.wo
+	cl := &k.cl
+	cl.taps, cl.x, cl.y = grow(cl.taps, 9*c), grow(cl.x, ip*c), grow(cl.y, op*c)
+	for ch := range c {
+		for t := range 9 {
+			cl.taps[t*c+ch] = w[ch*9+t]
+		}
+	}
+	for n := range k.batch {
+		transpose(cl.x, x[n*c*ip:(n+1)*c*ip], c, ip)
+		parallelFor(k.ho, func(_, lo, hi int) {
+			for oh := lo; oh < hi; oh++ {
+				k.outputRow(oh)
+			}
+		})
+		transpose(y[n*c*op:(n+1)*c*op], cl.y, op, c)
+	}
+}
+
+// outputRow computes output row oh of the sample in k.cl.
+func (k *depthwise) outputRow(oh int) {
+	c, cl := k.c, &k.cl
+	for ow := range k.wo {
+		o := cl.y[(oh*k.wo+ow)*c : (oh*k.wo+ow+1)*c]
+		clear(o)
+		for kh := range 3 {
+			ih := oh*k.stride + kh - 1
+			if ih < 0 || ih >= k.h {
+				continue
+			}
+			for kw := range 3 {
+				iw := ow*k.stride + kw - 1
+				if iw < 0 || iw >= k.w {
+					continue
+				}
+				asm.MulAdd(&o[0], &cl.taps[(kh*3+kw)*c], &cl.x[(ih*k.w+iw)*c], c)
+			}
+		}
+	}
+}
+
+// transposeTile is the side of the square tiles transpose copies.
+const transposeTile = 32
+
+// transpose sets dst, a cols×rows matrix, to the transpose of src, a
+// rows×cols matrix (both row-major), tile by tile, bands of rows in
+// parallel.
+func transpose(dst, src []float32, rows, cols int) {
+	bands := (rows + transposeTile - 1) / transposeTile
+	parallelFor(bands, func(_, lo, hi int) {
+		for r0 := lo * transposeTile; r0 < min(hi*transposeTile, rows); r0 += transposeTile {
+			r1 := min(r0+transposeTile, rows)
+			for c0 := 0; c0 < cols; c0 += transposeTile {
+				c1 := min(c0+transposeTile, cols)
+				for r := r0; r < r1; r++ {
+					row := src[r*cols : (r+1)*cols]
+					for j := c0; j < c1; j++ {
+						dst[j*rows+r] = row[j]
+					}
+				}
+			}
+		}
+	})
+}
