@@ -28,8 +28,8 @@ func TestMulAddAndAddScaled(t *testing.T) {
 			run  func(dst []float32)
 			term func(i int) float32
 		}{
-			{"MulAdd", func(dst []float32) { MulAdd(&dst[0], &a[0], &b[0], n) }, func(i int) float32 { return a[i] * b[i] }},
-			{"AddScaled", func(dst []float32) { AddScaled(&dst[0], &a[0], n, scale) }, func(i int) float32 { return scale * a[i] }},
+			{"MulAdd", func(dst []float32) { MulAdd(&dst[0], &a[0], &b[0], n) }, func(i int) float32 { return float32(a[i] * b[i]) }},
+			{"AddScaled", func(dst []float32) { AddScaled(&dst[0], &a[0], n, scale) }, func(i int) float32 { return float32(scale * a[i]) }},
 		} {
 			dst := vector(n + 1)
 			want := append([]float32(nil), dst...)
