@@ -127,10 +127,7 @@ func TestResumableFingerprintChange(t *testing.T) {
 	if got := runResumable(t, dir, schema, "new", recs, -1); len(got) != 3 {
 		t.Fatalf("a changed fingerprint resumed: wrote chunks %v, want all 3", got)
 	}
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	if tab.Rows() != 60 || tab.Manifest().Fingerprint != "new" {
 		t.Errorf("%d rows, fingerprint %s", tab.Rows(), tab.Manifest().Fingerprint)
 	}
@@ -194,10 +191,7 @@ func TestAbortAndCrashKeepPreviousVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	crashed.Write(recs[1])
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	if tab.Manifest().Fingerprint != "v1" || tab.Rows() != 30 {
 		t.Errorf("previous version not intact: %s, %d rows", tab.Manifest().Fingerprint, tab.Rows())
 	}

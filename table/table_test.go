@@ -147,6 +147,16 @@ func writeTable(t testing.TB, dir string, schema *arrow.Schema, opt Options, rec
 	return m
 }
 
+// openTable opens the table dir or stops the test.
+func openTable(t testing.TB, dir string) *Table {
+	t.Helper()
+	tab, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
 // readAll scans a table into one record per column-concatenation.
 func readAll(t testing.TB, tab *Table, opt ScanOptions) arrow.Record {
 	t.Helper()
@@ -264,10 +274,7 @@ func TestScanProjectionAndParts(t *testing.T) {
 	rec := randomRecord(t, schema, 1000, 3)
 	defer rec.Release()
 	writeTable(t, dir, schema, Options{RowsPerPart: 300, RowGroupRows: 64, Manifest: testManifest("fp")}, rec)
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	if tab.NumParts() != 4 {
 		t.Fatalf("%d parts, want 4", tab.NumParts())
 	}
@@ -306,10 +313,7 @@ func TestScanCancelled(t *testing.T) {
 	rec := randomRecord(t, schema, 100, 4)
 	defer rec.Release()
 	writeTable(t, dir, schema, Options{Manifest: testManifest("fp")}, rec)
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := tab.Scan(ctx, ScanOptions{})
@@ -462,10 +466,7 @@ func TestBoundedParts(t *testing.T) {
 			t.Errorf("row group %d: %d rows, want between 100 and 1000 (byte bound)", i, n)
 		}
 	}
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	s := tab.Scan(context.Background(), ScanOptions{Columns: []string{"id"}, BatchRows: 4096})
 	defer s.Close()
 	next := int64(0)
@@ -610,10 +611,7 @@ func TestScanGroups(t *testing.T) {
 	rec := randomRecord(t, schema, 1000, 4)
 	defer rec.Release()
 	writeTable(t, dir, schema, Options{RowsPerPart: 300, RowGroupRows: 64, Manifest: testManifest("fp")}, rec)
-	tab, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openTable(t, dir)
 	groups, err := tab.Groups()
 	if err != nil {
 		t.Fatal(err)
