@@ -8,18 +8,6 @@ import "golang.org/x/sys/cpu"
 // VL); the model calls them only then.
 var Available = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
-// GELUAffine8 sets dst[i] = gelu(src[i]·scale + shift) for i < n, n a
-// positive multiple of 8, with tab the cubics of the normal distribution
-// function on [−10, 10] at steps of 1/32, one piece of four power-basis
-// coefficients per step, after a sentinel piece (Φ = 0) and before one
-// (Φ = 1). The arithmetic is model.geluAffine's: z = float32(src·scale) +
-// shift, x = float64(z), pos = (x + 10)·32 clamped to [−1, 640] (NaN to
-// 640), f = pos − ⌊pos⌋, Φ = (c0 + f·c1) + f·f·(c2 + f·c3), dst =
-// float32(x·Φ), and +0 where Φ = 0.
-//
-//go:noescape
-func GELUAffine8(dst, src *float32, n int, scale, shift float32, tab *[4]float64)
-
 // MulAdd sets dst[i] += a[i]·b[i] for i < n, rounding the product before
 // the sum as Go's dst[i] += a[i] * b[i] does without fused multiply-add.
 //
@@ -31,3 +19,11 @@ func MulAdd(dst, a, b *float32, n int)
 //
 //go:noescape
 func AddScaled(dst, src *float32, n int, a float32)
+
+// GELUPoly sets dst[i] = gelu(src[i]·scale + shift) for i < n, from
+// piecewise polynomials of the normal distribution function: coef[k][p] is
+// the coefficient of t^k on piece p, t = z − ⌊z⌋ − ½ and p = ⌊z⌋ + 8 for
+// z in [−8, 8); below that gelu is 0, above it z.
+//
+//go:noescape
+func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32)

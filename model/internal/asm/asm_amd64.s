@@ -2,77 +2,6 @@
 
 #include "textflag.h"
 
-// func GELUAffine8(dst, src *float32, n int, scale, shift float32, tab *[4]float64)
-//
-// dst[i] = gelu(src[i]·scale + shift) for i < n, n a positive multiple of
-// 8, eight at a time, with the arithmetic of geluAffine's scalar loop in
-// the same order (float32 z, float64 table interpolation, float32 result),
-// so bit for bit the same. tab holds the cdf cubics of normalTable with a
-// sentinel before (Φ = 0) and after (Φ = 1): piece j+1 is table interval j.
-//
-// Z1 x, Z2 pos, Z3 floor(pos), Z4 f, Y5 piece index ×4, Z6-Z9 c0-c3,
-// Z10-Z13 constants 10, 32, -1, 640, Y14 scale, Y15 shift, Z16 zero,
-// Y17 the 4s added to the index.
-TEXT ·GELUAffine8(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	VBROADCASTSS scale+24(FP), Y14
-	VBROADCASTSS shift+28(FP), Y15
-	MOVQ tab+32(FP), AX
-	MOVQ $0x4024000000000000, R8 // 10
-	VPBROADCASTQ R8, Z10
-	MOVQ $0x4040000000000000, R8 // 32
-	VPBROADCASTQ R8, Z11
-	MOVQ $0xbff0000000000000, R8 // -1
-	VPBROADCASTQ R8, Z12
-	MOVQ $0x4084000000000000, R8 // 640
-	VPBROADCASTQ R8, Z13
-	VPXORQ Z16, Z16, Z16
-	MOVL $4, R8
-	VPBROADCASTD R8, Y17
-
-loop:
-	VMOVUPS (SI), Y1
-	VMULPS Y14, Y1, Y1     // v·scale
-	VADDPS Y15, Y1, Y1     // z
-	VCVTPS2PD Y1, Z1       // x = float64(z)
-	VADDPD Z10, Z1, Z2     // x + 10
-	VMULPD Z11, Z2, Z2     // pos
-	VMINPD Z13, Z2, Z2     // min(pos, 640); NaN gives 640, Φ = 1, x·1 = NaN
-	VMAXPD Z12, Z2, Z2     // max(pos, -1)
-	VRNDSCALEPD $9, Z2, Z3 // floor, no precision exception
-	VSUBPD Z3, Z2, Z4      // f = pos - floor(pos)
-	VCVTTPD2DQ Z3, Y5
-	VPSLLD $2, Y5, Y5
-	VPADDD Y17, Y5, Y5     // (floor(pos) + 1)·4: a piece is four float64
-	KXNORW K0, K0, K1
-	VGATHERDPD 0(AX)(Y5*8), K1, Z6
-	KXNORW K0, K0, K1
-	VGATHERDPD 8(AX)(Y5*8), K1, Z7
-	KXNORW K0, K0, K1
-	VGATHERDPD 16(AX)(Y5*8), K1, Z8
-	KXNORW K0, K0, K1
-	VGATHERDPD 24(AX)(Y5*8), K1, Z9
-	VMULPD Z7, Z4, Z7      // f·c1
-	VADDPD Z7, Z6, Z6      // c0 + f·c1
-	VMULPD Z9, Z4, Z9      // f·c3
-	VADDPD Z9, Z8, Z8      // c2 + f·c3
-	VMULPD Z4, Z4, Z7      // f·f
-	VMULPD Z8, Z7, Z8      // f·f·(c2 + f·c3)
-	VADDPD Z8, Z6, Z6      // Φ
-	VMULPD Z6, Z1, Z7      // x·Φ
-	VCVTPD2PS Z7, Y7
-	VCMPPD $4, Z16, Z6, K2 // Φ ≠ 0 (below the table gelu is +0, also for x = -∞)
-	VMOVAPS.Z Y7, K2, Y7
-	VMOVUPS Y7, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JNZ loop
-	VZEROUPPER
-	RET
-
 // func MulAdd(dst, a, b *float32, n int)
 //
 // dst[i] += a[i]·b[i] for i < n, the product rounded before the sum (no
@@ -149,6 +78,94 @@ tail:
 	VMOVUPS.Z (DI), K1, Z2
 	VADDPS Z2, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32)
+//
+// dst[i] = gelu(z) for z = src[i]·scale + shift, i < n, sixteen at a time
+// and the rest under a mask: Φ(z) from the degree-7 polynomial in
+// t = z − ⌊z⌋ − ½ of piece ⌊z⌋ + 8 (coef[k] holds the t^k coefficients of
+// the 16 pieces on [−8, 8)), looked up in registers by VPERMPS, then z·Φ;
+// 0 below −8, z from 8 up and for NaN.
+//
+// Z24-Z31 coefficients; Z20 −8, Z21 8, Z22 ½, Z23 the 8s added to ⌊z⌋;
+// Y/Z14 scale, Z15 shift.
+TEXT ·GELUPoly(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Z14
+	VBROADCASTSS shift+28(FP), Z15
+	MOVQ coef+32(FP), AX
+	VMOVUPS 0(AX), Z24
+	VMOVUPS 64(AX), Z25
+	VMOVUPS 128(AX), Z26
+	VMOVUPS 192(AX), Z27
+	VMOVUPS 256(AX), Z28
+	VMOVUPS 320(AX), Z29
+	VMOVUPS 384(AX), Z30
+	VMOVUPS 448(AX), Z31
+	MOVL $0xc1000000, R8 // −8
+	VPBROADCASTD R8, Z20
+	MOVL $0x41000000, R8 // 8
+	VPBROADCASTD R8, Z21
+	MOVL $0x3f000000, R8 // ½
+	VPBROADCASTD R8, Z22
+	MOVL $8, R8
+	VPBROADCASTD R8, Z23
+	KXNORW K0, K0, K4 // all sixteen lanes
+
+next:
+	CMPQ CX, $16
+	JGE whole
+	TESTQ CX, CX
+	JZ done
+	MOVL $1, R9
+	SHLL CX, R9
+	DECL R9
+	KMOVW R9, K4
+	MOVQ $16, CX
+
+whole:
+	VMOVUPS.Z (SI), K4, Z0
+	VMULPS Z14, Z0, Z0
+	VADDPS Z15, Z0, Z0     // z
+	VRNDSCALEPS $9, Z0, Z1 // ⌊z⌋
+	VSUBPS Z1, Z0, Z2
+	VSUBPS Z22, Z2, Z2     // t
+	VCVTTPS2DQ Z1, Z3
+	VPADDD Z23, Z3, Z3     // piece (only its low 4 bits are used)
+	VPERMPS Z31, Z3, Z4    // Horner from t^7
+	VPERMPS Z30, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z29, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z28, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z27, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z26, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z25, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4
+	VPERMPS Z24, Z3, Z5
+	VFMADD213PS Z5, Z2, Z4 // Φ
+	VMULPS Z4, Z0, Z4      // z·Φ
+	VCMPPS $1, Z20, Z0, K1  // z < −8
+	VCMPPS $13, Z21, Z0, K2 // z ≥ 8
+	VCMPPS $3, Z0, Z0, K3   // NaN
+	KORW K3, K2, K2
+	KNOTW K1, K1
+	VMOVAPS.Z Z4, K1, Z4
+	VMOVAPS Z0, K2, Z4
+	VMOVUPS Z4, K4, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP next
 
 done:
 	VZEROUPPER
