@@ -39,3 +39,22 @@ func TestDepthwiseChannelsLast(t *testing.T) {
 		}
 	}
 }
+
+func TestTranspose(t *testing.T) {
+	for _, shape := range [][2]int{{1, 1}, {16, 16}, {17, 33}, {40, 7}, {384, 256}} {
+		rows, cols := shape[0], shape[1]
+		src := make([]float32, rows*cols)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, rows*cols)
+		transpose(dst, src, rows, cols)
+		for r := range rows {
+			for c := range cols {
+				if dst[c*rows+r] != src[r*cols+c] {
+					t.Fatalf("%dx%d: dst[%d][%d] = %g, want %g", rows, cols, c, r, dst[c*rows+r], src[r*cols+c])
+				}
+			}
+		}
+	}
+}

@@ -358,7 +358,7 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 }
 
 func (k *depthwise) forward(y []float32, in [][]float32) {
-	if asm.Available && k.ho*k.wo <= channelsLastMaxPlane {
+	if asm.Available && (k.stride > 1 || k.ho*k.wo <= channelsLastMaxPlane) {
 		k.forwardChannelsLast(y, in[0], in[1])
 		return
 	}

@@ -27,3 +27,9 @@ func AddScaled(dst, src *float32, n int, a float32)
 //
 //go:noescape
 func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32)
+
+// Transpose16 sets dst[j·dstStride + i] = src[i·srcStride + j] for i, j <
+// 16, strides counted in elements.
+//
+//go:noescape
+func Transpose16(dst *float32, dstStride int, src *float32, srcStride int)

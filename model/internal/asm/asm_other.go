@@ -19,3 +19,8 @@ func AddScaled(dst, src *float32, n int, a float32) {
 func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32) {
 	panic("asm: GELUPoly without assembly")
 }
+
+// Transpose16 is not available in this build.
+func Transpose16(dst *float32, dstStride int, src *float32, srcStride int) {
+	panic("asm: Transpose16 without assembly")
+}

@@ -47,3 +47,28 @@ func TestMulAddAndAddScaled(t *testing.T) {
 		}
 	}
 }
+
+func TestTranspose16(t *testing.T) {
+	if !Available {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	const srcStride, dstStride = 21, 19
+	src := make([]float32, 16*srcStride)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	dst := make([]float32, 16*dstStride)
+	Transpose16(&dst[0], dstStride, &src[0], srcStride)
+	for i := range 16 {
+		for j := range 16 {
+			if got, want := dst[j*dstStride+i], src[i*srcStride+j]; got != want {
+				t.Fatalf("dst[%d][%d] = %g, want %g", j, i, got, want)
+			}
+		}
+		for j := 16; j < dstStride; j++ {
+			if dst[i*dstStride+j] != 0 {
+				t.Fatalf("dst[%d][%d] written past the tile", i, j)
+			}
+		}
+	}
+}
