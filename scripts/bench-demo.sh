@@ -14,7 +14,7 @@ echo "survey of 3,000 64x64 cutouts, split, 6 epochs of astroformer_nano, predic
 echo "HEALPix layout, evaluation). Target: under 10 minutes on 2 cores."
 echo
 awk -v s="$secs" 'BEGIN { printf "- wall time: **%.0f s** (%.1f min)\n", s, s / 60 }'
-echo "- $(grep -m1 'best val top-1' "$work/demo.log" | sed 's/^ *//')"
+echo "- $(grep -m1 'val top-1' "$work/demo.log" | sed 's/^ *//')"
 echo "- test split: $(grep -m1 'top-1 .*CI' "$work/demo.log" | sed 's/^ *//')"
 echo "- per stage:"
 echo
