@@ -58,3 +58,44 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestNormSums checks shiftedSums and dzSums (in assembly on CPUs that
+// have it) against their definition, four float64 accumulators over the
+// elements in turn, bit for bit, for every length up to 40.
+func TestNormSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for n := range 41 {
+		src, gr := make([]float32, n), make([]float32, n)
+		for i := range src {
+			src[i], gr[i] = float32(rng.NormFloat64()*3+1), float32(rng.NormFloat64())
+		}
+		const shift, mean, invstd = 0.75, float32(0.9), float32(1.3)
+		s, q, sd, qd := fourSums(src, gr, shift, mean, invstd)
+		gotS, gotQ := shiftedSums(src, shift)
+		if wantS, wantQ := (s[0]+s[1])+(s[2]+s[3]), (q[0]+q[1])+(q[2]+q[3]); gotS != wantS || gotQ != wantQ {
+			t.Errorf("n %d: shiftedSums %v %v, want %v %v", n, gotS, gotQ, wantS, wantQ)
+		}
+		dst := make([]float32, n)
+		gotSD, gotQD := dzSums(dst, gr, nil, src, mean, invstd)
+		if wantS, wantQ := (sd[0]+sd[1])+(sd[2]+sd[3]), (qd[0]+qd[1])+(qd[2]+qd[3]); gotSD != wantS || gotQD != wantQ || !slices.Equal(dst, gr) {
+			t.Errorf("n %d: dzSums %v %v, want %v %v", n, gotSD, gotQD, wantS, wantQ)
+		}
+	}
+}
+
+// fourSums is the accumulation TestNormSums expects: whole groups of four
+// values lane by lane, then the rest into lane 0.
+func fourSums(src, gr []float32, shift float64, mean, invstd float32) (s, q, sd, qd [4]float64) {
+	for i, v := range src {
+		k := i % 4
+		if i >= len(src)&^3 {
+			k = 0
+		}
+		d := float64(v) - shift
+		s[k] += d
+		q[k] += float64(d * d)
+		sd[k] += float64(gr[i])
+		qd[k] += float64(gr[i] * ((v - mean) * invstd))
+	}
+	return s, q, sd, qd
+}

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
 )
 
 // BatchNorm constants, as PyTorch's defaults.
@@ -293,16 +295,23 @@ func (k *layerNormBack) forward(dx []float32, in [][]float32) {
 func shiftedSums(src []float32, shift float64) (s, ss float64) {
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	n := len(src) &^ 3
-	for i := 0; i < n; i += 4 {
+	i := 0
+	if asm.Available && n > 0 {
+		var acc [8]float64
+		asm.ShiftedSums4(&src[0], n, shift, &acc)
+		s0, s1, s2, s3, q0, q1, q2, q3 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+		i = n
+	}
+	for ; i < n; i += 4 {
 		v := src[i : i+4 : i+4]
 		d0, d1, d2, d3 := float64(v[0])-shift, float64(v[1])-shift, float64(v[2])-shift, float64(v[3])-shift
 		s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
-		q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+		q0, q1, q2, q3 = q0+float64(d0*d0), q1+float64(d1*d1), q2+float64(d2*d2), q3+float64(d3*d3)
 	}
 	for _, v := range src[n:] {
 		d := float64(v) - shift
 		s0 += d
-		q0 += d * d
+		q0 += float64(d * d)
 	}
 	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }
@@ -323,7 +332,14 @@ func dzSums(dst, gr, dg, src []float32, mean, invstd float32) (sdz, sdzx float64
 	}
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	m := n &^ 3
-	for i := 0; i < m; i += 4 {
+	i := 0
+	if asm.Available && m > 0 {
+		var acc [8]float64
+		asm.DzSums4(&dst[0], &src[0], m, mean, invstd, &acc)
+		s0, s1, s2, s3, q0, q1, q2, q3 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+		i = m
+	}
+	for ; i < m; i += 4 {
 		d, v := dst[i:i+4:i+4], src[i:i+4:i+4]
 		x0, x1, x2, x3 := (v[0]-mean)*invstd, (v[1]-mean)*invstd, (v[2]-mean)*invstd, (v[3]-mean)*invstd
 		s0, s1, s2, s3 = s0+float64(d[0]), s1+float64(d[1]), s2+float64(d[2]), s3+float64(d[3])

@@ -33,3 +33,17 @@ func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float
 //
 //go:noescape
 func Transpose16(dst *float32, dstStride int, src *float32, srcStride int)
+
+// ShiftedSums4 sets acc to the four-lane sums of d = float64(src[i]) −
+// shift (acc[0:4]) and of d·d (acc[4:8]) over i < n, lane i mod 4, n a
+// positive multiple of 4: the loop of model.shiftedSums.
+//
+//go:noescape
+func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64)
+
+// DzSums4 sets acc to the four-lane sums of float64(dz[i]) (acc[0:4]) and
+// of float64(dz[i]·((src[i] − mean)·invstd)) (acc[4:8]) over i < n, lane
+// i mod 4, n a positive multiple of 4: the loop of model.dzSums.
+//
+//go:noescape
+func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)

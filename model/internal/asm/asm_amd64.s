@@ -330,3 +330,65 @@ TEXT ·Transpose16(SB), NOSPLIT, $0-32
 	VMOVUPS Z23, (DI)(AX*1)
 	VZEROUPPER
 	RET
+
+// func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64)
+//
+// The four-lane sums of model.shiftedSums over n, a positive multiple of 4,
+// values: lane k of acc[0:4] sums d = float64(src[i]) − shift and of
+// acc[4:8] d·d (product rounded, then added) over i ≡ k (mod 4), in order.
+TEXT ·ShiftedSums4(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD shift+16(FP), Y5
+	MOVQ acc+24(FP), DI
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+shifted4:
+	VCVTPS2PD (SI), Y2
+	VSUBPD Y5, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD Y2, Y2, Y3
+	VADDPD Y3, Y1, Y1
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ shifted4
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)
+//
+// The four-lane sums of model.dzSums over n, a positive multiple of 4,
+// values: lane k of acc[0:4] sums float64(dz[i]) and of acc[4:8]
+// float64(dz[i]·x̂) with x̂ = (src[i] − mean)·invstd, every float32
+// operation rounded, over i ≡ k (mod 4), in order.
+TEXT ·DzSums4(SB), NOSPLIT, $0-40
+	MOVQ dz+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mean+24(FP), X6
+	VBROADCASTSS invstd+28(FP), X7
+	MOVQ acc+32(FP), DX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+dz4:
+	VMOVUPS (DI), X2
+	VMOVUPS (SI), X3
+	VSUBPS X6, X3, X3
+	VMULPS X7, X3, X3
+	VMULPS X3, X2, X3
+	VCVTPS2PD X2, Y4
+	VADDPD Y4, Y0, Y0
+	VCVTPS2PD X3, Y4
+	VADDPD Y4, Y1, Y1
+	ADDQ $16, DI
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ dz4
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	VZEROUPPER
+	RET

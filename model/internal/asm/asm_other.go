@@ -24,3 +24,13 @@ func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float
 func Transpose16(dst *float32, dstStride int, src *float32, srcStride int) {
 	panic("asm: Transpose16 without assembly")
 }
+
+// ShiftedSums4 is not available in this build.
+func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64) {
+	panic("asm: ShiftedSums4 without assembly")
+}
+
+// DzSums4 is not available in this build.
+func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64) {
+	panic("asm: DzSums4 without assembly")
+}
