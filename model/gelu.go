@@ -91,7 +91,7 @@ func normal(x float64) (cdf, pdf float64) {
 		return outside(x), 0
 	}
 	c, p := &normalTable[i].cdf, &normalTable[i].pdf
-	return (c[0] + float64(f*c[1])) + float64(f*f)*(c[2]+float64(f*c[3])), (p[0] + f*p[1]) + f*f*(p[2]+f*p[3])
+	return (c[0] + float64(f*c[1])) + float64(f*f)*(c[2]+float64(f*c[3])), (p[0] + float64(f*p[1])) + float64(f*f)*(p[2]+float64(f*p[3]))
 }
 
 // gelu returns x·Φ(x).
@@ -109,8 +109,20 @@ func geluGrad(x float32) float32 {
 	if pdf == 0 { // x·0 would be NaN for x = ±∞
 		return float32(cdf)
 	}
-	return float32(cdf + float64(x)*pdf)
+	return float32(cdf + float64(float64(x)*pdf))
 }
+
+// geluGradTable is normalTable for asm.GELUGrad8, with a sentinel piece
+// before the table (Φ = φ = 0) and one after it (Φ = 1, φ = 0), each piece
+// eight float64: the cdf cubic, then the pdf cubic.
+var geluGradTable = func() (t [2*normalRange*normalSteps + 2][8]float64) {
+	for i, p := range normalTable {
+		copy(t[i+1][:4], p.cdf[:])
+		copy(t[i+1][4:], p.pdf[:])
+	}
+	t[len(t)-1][0] = 1
+	return t
+}()
 
 // geluPoly holds, for asm.GELUPoly, the normal distribution function Φ
 // on [−8, 8) as 16 polynomials of degree 7, one per unit interval: Φ(x) =
@@ -181,11 +193,16 @@ func solve(a [][]float64) []float64 {
 // faster than the table.
 func geluAffine(dst, grad, src []float32, scale, shift float32) {
 	dst = dst[:len(src)]
-	if grad != nil {
-		grad = grad[:len(src)]
-	} else if asm.Available && len(src) > 0 {
+	switch n := len(src) &^ 7; {
+	case grad == nil && asm.Available && len(src) > 0:
 		asm.GELUPoly(&dst[0], &src[0], len(src), scale, shift, &geluPoly)
 		return
+	case grad != nil && asm.Available && n > 0:
+		grad = grad[:len(src)]
+		asm.GELUGrad8(&dst[0], &grad[0], &src[0], n, scale, shift, &geluGradTable[0])
+		dst, grad, src = dst[n:], grad[n:], src[n:]
+	case grad != nil:
+		grad = grad[:len(src)]
 	}
 	t := &normalTable
 	for i, v := range src {
@@ -207,8 +224,8 @@ func geluAffine(dst, grad, src []float32, scale, shift float32) {
 		dst[i] = float32(x * cdf)
 		if grad != nil {
 			p := &piece.pdf
-			pdf := (p[0] + f*p[1]) + f*f*(p[2]+f*p[3])
-			grad[i] = float32(cdf + x*pdf)
+			pdf := (p[0] + float64(f*p[1])) + float64(f*f)*(p[2]+float64(f*p[3]))
+			grad[i] = float32(cdf + float64(x*pdf))
 		}
 	}
 }

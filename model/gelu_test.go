@@ -52,6 +52,18 @@ func TestGELUAffineMatchesScalar(t *testing.T) {
 			t.Fatalf("geluAffine at %g: %g, %g; want %g, %g", z, y[i], d[i], gelu(z), geluGrad(z))
 		}
 	}
+	// NaN stays NaN, with its derivative, eight at a time as one by one.
+	nans := make([]float32, 9)
+	for i := range nans {
+		nans[i] = float32(math.NaN())
+	}
+	ny, nd := make([]float32, 9), make([]float32, 9)
+	geluAffine(ny, nd, nans, scale, shift)
+	for i := range ny {
+		if ny[i] == ny[i] || nd[i] == nd[i] {
+			t.Fatalf("geluAffine(NaN) = %g, derivative %g; want NaN, NaN", ny[i], nd[i])
+		}
+	}
 	// Without derivatives: the same values, or on CPUs with the assembly
 	// kernels the polynomial GELU (see TestGELUEvaluation).
 	y2 := make([]float32, len(src))

@@ -47,3 +47,12 @@ func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64)
 //
 //go:noescape
 func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)
+
+// GELUGrad8 sets dst[i] = gelu(z) and grad[i] = gelu'(z) for z =
+// src[i]·scale + shift, i < n, n a positive multiple of 8, by the table
+// interpolation of model.geluAffine with the same arithmetic: tab holds
+// pieces of four cdf and four pdf coefficients, a sentinel piece (zeros)
+// first and one (Φ = 1) last.
+//
+//go:noescape
+func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)

@@ -392,3 +392,102 @@ dz4:
 	VMOVUPD Y1, 32(DX)
 	VZEROUPPER
 	RET
+
+// func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)
+//
+// dst[i] = gelu(z) and grad[i] = gelu'(z) for z = src[i]·scale + shift,
+// i < n, n a positive multiple of 8, eight at a time, with the arithmetic
+// of model.geluAffine's loop in the same order, so bit for bit the same:
+// z in float32, x = float64(z), pos = (x + 10)·32 clamped to [−1, 640]
+// (NaN to 640), f = pos − ⌊pos⌋, piece ⌊pos⌋ + 1 of tab (four cdf then four
+// pdf coefficients; piece 0 is Φ = φ = 0 below the table, piece 641 Φ = 1,
+// φ = 0 above it), Φ = (c0 + f·c1) + f·f·(c2 + f·c3) and φ alike,
+// dst = float32(x·Φ) (+0 where Φ = 0), grad = float32(Φ + x·φ) (Φ where
+// φ = 0, NaN for NaN).
+//
+// Z1 x, Z2 pos, Z3 ⌊pos⌋, Z4 f, Y5 piece·8, Z6-Z9 cdf, Z18-Z21 pdf, Z22
+// f·f, Z10-Z13 constants 10, 32, −1, 640, Y14 scale, Y15 shift, Z16 zero,
+// Y17 the 8s added to the index.
+TEXT ·GELUGrad8(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ grad+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS scale+32(FP), Y14
+	VBROADCASTSS shift+36(FP), Y15
+	MOVQ tab+40(FP), AX
+	MOVQ $0x4024000000000000, R8 // 10
+	VPBROADCASTQ R8, Z10
+	MOVQ $0x4040000000000000, R8 // 32
+	VPBROADCASTQ R8, Z11
+	MOVQ $0xbff0000000000000, R8 // -1
+	VPBROADCASTQ R8, Z12
+	MOVQ $0x4084000000000000, R8 // 640
+	VPBROADCASTQ R8, Z13
+	VPXORQ Z16, Z16, Z16
+	MOVL $8, R8
+	VPBROADCASTD R8, Y17
+
+grad8:
+	VMOVUPS (SI), Y1
+	VMULPS Y14, Y1, Y1
+	VADDPS Y15, Y1, Y1
+	VCVTPS2PD Y1, Z1
+	VADDPD Z10, Z1, Z2
+	VMULPD Z11, Z2, Z2
+	VMINPD Z13, Z2, Z2
+	VMAXPD Z12, Z2, Z2
+	VRNDSCALEPD $9, Z2, Z3
+	VSUBPD Z3, Z2, Z4
+	VCVTTPD2DQ Z3, Y5
+	VPSLLD $3, Y5, Y5
+	VPADDD Y17, Y5, Y5
+	KXNORW K0, K0, K1
+	VGATHERDPD 0(AX)(Y5*8), K1, Z6
+	KXNORW K0, K0, K1
+	VGATHERDPD 8(AX)(Y5*8), K1, Z7
+	KXNORW K0, K0, K1
+	VGATHERDPD 16(AX)(Y5*8), K1, Z8
+	KXNORW K0, K0, K1
+	VGATHERDPD 24(AX)(Y5*8), K1, Z9
+	KXNORW K0, K0, K1
+	VGATHERDPD 32(AX)(Y5*8), K1, Z18
+	KXNORW K0, K0, K1
+	VGATHERDPD 40(AX)(Y5*8), K1, Z19
+	KXNORW K0, K0, K1
+	VGATHERDPD 48(AX)(Y5*8), K1, Z20
+	KXNORW K0, K0, K1
+	VGATHERDPD 56(AX)(Y5*8), K1, Z21
+	VMULPD Z4, Z4, Z22     // f·f
+	VMULPD Z7, Z4, Z7
+	VADDPD Z7, Z6, Z6      // c0 + f·c1
+	VMULPD Z9, Z4, Z9
+	VADDPD Z9, Z8, Z8      // c2 + f·c3
+	VMULPD Z8, Z22, Z8
+	VADDPD Z8, Z6, Z6      // Φ
+	VMULPD Z19, Z4, Z19
+	VADDPD Z19, Z18, Z18   // p0 + f·p1
+	VMULPD Z21, Z4, Z21
+	VADDPD Z21, Z20, Z20   // p2 + f·p3
+	VMULPD Z20, Z22, Z20
+	VADDPD Z20, Z18, Z18   // φ
+	VMULPD Z6, Z1, Z7      // x·Φ
+	VCVTPD2PS Z7, Y7
+	VCMPPD $4, Z16, Z6, K2 // Φ ≠ 0
+	VMOVAPS.Z Y7, K2, Y7
+	VMOVUPS Y7, (DI)
+	VMULPD Z18, Z1, Z8     // x·φ
+	VADDPD Z8, Z6, Z8      // Φ + x·φ
+	VCMPPD $0, Z16, Z18, K3 // φ = 0: outside the table
+	VMOVAPD Z6, K3, Z8
+	VCMPPD $3, Z1, Z1, K4  // NaN
+	VMOVAPD Z1, K4, Z8
+	VCVTPD2PS Z8, Y8
+	VMOVUPS Y8, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ grad8
+	VZEROUPPER
+	RET

@@ -34,3 +34,8 @@ func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64) {
 func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64) {
 	panic("asm: DzSums4 without assembly")
 }
+
+// GELUGrad8 is not available in this build.
+func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64) {
+	panic("asm: GELUGrad8 without assembly")
+}
