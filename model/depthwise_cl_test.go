@@ -99,3 +99,59 @@ func fourSums(src, gr []float32, shift float64, mean, invstd float32) (s, q, sd,
 	}
 	return s, q, sd, qd
 }
+
+// TestDepthwiseBackRows compares the depthwise convolution's gradients
+// with the loop they are defined by, bit for bit, for both strides.
+func TestDepthwiseBackRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}} {
+		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1}
+		k.dw = make([]float32, tc.c*9)
+		x := make([]float32, tc.batch*tc.c*tc.h*tc.w)
+		w := make([]float32, tc.c*9)
+		dy := make([]float32, tc.batch*tc.c*k.ho*k.wo)
+		for _, v := range [][]float32{x, w, dy} {
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+		}
+		dx := make([]float32, len(x))
+		(&depthwiseBack{k}).forward(dx, [][]float32{dy, x, w})
+
+		wantDX, wantDW := make([]float32, len(x)), make([]float32, len(w))
+		ip, op := k.h*k.w, k.ho*k.wo
+		for c := range k.c {
+			var dw [9]float64
+			for n := range k.batch {
+				p := n*k.c + c
+				g, src, dst := dy[p*op:(p+1)*op], x[p*ip:(p+1)*ip], wantDX[p*ip:(p+1)*ip]
+				for oh := range k.ho {
+					for kh := range 3 {
+						ih := oh*k.stride + kh - 1
+						if ih < 0 || ih >= k.h {
+							continue
+						}
+						for kw := range 3 {
+							var s float32
+							for ow := range k.wo {
+								iw := ow*k.stride + kw - 1
+								if iw < 0 || iw >= k.w {
+									continue
+								}
+								s += float32(g[oh*k.wo+ow] * src[ih*k.w+iw])
+								dst[ih*k.w+iw] += float32(w[c*9+kh*3+kw] * g[oh*k.wo+ow])
+							}
+							dw[kh*3+kw] += float64(s)
+						}
+					}
+				}
+			}
+			for i, v := range dw {
+				wantDW[c*9+i] = float32(v)
+			}
+		}
+		if !slices.Equal(dx, wantDX) || !slices.Equal(k.dw, wantDW) {
+			t.Errorf("%+v: gradients differ from the loop's", tc)
+		}
+	}
+}

@@ -444,8 +444,8 @@ func (k *depthwiseBack) forward(dx []float32, in [][]float32) {
 							var s float32
 							for ow := a; ow < b; ow++ {
 								iw := ow*k.stride + kw - 1
-								s += gr[ow] * row[iw]
-								drow[iw] += wt * gr[ow]
+								s += float32(gr[ow] * row[iw])
+								drow[iw] += float32(wt * gr[ow])
 							}
 							dw[kh*3+kw] += float64(s)
 						}
