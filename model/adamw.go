@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
+)
 
 // AdamW is PyTorch's AdamW optimiser (Loshchilov & Hutter): Adam with bias
 // correction and decoupled weight decay, applied only to parameters whose
@@ -54,11 +58,17 @@ func (o *AdamW) Update(params []*Param) {
 			if p.Decay {
 				decay = float32(1 - lr*o.WeightDecay)
 			}
-			for j, g := range p.Grad {
-				m[j] = b1*m[j] + (1-b1)*g
-				v[j] = b2*v[j] + (1-b2)*g*g
-				denom := math.Sqrt(float64(v[j]))/bc2Sqrt + o.Eps
-				p.Data[j] = float32(float64(p.Data[j]*decay) - step*float64(m[j])/denom)
+			j := 0
+			if n := len(p.Grad) &^ 7; asm.Available && n > 0 {
+				asm.AdamW8(&p.Data[0], &p.Grad[0], &m[0], &v[0], n, b1, b2, decay, step, bc2Sqrt, o.Eps)
+				j = n
+			}
+			for ; j < len(p.Grad); j++ {
+				g := p.Grad[j]
+				m[j] = float32(b1*m[j]) + float32((1-b1)*g)
+				v[j] = float32(b2*v[j]) + float32(float32((1-b2)*g)*g)
+				denom := float64(math.Sqrt(float64(v[j]))/bc2Sqrt) + o.Eps
+				p.Data[j] = float32(float64(p.Data[j]*decay) - float64(step*float64(m[j]))/denom)
 			}
 		}
 	})

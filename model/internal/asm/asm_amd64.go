@@ -56,3 +56,10 @@ func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)
 //
 //go:noescape
 func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)
+
+// AdamW8 applies model.AdamW's update to n values, n a positive multiple
+// of 8, with the same arithmetic: parameters p, gradients grad, moments m
+// and v.
+//
+//go:noescape
+func AdamW8(p, grad, m, v *float32, n int, b1, b2, decay float32, step, bc2Sqrt, eps float64)

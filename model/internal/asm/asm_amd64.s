@@ -491,3 +491,58 @@ grad8:
 	JNZ grad8
 	VZEROUPPER
 	RET
+
+// func AdamW8(p, grad, m, v *float32, n int, b1, b2, decay float32, step, bc2Sqrt, eps float64)
+//
+// model.AdamW's update of n values, n a positive multiple of 8, eight at a
+// time with the loop's arithmetic in the same order, so bit for bit the
+// same: m = b1·m + (1−b1)·g and v = b2·v + ((1−b2)·g)·g in float32, then
+// p = float32(float64(p·decay) − step·float64(m) / (√float64(v)/bc2Sqrt + eps)).
+TEXT ·AdamW8(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS b1+40(FP), Y10
+	VBROADCASTSS b2+44(FP), Y11
+	VBROADCASTSS decay+48(FP), Y12
+	VBROADCASTSD step+56(FP), Z13
+	VBROADCASTSD bc2Sqrt+64(FP), Z14
+	VBROADCASTSD eps+72(FP), Z15
+	MOVL $0x3f800000, R8 // 1
+	VPBROADCASTD R8, Y9
+	VSUBPS Y10, Y9, Y8   // 1 − b1
+	VSUBPS Y11, Y9, Y9   // 1 − b2
+
+adamw8:
+	VMOVUPS (SI), Y0       // g
+	VMULPS (DX), Y10, Y1   // b1·m
+	VMULPS Y0, Y8, Y2      // (1−b1)·g
+	VADDPS Y2, Y1, Y1      // m
+	VMOVUPS Y1, (DX)
+	VMULPS (BX), Y11, Y2   // b2·v
+	VMULPS Y0, Y9, Y3      // (1−b2)·g
+	VMULPS Y0, Y3, Y3      // ·g
+	VADDPS Y3, Y2, Y2      // v
+	VMOVUPS Y2, (BX)
+	VCVTPS2PD Y2, Z2
+	VSQRTPD Z2, Z2
+	VDIVPD Z14, Z2, Z2
+	VADDPD Z15, Z2, Z2     // denom
+	VCVTPS2PD Y1, Z1
+	VMULPD Z13, Z1, Z1     // step·m
+	VDIVPD Z2, Z1, Z1      // / denom
+	VMULPS (DI), Y12, Y3   // p·decay
+	VCVTPS2PD Y3, Z3
+	VSUBPD Z1, Z3, Z3
+	VCVTPD2PS Z3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ adamw8
+	VZEROUPPER
+	RET

@@ -39,3 +39,8 @@ func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64) {
 func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64) {
 	panic("asm: GELUGrad8 without assembly")
 }
+
+// AdamW8 is not available in this build.
+func AdamW8(p, grad, m, v *float32, n int, b1, b2, decay float32, step, bc2Sqrt, eps float64) {
+	panic("asm: AdamW8 without assembly")
+}
