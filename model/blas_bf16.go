@@ -18,9 +18,10 @@ const (
 	// significant bits) and accumulates in single precision, with the
 	// AVX512_BF16 instruction VDPBF16PS (package model/internal/bf16); the
 	// smallest products stay in float32, and so does everything else:
-	// normalisation, activations, softmax, the depthwise convolution. It
-	// is meant for inference: a Net set to BF16 would train in it too, but
-	// nothing measures or tests that.
+	// normalisation, activations, softmax, the depthwise convolution, the
+	// weights and the optimiser. Prediction uses it (precision = "bf16"),
+	// and so can training, where it speeds astroformer_0 up 1.5x but cost
+	// the demo 1 to 2.5 points of top-1 (BENCHMARKS.md).
 	BF16 Precision = "bf16"
 )
 

@@ -4,9 +4,9 @@
 //
 //	astroformer-bench -variant astroformer_nano -image 64 -batch 32 -mode train -threads 2
 //
-// -precision bf16 times inference (or -mode gemm) with the bfloat16 matrix product (see
-// model.BF16); on a CPU without AVX512_BF16 it says so on standard error and times fp32. The
-// JSON line's precision field is the precision that ran.
+// -precision bf16 times the step (or -mode gemm the product) with the bfloat16 matrix product
+// (see model.BF16); on a CPU without AVX512_BF16 it says so on standard error and times fp32.
+// The JSON line's precision field is the precision that ran.
 //
 // A training step is forward, backward and one AdamW update; an inference step is an eval-mode
 // forward pass. The figure is the median over -iters timed steps after -warmup untimed ones.
@@ -76,16 +76,13 @@ func run(args []string) error {
 	threads := fs.Int("threads", 2, "GOMAXPROCS")
 	warmup := fs.Int("warmup", 2, "untimed steps first")
 	iters := fs.Int("iters", 5, "timed steps")
-	precisionFlag := fs.String("precision", "fp32", `matrix-product precision: "fp32", or "bf16" (inference and gemm only; falls back to fp32 where the CPU lacks AVX512_BF16)`)
+	precisionFlag := fs.String("precision", "fp32", `matrix-product precision: "fp32", or "bf16" (falls back to fp32 where the CPU lacks AVX512_BF16)`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	precision, err := model.ParsePrecision(*precisionFlag)
 	if err != nil {
 		return fmt.Errorf("-precision: %w", err)
-	}
-	if precision == model.BF16 && *mode == "train" {
-		return fmt.Errorf("-precision bf16 times inference (-mode infer) or the matrix product (-mode gemm), not training")
 	}
 	if precision == model.BF16 && !model.BF16Supported() {
 		fmt.Fprintln(os.Stderr, "astroformer-bench: this CPU has no AVX512_BF16 (or this build no bf16 kernel): timing fp32 instead of bf16")

@@ -137,6 +137,9 @@ func (t *trainer) meta() model.Meta {
 	if m := t.in.Manifest(); m.Fingerprint != "" {
 		prov["dataset_fingerprint"] = m.Fingerprint
 	}
+	if p := t.net.Precision(); p != model.FP32 {
+		prov["train_precision"] = string(p)
+	}
 	if t.tree != nil {
 		prov["task"], prov["vote_tree"] = TaskVotes, t.tree.Name
 		if t.p.Tree != "" {

@@ -95,6 +95,10 @@ type Settings struct {
 	EvalBatchSize int    `hcl:"eval_batch_size,optional" json:"eval_batch_size"`
 	Select        string `hcl:"select,optional" json:"select"`
 	Task          string `hcl:"task,optional" json:"task,omitempty"` // TaskClassify or TaskVotes
+	// Precision is the arithmetic of the matrix products: "" (fp32, the
+	// default) or "bf16" (bfloat16 operands, float32 accumulation and
+	// master weights), on CPUs with AVX512_BF16; see model.Precision.
+	Precision string `hcl:"precision,optional" json:"precision,omitempty"`
 	// Tree, with task = "votes", is a decision-tree file to use instead of
 	// the shipped GZ DECaLS tree; TreeSHA256 its content's hash, so that an
 	// edited file retrains.
@@ -256,6 +260,7 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Settings, execution, hcl
 	checkRegularisation(&s, bad)
 	checkSelection(&s, bad)
 	checkTask(&s, bad)
+	checkPrecision(&s, bad)
 	checkExecution(exec, bad)
 	if err := s.Policy.Validate(); err != nil {
 		subject := body.MissingItemRange().Ptr()

@@ -80,6 +80,7 @@ type stage struct {
 //	  batch_size = 32
 //	  lr         = 2e-3
 //	  workers    = 2
+//	  precision  = "fp32"            # or "bf16": bfloat16 matrix products on CPUs with AVX512_BF16
 //	  policy {                       # policy.Config attributes
 //	    mixup_alpha = 0.2
 //	  }

@@ -141,6 +141,13 @@ func (t *trainer) restore(ctx context.Context) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	t.net = net
+	if t.p.Precision == string(model.BF16) {
+		if err := net.SetPrecision(model.BF16); errors.Is(err, model.ErrNoBF16) {
+			t.env.Log.Warn("this CPU has no AVX512_BF16 (or this build no bf16 kernel): training in fp32", "precision", t.p.Precision)
+		} else if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
 	// Pretrained weights first, so that a fresh EMA starts from them; a
 	// resumed run then overwrites everything from its checkpoint.
 	var pretrained model.Normalize

@@ -37,6 +37,19 @@ func checkTask(s *Settings, bad badFunc) {
 	}
 }
 
+// checkPrecision checks the precision, "fp32" or "bf16", and keeps "fp32",
+// the default, out of the params so that it changes no fingerprint.
+func checkPrecision(s *Settings, bad badFunc) {
+	p, err := model.ParsePrecision(s.Precision)
+	if err != nil {
+		bad("precision", "Invalid precision", fmt.Sprintf(`precision is %q; want "fp32" (the default) or "bf16" (bfloat16 matrix products, on CPUs with AVX512_BF16).`, s.Precision))
+		return
+	}
+	if p == model.FP32 {
+		s.Precision = ""
+	}
+}
+
 // decodeTree reads the tree file the tree attribute names, reporting its
 // problems with their positions in that file, and records its hash.
 func decodeTree(s *Settings, at func(string) *hcl.Range) hcl.Diagnostics {
