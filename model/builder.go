@@ -17,6 +17,15 @@ type builder struct {
 	shared bool     // op values get their buffers from share, once the graph is built
 	ops    int      // ops made so far; numbers their names
 	sums   partials // shared by the kernels that sum over a batch
+	work   *workspace
+}
+
+// workspace returns the graph's workspace (see workspace).
+func (b *builder) workspace() *workspace {
+	if b.work == nil {
+		b.work = &workspace{}
+	}
+	return b.work
 }
 
 type buildError struct{ err error }

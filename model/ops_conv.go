@@ -15,7 +15,7 @@ type conv1x1 struct {
 	gemm                 gemm
 	batch, cin, cout, hw int
 	bias, inputGrad      bool
-	xs, ys               []float32 // gathered input and output, small maps only
+	work                 *workspace // the gathered matrices, small maps only
 }
 
 // gatherBelow is the map size under which conv1x1 gathers the batch into
@@ -30,7 +30,7 @@ func (b *builder) conv1x1(name string, x, w, bias *gorgonia.Node, inputGrad bool
 	if len(ws) != 4 || ws[1] != cin || ws[2] != 1 || ws[3] != 1 {
 		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
 	}
-	k := &conv1x1{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], hw: h * wd, bias: bias != nil, inputGrad: inputGrad}
+	k := &conv1x1{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], hw: h * wd, bias: bias != nil, inputGrad: inputGrad, work: b.workspace()}
 	if bias != nil {
 		return b.apply(name, []int{batch, ws[0], h, wd}, k, x, w, bias)
 	}
@@ -61,15 +61,15 @@ func (k *conv1x1) forward(y []float32, in [][]float32) {
 	x, w := in[0], in[1]
 	if k.gathered() {
 		cols := k.batch * k.hw
-		k.xs, k.ys = grow(k.xs, k.cin*cols), grow(k.ys, k.cout*cols)
-		gather(k.xs, x, k.batch, k.cin, k.hw)
+		xs, ys := k.work.pair(k.cin*cols, k.cout*cols)
+		gather(xs, x, k.batch, k.cin, k.hw)
 		var beta float32
 		if k.bias {
-			fillRows(k.ys, in[2], cols)
+			fillRows(ys, in[2], cols)
 			beta = 1
 		}
-		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, k.xs, cols, beta, k.ys, cols)
-		scatter(y, k.ys, k.batch, k.cout, k.hw)
+		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, xs, cols, beta, ys, cols)
+		scatter(y, ys, k.batch, k.cout, k.hw)
 		return
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
@@ -116,19 +116,16 @@ func (k *conv1x1) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gor
 }
 
 // conv1x1DX computes dx = Wᵀ·dy from (dy, w).
-type conv1x1DX struct {
-	*conv1x1
-	dys, dxs []float32
-}
+type conv1x1DX struct{ *conv1x1 }
 
 func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
 	dy, w := in[0], in[1]
 	if k.gathered() {
 		cols := k.batch * k.hw
-		k.dys, k.dxs = grow(k.dys, k.cout*cols), grow(k.dxs, k.cin*cols)
-		gather(k.dys, dy, k.batch, k.cout, k.hw)
-		k.gemm.Sgemm(trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, k.dys, cols, 0, k.dxs, cols)
-		scatter(dx, k.dxs, k.batch, k.cin, k.hw)
+		dys, dxs := k.work.pair(k.cout*cols, k.cin*cols)
+		gather(dys, dy, k.batch, k.cout, k.hw)
+		k.gemm.Sgemm(trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, dys, cols, 0, dxs, cols)
+		scatter(dx, dxs, k.batch, k.cin, k.hw)
 		return
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
@@ -142,18 +139,17 @@ func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
 // conv1x1DW computes dW = Σₙ dyₙ·xₙᵀ from (dy, x).
 type conv1x1DW struct {
 	*conv1x1
-	sums     *partials
-	dys, xgs []float32
+	sums *partials
 }
 
 func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 	dy, x := in[0], in[1]
 	if k.gathered() {
 		cols := k.batch * k.hw
-		k.dys, k.xgs = grow(k.dys, k.cout*cols), grow(k.xgs, k.cin*cols)
-		gather(k.dys, dy, k.batch, k.cout, k.hw)
-		gather(k.xgs, x, k.batch, k.cin, k.hw)
-		k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, cols, 1, k.dys, cols, k.xgs, cols, 0, dw, k.cin)
+		dys, xgs := k.work.pair(k.cout*cols, k.cin*cols)
+		gather(dys, dy, k.batch, k.cout, k.hw)
+		gather(xgs, x, k.batch, k.cin, k.hw)
+		k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, cols, 1, dys, cols, xgs, cols, 0, dw, k.cin)
 		return
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw

@@ -23,3 +23,17 @@ func grow(buf []float32, n int) []float32 {
 	}
 	return buf[:n]
 }
+
+// workspace holds the buffers a graph's kernels need only while they run.
+// The tape machine runs one op at a time, so such kernels of one graph
+// share them instead of keeping their own.
+type workspace struct {
+	bufs [2][]float32
+}
+
+// pair returns two distinct buffers of n0 and n1 elements, valid until the
+// next call; their contents are not cleared.
+func (w *workspace) pair(n0, n1 int) ([]float32, []float32) {
+	w.bufs[0], w.bufs[1] = grow(w.bufs[0], n0), grow(w.bufs[1], n1)
+	return w.bufs[0], w.bufs[1]
+}
