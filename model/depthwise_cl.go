@@ -21,9 +21,18 @@ const channelsLastMaxPlane = 1024
 
 // channelsLast holds the work buffers of a channels-last depthwise
 // convolution: the taps [9][C], and one sample's input [H·W][C] and
-// output [Ho·Wo][C].
+// output [Ho·Wo][C] (and in the backward pass their gradients).
 type channelsLast struct {
 	taps, x, y []float32
+	dy, dx, s  []float32 // the backward pass's: output and input gradients, and the taps' row sums
+	dw         []float64 // the weight gradient, [9][C]
+}
+
+// channelsLast reports whether the convolution runs channels last: on CPUs
+// with the assembly kernels, unless the output plane is large and the
+// stride 1.
+func (k *depthwise) channelsLast() bool {
+	return asm.Available && (k.stride > 1 || k.ho*k.wo <= channelsLastMaxPlane)
 }
 
 // forwardChannelsLast is depthwise.forward channels last.
@@ -44,6 +53,78 @@ func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 			}
 		})
 		transpose(y[n*c*op:(n+1)*c*op], cl.y, op, c)
+	}
+}
+
+// backChannelsLast is depthwiseBack.forward channels last, for stride 1
+// (measured on Zen 4: 2x faster than the loop over planes on 16×16 and 8×8
+// planes of 128 to 768 channels; 1.3x slower with stride 2): for each
+// sample, output row, tap and output pixel in the loop's order, the input
+// gradient of the tap's pixel gains weight·dy and the tap's row sum dy·x,
+// all channels at once; each row sum is added to the weight gradient in
+// float64. So every sum runs in the loop's order, bit for bit.
+func (k *depthwiseBack) backChannelsLast(dx, dy, x, w []float32) {
+	c, ip, op := k.c, k.h*k.w, k.ho*k.wo
+	cl := &k.cl
+	cl.taps, cl.x, cl.dy = grow(cl.taps, 9*c), grow(cl.x, ip*c), grow(cl.dy, op*c)
+	cl.dx, cl.s = grow(cl.dx, ip*c), grow(cl.s, c)
+	if len(cl.dw) < 9*c {
+		cl.dw = make([]float64, 9*c)
+	}
+	dw := cl.dw[:9*c]
+	clear(dw)
+	for ch := range c {
+		for t := range 9 {
+			cl.taps[t*c+ch] = w[ch*9+t]
+		}
+	}
+	for n := range k.batch {
+		transpose(cl.x, x[n*c*ip:(n+1)*c*ip], c, ip)
+		transpose(cl.dy, dy[n*c*op:(n+1)*c*op], c, op)
+		clear(cl.dx)
+		// A few blocks of channels, multiples of 16, so that each
+		// MulAdd runs over many.
+		block := max(16, (c/(2*workers(c))+15)&^15)
+		parallelFor((c+block-1)/block, func(_, lo, hi int) {
+			k.backChannels(dw, lo*block, min(hi*block, c))
+		})
+		transpose(dx[n*c*ip:(n+1)*c*ip], cl.dx, ip, c)
+	}
+	for ch := range c {
+		for t := range 9 {
+			k.dw[ch*9+t] = float32(dw[t*c+ch])
+		}
+	}
+}
+
+// backChannels runs backChannelsLast's loop for channels [c0, c1) of the
+// sample in k.cl.
+func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
+	c, cl, n := k.c, &k.cl, c1-c0
+	s := cl.s[c0:c1]
+	for oh := range k.ho {
+		for kh := range 3 {
+			ih := oh*k.stride + kh - 1
+			if ih < 0 || ih >= k.h {
+				continue
+			}
+			for kw := range 3 {
+				t := kh*3 + kw
+				clear(s)
+				for ow := range k.wo {
+					iw := ow*k.stride + kw - 1
+					if iw < 0 || iw >= k.w {
+						continue
+					}
+					g := &cl.dy[(oh*k.wo+ow)*c+c0]
+					asm.MulAdd(&cl.dx[(ih*k.w+iw)*c+c0], &cl.taps[t*c+c0], g, n)
+					asm.MulAdd(&s[0], g, &cl.x[(ih*k.w+iw)*c+c0], n)
+				}
+				for i, v := range s {
+					dw[t*c+c0+i] += float64(v)
+				}
+			}
+		}
 	}
 }
 

@@ -354,7 +354,7 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 }
 
 func (k *depthwise) forward(y []float32, in [][]float32) {
-	if asm.Available && (k.stride > 1 || k.ho*k.wo <= channelsLastMaxPlane) {
+	if k.channelsLast() {
 		k.forwardChannelsLast(y, in[0], in[1])
 		return
 	}
@@ -416,7 +416,15 @@ func (k *depthwise) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) g
 type depthwiseBack struct{ *depthwise }
 
 func (k *depthwiseBack) forward(dx []float32, in [][]float32) {
-	dy, x, w := in[0], in[1], in[2]
+	if k.stride == 1 && k.channelsLast() {
+		k.backChannelsLast(dx, in[0], in[1], in[2])
+		return
+	}
+	k.backPlanes(dx, in[0], in[1], in[2])
+}
+
+// backPlanes computes the gradients plane by plane, one task per channel.
+func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 	ip, op := k.h*k.w, k.ho*k.wo
 	parallelFor(k.c, func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
