@@ -12,6 +12,11 @@ THREADS=${THREADS:-2}
 WORK=.bench
 mkdir -p "$WORK"
 export GOMAXPROCS=$THREADS OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=1
+# OpenBLAS picks its kernels for the CPU it finds (AVX-512 ones on Zen 4), unless
+# OPENBLAS_CORETYPE forces others: the environment of the machine these figures were first
+# measured on set it to Haswell (AVX2), which halves the matrix products. The figures are
+# for what a default install gets; CORETYPE=... keeps a forced one.
+if [ -n "${CORETYPE:-}" ]; then export OPENBLAS_CORETYPE=$CORETYPE; else unset OPENBLAS_CORETYPE; fi
 
 # The default CPU variant, as a torch_bench.py config.
 NANO='{"embed_dim":[32,64,128,256],"depths":[1,1,2,1],"stem_width":32,"head_hidden":256}'
@@ -46,7 +51,8 @@ PYEOF
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores visible, ${THREADS} threads used"
-  echo "- go: $(go version | cut -d' ' -f3), BLAS: $(grep -q openblas <<<"${TAGS:-}" && echo OpenBLAS || echo gonum pure Go)"
+  core=$(OPENBLAS_VERBOSE=2 "$WORK/astroformer-bench" -mode gemm -threads 1 -iters 3 2>&1 | sed -n 's/^Core: *//p' | head -1)
+  echo "- go: $(go version | cut -d' ' -f3), BLAS: $(grep -q openblas <<<"${TAGS:-}" && echo "OpenBLAS (${core:-?} kernels)" || echo gonum pure Go)"
   echo "- reference: $("$PY" -c 'import torch; print("PyTorch", torch.__version__)')"
   echo
   GEMM=$("$WORK/astroformer-bench" -mode gemm -threads "$THREADS" | sed 's/.*"gflops":\([0-9.]*\).*/\1/')
