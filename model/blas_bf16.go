@@ -20,8 +20,9 @@ const (
 	// smallest products stay in float32, and so does everything else:
 	// normalisation, activations, softmax, the depthwise convolution, the
 	// weights and the optimiser. Prediction uses it (precision = "bf16"),
-	// and so can training, where it speeds astroformer_0 up 1.5x but cost
-	// the demo 1 to 2.5 points of top-1 (BENCHMARKS.md).
+	// and so can training, where it speeds astroformer_0 up 1.1x (1.5x
+	// against OpenBLAS's AVX2 kernels) but cost the demo 1 to 2.5 points of
+	// top-1 (BENCHMARKS.md).
 	BF16 Precision = "bf16"
 )
 
