@@ -128,6 +128,23 @@ func newTrainer(s *stage, env *pipeline.Env, in *table.Table, ds *loader.Dataset
 	return t, nil
 }
 
+// setPrecision sets the precision of the network's matrix products, or
+// with bf16 on a CPU without it says so and keeps fp32.
+func (t *trainer) setPrecision() error {
+	if t.p.Precision != string(model.BF16) {
+		return nil
+	}
+	err := t.net.SetPrecision(model.BF16)
+	if errors.Is(err, model.ErrNoBF16) {
+		t.env.Log.Warn("this CPU has no AVX512_BF16 (or this build no bf16 kernel): training in fp32", "precision", t.p.Precision)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
 // restore loads the checkpoint of an interrupted run, or starts afresh:
 // new weights from the seed and, with normalize = "dataset", the channel
 // statistics of the training images.
@@ -141,12 +158,8 @@ func (t *trainer) restore(ctx context.Context) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	t.net = net
-	if t.p.Precision == string(model.BF16) {
-		if err := net.SetPrecision(model.BF16); errors.Is(err, model.ErrNoBF16) {
-			t.env.Log.Warn("this CPU has no AVX512_BF16 (or this build no bf16 kernel): training in fp32", "precision", t.p.Precision)
-		} else if err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
+	if err := t.setPrecision(); err != nil {
+		return err
 	}
 	// Pretrained weights first, so that a fresh EMA starts from them; a
 	// resumed run then overwrites everything from its checkpoint.
