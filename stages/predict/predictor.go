@@ -81,27 +81,8 @@ type Predictor struct {
 // NewPredictor checks opt against the model and returns a Predictor.
 func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	meta := m.Meta
-	if opt.TTA == 0 {
-		opt.TTA = 1
-	}
-	if opt.TTA < 1 || opt.TTA > MaxTTA {
-		return nil, fmt.Errorf("predict: tta %d: want 1 to %d views", opt.TTA, MaxTTA)
-	}
-	if opt.TTA > 4 && meta.ImageH != meta.ImageW {
-		return nil, fmt.Errorf("predict: tta %d: views beyond 4 turn the image a quarter and need a square model input; %s takes %dx%d, use tta 4 or less",
-			opt.TTA, m.Path, meta.ImageH, meta.ImageW)
-	}
-	if opt.BatchSize <= 0 {
-		opt.BatchSize = DefaultBatchSize
-	}
-	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
-	}
-	if opt.CropPct == 0 {
-		opt.CropPct = m.CropPct
-	}
-	if opt.CropPct == 0 {
-		opt.CropPct = DefaultCropPct
+	if err := opt.setDefaults(m); err != nil {
+		return nil, err
 	}
 	prec, err := setPrecision(m, opt.Precision, opt.Log)
 	if err != nil {
@@ -115,15 +96,9 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 	if err := checkClassNames(names, meta.Classes); err != nil {
 		return nil, fmt.Errorf("predict: %s: %w", m.Path, err)
 	}
-	norm := policy.Normalizer{Mean: []float64{0}, Std: []float64{1}} // none recorded
-	if len(meta.Normalize.Mean) > 0 || len(meta.Normalize.Std) > 0 {
-		norm = policy.Normalizer{Mean: float64s(meta.Normalize.Mean), Std: float64s(meta.Normalize.Std)}
-	}
-	if err := norm.Validate(); err != nil {
-		return nil, fmt.Errorf("predict: checkpoint %s: %w", m.Path, err)
-	}
-	if n := len(norm.Mean); n != 1 && n != meta.InChans {
-		return nil, fmt.Errorf("predict: checkpoint %s: normalisation for %d channels, the model takes %d", m.Path, n, meta.InChans)
+	norm, err := normalizer(m)
+	if err != nil {
+		return nil, err
 	}
 	cfg := policy.Defaults()
 	cfg.Height, cfg.Width, cfg.CropPct = meta.ImageH, meta.ImageW, opt.CropPct
@@ -163,6 +138,52 @@ func NewPredictor(m *Model, opt Options) (*Predictor, error) {
 		schema:   schema,
 		imgSize:  meta.InChans * meta.ImageH * meta.ImageW,
 	}, nil
+}
+
+// setDefaults fills in the options left at zero and checks the number of
+// views against the model m.
+func (opt *Options) setDefaults(m *Model) error {
+	meta := m.Meta
+	if opt.TTA == 0 {
+		opt.TTA = 1
+	}
+	if opt.TTA < 1 || opt.TTA > MaxTTA {
+		return fmt.Errorf("predict: tta %d: want 1 to %d views", opt.TTA, MaxTTA)
+	}
+	if opt.TTA > 4 && meta.ImageH != meta.ImageW {
+		return fmt.Errorf("predict: tta %d: views beyond 4 turn the image a quarter and need a square model input; %s takes %dx%d, use tta 4 or less",
+			opt.TTA, m.Path, meta.ImageH, meta.ImageW)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultBatchSize
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.CropPct == 0 {
+		opt.CropPct = m.CropPct
+	}
+	if opt.CropPct == 0 {
+		opt.CropPct = DefaultCropPct
+	}
+	return nil
+}
+
+// normalizer returns the input normalisation recorded in m's checkpoint,
+// or none (mean 0, std 1) when it records none.
+func normalizer(m *Model) (policy.Normalizer, error) {
+	meta := m.Meta
+	norm := policy.Normalizer{Mean: []float64{0}, Std: []float64{1}}
+	if len(meta.Normalize.Mean) > 0 || len(meta.Normalize.Std) > 0 {
+		norm = policy.Normalizer{Mean: float64s(meta.Normalize.Mean), Std: float64s(meta.Normalize.Std)}
+	}
+	if err := norm.Validate(); err != nil {
+		return norm, fmt.Errorf("predict: checkpoint %s: %w", m.Path, err)
+	}
+	if n := len(norm.Mean); n != 1 && n != meta.InChans {
+		return norm, fmt.Errorf("predict: checkpoint %s: normalisation for %d channels, the model takes %d", m.Path, n, meta.InChans)
+	}
+	return norm, nil
 }
 
 func float32s(v []float64) []float32 {
