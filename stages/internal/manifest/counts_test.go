@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -130,4 +131,45 @@ func TestReadCountsParquet(t *testing.T) {
 	if _, err := ReadCounts(path, "object_id", voteColumns); err == nil || !strings.Contains(err.Error(), "schema, column bar_strong: BYTE_ARRAY column") {
 		t.Errorf("string count column: %v", err)
 	}
+}
+
+// FuzzReadCounts feeds arbitrary CSV to the vote-count reader: it returns
+// an error naming the file, or counts whose every row is either whole
+// numbers of votes or a reason naming the file.
+func FuzzReadCounts(f *testing.F) {
+	for _, s := range []string{
+		"object_id,bar_strong,bar_no\na,1,2\nb,,\n",
+		"iauname,bar_no,bar_strong,x\nJ1,3,1,y\nJ2,-1,2.5,\n",
+		"object_id,bar_strong,bar_no\na,nan,1e30\na,1,1\n",
+		"\ufeffobject_id,bar_strong,bar_no\r\n\"q,1\",1,1\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		c := &Counts{File: "fuzz.csv", Key: "object_id", Columns: voteColumns, rows: map[string]int32{}, bad: map[int32]string{}}
+		if err := (&countReader{c: c, lines: map[int32]string{}}).readCSV(strings.NewReader(in)); err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.csv") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		c.used = make([]atomic.Bool, len(c.rows))
+		for id := range c.rows {
+			counts, why := c.Lookup(id)
+			switch {
+			case why != "":
+				if counts != nil || !strings.HasPrefix(why, "fuzz.csv: ") {
+					t.Fatalf("%q: counts %v with reason %q", id, counts, why)
+				}
+			case len(counts) != len(voteColumns):
+				t.Fatalf("%q: %d counts", id, len(counts))
+			default:
+				for _, v := range counts {
+					if !(v >= 0) || v != float32(int64(v)) {
+						t.Fatalf("%q: count %v", id, v)
+					}
+				}
+			}
+		}
+	})
 }
