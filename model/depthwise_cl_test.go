@@ -104,7 +104,7 @@ func fourSums(src, gr []float32, shift float64, mean, invstd float32) (s, q, sd,
 // with the loop they are defined by, bit for bit, for both strides.
 func TestDepthwiseBackRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}} {
+	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}, {1, 2, 3, 1, 2}} {
 		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1}
 		k.dw = make([]float32, tc.c*9)
 		x := make([]float32, tc.batch*tc.c*tc.h*tc.w)
@@ -152,6 +152,50 @@ func TestDepthwiseBackRows(t *testing.T) {
 		}
 		if !slices.Equal(dx, wantDX) || !slices.Equal(k.dw, wantDW) {
 			t.Errorf("%+v: gradients differ from the loop's", tc)
+		}
+	}
+}
+
+// TestIm2col compares im2col and col2im with their per-element
+// definitions, for both strides and odd sizes.
+func TestIm2col(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, tc := range []struct{ cin, h, w, stride int }{{2, 7, 9, 1}, {3, 8, 8, 2}, {1, 5, 3, 2}, {2, 1, 1, 1}, {1, 6, 2, 1}, {1, 1, 1, 2}, {2, 3, 1, 2}} {
+		k := &conv3x3{cin: tc.cin, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1}
+		hw := k.ho * k.wo
+		x := make([]float32, tc.cin*tc.h*tc.w)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		col := make([]float32, tc.cin*9*hw)
+		for i := range col {
+			col[i] = 99 // im2col writes every value
+		}
+		k.im2col(col, x)
+		dx := make([]float32, len(x))
+		k.col2im(dx, col)
+		wantDX := make([]float32, len(x))
+		for c := range tc.cin {
+			for kh := range 3 {
+				for kw := range 3 {
+					for oh := range k.ho {
+						for ow := range k.wo {
+							ih, iw := oh*k.stride+kh-1, ow*k.stride+kw-1
+							var want float32
+							if ih >= 0 && ih < k.h && iw >= 0 && iw < k.w {
+								want = x[(c*k.h+ih)*k.w+iw]
+								wantDX[(c*k.h+ih)*k.w+iw] += want
+							}
+							if got := col[(c*9+kh*3+kw)*hw+oh*k.wo+ow]; got != want {
+								t.Fatalf("%+v: col[%d,%d,%d][%d,%d] = %g, want %g", tc, c, kh, kw, oh, ow, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(dx, wantDX) {
+			t.Errorf("%+v: col2im differs from its definition", tc)
 		}
 	}
 }

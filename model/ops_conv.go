@@ -208,26 +208,40 @@ func (k *conv3x3) im2col(col, x []float32) {
 		for kh := range 3 {
 			for kw := range 3 {
 				row := col[(c*9+kh*3+kw)*hw : (c*9+kh*3+kw+1)*hw]
+				a, b := k.span(kw)
 				for oh := range k.ho {
 					ih := oh*k.stride + kh - 1
 					dst := row[oh*k.wo : (oh+1)*k.wo]
-					if ih < 0 || ih >= k.h {
+					if ih < 0 || ih >= k.h || a >= b {
 						clear(dst)
 						continue
 					}
 					src := plane[ih*k.w : (ih+1)*k.w]
-					for ow := range dst {
-						iw := ow*k.stride + kw - 1
-						if iw < 0 || iw >= k.w {
-							dst[ow] = 0
-						} else {
-							dst[ow] = src[iw]
-						}
+					clear(dst[:a])
+					clear(dst[b:])
+					if k.stride == 1 {
+						copy(dst[a:b], src[a+kw-1:b+kw-1])
+						continue
+					}
+					for ow := a; ow < b; ow++ {
+						dst[ow] = src[ow*k.stride+kw-1]
 					}
 				}
 			}
 		}
 	}
+}
+
+// span returns the output columns [lo, hi) whose input column ow·stride +
+// kw − 1 lies inside the image.
+func (k *conv3x3) span(kw int) (lo, hi int) {
+	if kw == 0 {
+		lo = 1
+	}
+	if k.w < kw { // (k.w−kw)/stride would round up
+		return lo, 0
+	}
+	return lo, min(k.wo, (k.w-kw)/k.stride+1)
 }
 
 // col2im adds the columns of col [Cin·9, Ho·Wo] back onto dx [Cin,H,W].
@@ -245,11 +259,16 @@ func (k *conv3x3) col2im(dx, col []float32) {
 					}
 					dst := plane[ih*k.w : (ih+1)*k.w]
 					src := row[oh*k.wo : (oh+1)*k.wo]
-					for ow, v := range src {
-						iw := ow*k.stride + kw - 1
-						if iw >= 0 && iw < k.w {
-							dst[iw] += v
+					a, b := k.span(kw)
+					if k.stride == 1 && a < b {
+						d := dst[a+kw-1 : b+kw-1]
+						for i, v := range src[a:b] {
+							d[i] += v
 						}
+						continue
+					}
+					for ow := a; ow < b; ow++ {
+						dst[ow*k.stride+kw-1] += src[ow]
 					}
 				}
 			}
@@ -348,6 +367,9 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 	lo = 0
 	if kw == 0 {
 		lo = 1
+	}
+	if k.w < kw { // (k.w−kw)/stride would round up
+		return lo, 0
 	}
 	hi = min(k.wo, (k.w-kw)/k.stride+1)
 	return lo, hi
