@@ -405,10 +405,12 @@ dz4:
 // dst = float32(x·Φ) (+0 where Φ = 0), grad = float32(Φ + x·φ) (Φ where
 // φ = 0, NaN for NaN).
 //
-// Z1 x, Z2 pos, Z3 ⌊pos⌋, Z4 f, Y5 piece·8, Z6-Z9 cdf, Z18-Z21 pdf, Z22
+// The eight pieces are loaded whole, one per lane (their byte offsets
+// pass through the stack), and transposed, which is faster than gathering
+// each coefficient. Z1 x, Z2 pos, Z3 ⌊pos⌋, Z4 f, Y5 piece offsets, Z8
 // f·f, Z10-Z13 constants 10, 32, −1, 640, Y14 scale, Y15 shift, Z16 zero,
-// Y17 the 8s added to the index.
-TEXT ·GELUGrad8(SB), NOSPLIT, $0-48
+// Y17 ones.
+TEXT ·GELUGrad8(SB), NOSPLIT, $32-48
 	MOVQ dst+0(FP), DI
 	MOVQ grad+8(FP), DX
 	MOVQ src+16(FP), SI
@@ -425,7 +427,7 @@ TEXT ·GELUGrad8(SB), NOSPLIT, $0-48
 	MOVQ $0x4084000000000000, R8 // 640
 	VPBROADCASTQ R8, Z13
 	VPXORQ Z16, Z16, Z16
-	MOVL $8, R8
+	MOVL $1, R8
 	VPBROADCASTD R8, Y17
 
 grad8:
@@ -440,50 +442,78 @@ grad8:
 	VRNDSCALEPD $9, Z2, Z3
 	VSUBPD Z3, Z2, Z4
 	VCVTTPD2DQ Z3, Y5
-	VPSLLD $3, Y5, Y5
-	VPADDD Y17, Y5, Y5
-	KXNORW K0, K0, K1
-	VGATHERDPD 0(AX)(Y5*8), K1, Z6
-	KXNORW K0, K0, K1
-	VGATHERDPD 8(AX)(Y5*8), K1, Z7
-	KXNORW K0, K0, K1
-	VGATHERDPD 16(AX)(Y5*8), K1, Z8
-	KXNORW K0, K0, K1
-	VGATHERDPD 24(AX)(Y5*8), K1, Z9
-	KXNORW K0, K0, K1
-	VGATHERDPD 32(AX)(Y5*8), K1, Z18
-	KXNORW K0, K0, K1
-	VGATHERDPD 40(AX)(Y5*8), K1, Z19
-	KXNORW K0, K0, K1
-	VGATHERDPD 48(AX)(Y5*8), K1, Z20
-	KXNORW K0, K0, K1
-	VGATHERDPD 56(AX)(Y5*8), K1, Z21
-	VMULPD Z4, Z4, Z22     // f·f
+	VPADDD Y17, Y5, Y5 // piece ⌊pos⌋ + 1
+	VPSLLD $6, Y5, Y5  // its byte offset, 64 a piece
+	VMOVDQU Y5, off-32(SP)
+	MOVL off-32(SP), R8
+	VMOVUPD (AX)(R8*1), Z18
+	MOVL off-28(SP), R8
+	VMOVUPD (AX)(R8*1), Z19
+	MOVL off-24(SP), R8
+	VMOVUPD (AX)(R8*1), Z20
+	MOVL off-20(SP), R8
+	VMOVUPD (AX)(R8*1), Z21
+	MOVL off-16(SP), R8
+	VMOVUPD (AX)(R8*1), Z22
+	MOVL off-12(SP), R8
+	VMOVUPD (AX)(R8*1), Z23
+	MOVL off-8(SP), R8
+	VMOVUPD (AX)(R8*1), Z24
+	MOVL off-4(SP), R8
+	VMOVUPD (AX)(R8*1), Z25
+	// Transpose the eight pieces (rows Z18-Z25, one per lane) into the
+	// eight coefficients across lanes: c0-c3 in Z26-Z29, p0-p3 in Z30,
+	// Z31, Z6, Z7.
+	VUNPCKLPD Z19, Z18, Z26
+	VUNPCKHPD Z19, Z18, Z27
+	VUNPCKLPD Z21, Z20, Z28
+	VUNPCKHPD Z21, Z20, Z29
+	VUNPCKLPD Z23, Z22, Z30
+	VUNPCKHPD Z23, Z22, Z31
+	VUNPCKLPD Z25, Z24, Z6
+	VUNPCKHPD Z25, Z24, Z7
+	VSHUFF64X2 $0x88, Z28, Z26, Z18
+	VSHUFF64X2 $0xdd, Z28, Z26, Z19
+	VSHUFF64X2 $0x88, Z29, Z27, Z20
+	VSHUFF64X2 $0xdd, Z29, Z27, Z21
+	VSHUFF64X2 $0x88, Z6, Z30, Z22
+	VSHUFF64X2 $0xdd, Z6, Z30, Z23
+	VSHUFF64X2 $0x88, Z7, Z31, Z24
+	VSHUFF64X2 $0xdd, Z7, Z31, Z25
+	VSHUFF64X2 $0x88, Z22, Z18, Z26
+	VSHUFF64X2 $0xdd, Z22, Z18, Z30
+	VSHUFF64X2 $0x88, Z23, Z19, Z28
+	VSHUFF64X2 $0xdd, Z23, Z19, Z6
+	VSHUFF64X2 $0x88, Z24, Z20, Z27
+	VSHUFF64X2 $0xdd, Z24, Z20, Z31
+	VSHUFF64X2 $0x88, Z25, Z21, Z29
+	VSHUFF64X2 $0xdd, Z25, Z21, Z7
+	VMULPD Z4, Z4, Z8      // f·f
+	VMULPD Z27, Z4, Z27
+	VADDPD Z27, Z26, Z26   // c0 + f·c1
+	VMULPD Z29, Z4, Z29
+	VADDPD Z29, Z28, Z28   // c2 + f·c3
+	VMULPD Z28, Z8, Z28
+	VADDPD Z28, Z26, Z26   // Φ
+	VMULPD Z31, Z4, Z31
+	VADDPD Z31, Z30, Z30   // p0 + f·p1
 	VMULPD Z7, Z4, Z7
-	VADDPD Z7, Z6, Z6      // c0 + f·c1
-	VMULPD Z9, Z4, Z9
-	VADDPD Z9, Z8, Z8      // c2 + f·c3
-	VMULPD Z8, Z22, Z8
-	VADDPD Z8, Z6, Z6      // Φ
-	VMULPD Z19, Z4, Z19
-	VADDPD Z19, Z18, Z18   // p0 + f·p1
-	VMULPD Z21, Z4, Z21
-	VADDPD Z21, Z20, Z20   // p2 + f·p3
-	VMULPD Z20, Z22, Z20
-	VADDPD Z20, Z18, Z18   // φ
-	VMULPD Z6, Z1, Z7      // x·Φ
-	VCVTPD2PS Z7, Y7
-	VCMPPD $4, Z16, Z6, K2 // Φ ≠ 0
-	VMOVAPS.Z Y7, K2, Y7
-	VMOVUPS Y7, (DI)
-	VMULPD Z18, Z1, Z8     // x·φ
-	VADDPD Z8, Z6, Z8      // Φ + x·φ
-	VCMPPD $0, Z16, Z18, K3 // φ = 0: outside the table
-	VMOVAPD Z6, K3, Z8
+	VADDPD Z7, Z6, Z6      // p2 + f·p3
+	VMULPD Z6, Z8, Z6
+	VADDPD Z6, Z30, Z30    // φ
+	VMULPD Z26, Z1, Z9     // x·Φ
+	VCVTPD2PS Z9, Y9
+	VCMPPD $4, Z16, Z26, K2 // Φ ≠ 0
+	VMOVAPS.Z Y9, K2, Y9
+	VMOVUPS Y9, (DI)
+	VMULPD Z30, Z1, Z9     // x·φ
+	VADDPD Z9, Z26, Z9     // Φ + x·φ
+	VCMPPD $0, Z16, Z30, K3 // φ = 0: outside the table
+	VMOVAPD Z26, K3, Z9
 	VCMPPD $3, Z1, Z1, K4  // NaN
-	VMOVAPD Z1, K4, Z8
-	VCVTPD2PS Z8, Y8
-	VMOVUPS Y8, (DX)
+	VMOVAPD Z1, K4, Z9
+	VCVTPD2PS Z9, Y9
+	VMOVUPS Y9, (DX)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	ADDQ $32, DX
