@@ -180,6 +180,24 @@ func solve(a [][]float64) []float64 {
 	return x
 }
 
+// geluPlanes is geluAffine without derivatives over planes planes of hw
+// values, plane p at p·stride in dst and src: one call of asm.GELUPoly
+// where it runs, so that small planes do not each pay for a call.
+func geluPlanes(dst, src []float32, hw, planes, stride int, scale, shift float32) {
+	if planes == 0 || hw == 0 {
+		return
+	}
+	last := (planes-1)*stride + hw
+	if asm.Available {
+		_, _ = dst[last-1], src[last-1] // every plane lies inside both
+		asm.GELUPoly(&dst[0], &src[0], hw, planes, stride, scale, shift, &geluPoly)
+		return
+	}
+	for p := range planes {
+		geluAffine(dst[p*stride:p*stride+hw], nil, src[p*stride:p*stride+hw], scale, shift)
+	}
+}
+
 // geluAffine sets dst[i] = gelu(z) for z = src[i]·scale + shift and, where
 // grad is not nil, grad[i] = gelu'(z), bit for bit as gelu and geluGrad
 // would. It is the inner loop of the GELU kernels, with the table lookup
@@ -195,7 +213,7 @@ func geluAffine(dst, grad, src []float32, scale, shift float32) {
 	dst = dst[:len(src)]
 	switch n := len(src) &^ 7; {
 	case grad == nil && asm.Available && len(src) > 0:
-		asm.GELUPoly(&dst[0], &src[0], len(src), scale, shift, &geluPoly)
+		asm.GELUPoly(&dst[0], &src[0], len(src), 1, 0, scale, shift, &geluPoly)
 		return
 	case grad != nil && asm.Available && n > 0:
 		grad = grad[:len(src)]

@@ -115,3 +115,28 @@ func TestGELUEvaluation(t *testing.T) {
 		t.Errorf("gelu(-8) = %g, want %g", y[3], exact(-8))
 	}
 }
+
+// TestGELUPlanes compares geluPlanes with geluAffine plane by plane, for
+// planes shorter and longer than a vector, and checks that it writes
+// nothing between the planes.
+func TestGELUPlanes(t *testing.T) {
+	for _, hw := range []int{1, 5, 16, 17, 33} {
+		const planes, scale, shift = 7, float32(1.3), float32(-0.2)
+		stride := hw + 3
+		src := make([]float32, planes*stride)
+		for i := range src {
+			src[i] = float32(i%23-11) * 0.4
+		}
+		got, want := make([]float32, len(src)), make([]float32, len(src))
+		for i := range got {
+			got[i], want[i] = 42, 42
+		}
+		geluPlanes(got, src, hw, planes, stride, scale, shift)
+		for p := range planes {
+			geluAffine(want[p*stride:p*stride+hw], nil, src[p*stride:p*stride+hw], scale, shift)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("hw %d: geluPlanes differs from geluAffine plane by plane", hw)
+		}
+	}
+}

@@ -84,6 +84,10 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 			}
 			scale := float32(float64(gamma[c]) * invstd)
 			shift := float32(float64(beta[c]) - mean*float64(gamma[c])*invstd)
+			if k.gelu && k.dgelu == nil {
+				geluPlanes(y[c*k.hw:], x[c*k.hw:], k.hw, k.batch, k.c*k.hw, scale, shift)
+				continue
+			}
 			for n := range k.batch {
 				src := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
 				dst := y[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]

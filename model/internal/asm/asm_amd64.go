@@ -20,13 +20,14 @@ func MulAdd(dst, a, b *float32, n int)
 //go:noescape
 func AddScaled(dst, src *float32, n int, a float32)
 
-// GELUPoly sets dst[i] = gelu(src[i]·scale + shift) for i < n, from
-// piecewise polynomials of the normal distribution function: coef[k][p] is
-// the coefficient of t^k on piece p, t = z − ⌊z⌋ − ½ and p = ⌊z⌋ + 8 for
-// z in [−8, 8); below that gelu is 0, above it z.
+// GELUPoly sets dst[i] = gelu(src[i]·scale + shift) over planes planes
+// of hw values, plane p starting p·stride values after the first (of dst
+// and of src), from piecewise polynomials of the normal distribution
+// function: coef[k][p] is the coefficient of t^k on piece p, t = z − ⌊z⌋ −
+// ½ and p = ⌊z⌋ + 8 for z in [−8, 8); below that gelu is 0, above it z.
 //
 //go:noescape
-func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32)
+func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32)
 
 // Transpose16 sets dst[j·dstStride + i] = src[i·srcStride + j] for i, j <
 // 16, strides counted in elements.

@@ -83,23 +83,28 @@ done:
 	VZEROUPPER
 	RET
 
-// func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32)
+// func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32)
 //
-// dst[i] = gelu(z) for z = src[i]·scale + shift, i < n, sixteen at a time
-// and the rest under a mask: Φ(z) from the degree-7 polynomial in
-// t = z − ⌊z⌋ − ½ of piece ⌊z⌋ + 8 (coef[k] holds the t^k coefficients of
-// the 16 pieces on [−8, 8)), looked up in registers by VPERMPS, then z·Φ;
-// 0 below −8, z from 8 up and for NaN.
+// dst[i] = gelu(z) for z = src[i]·scale + shift over planes planes of hw
+// values, plane p starting p·stride values after the first, sixteen at a
+// time and the rest of a plane under a mask: Φ(z) from the degree-7
+// polynomial in t = z − ⌊z⌋ − ½ of piece ⌊z⌋ + 8 (coef[k] holds the t^k
+// coefficients of the 16 pieces on [−8, 8)), looked up in registers by
+// VPERMPS, then z·Φ; 0 below −8, z from 8 up and for NaN.
 //
 // Z24-Z31 coefficients; Z20 −8, Z21 8, Z22 ½, Z23 the 8s added to ⌊z⌋;
-// Y/Z14 scale, Z15 shift.
-TEXT ·GELUPoly(SB), NOSPLIT, $0-40
+// Z14 scale, Z15 shift; R8 hw, R10 planes left, R11 stride in bytes, R12
+// and R13 the source and destination in the plane, CX its values left.
+TEXT ·GELUPoly(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	VBROADCASTSS scale+24(FP), Z14
-	VBROADCASTSS shift+28(FP), Z15
-	MOVQ coef+32(FP), AX
+	MOVQ hw+16(FP), R8
+	MOVQ planes+24(FP), R10
+	MOVQ stride+32(FP), R11
+	SHLQ $2, R11
+	VBROADCASTSS scale+40(FP), Z14
+	VBROADCASTSS shift+44(FP), Z15
+	MOVQ coef+48(FP), AX
 	VMOVUPS 0(AX), Z24
 	VMOVUPS 64(AX), Z25
 	VMOVUPS 128(AX), Z26
@@ -108,21 +113,28 @@ TEXT ·GELUPoly(SB), NOSPLIT, $0-40
 	VMOVUPS 320(AX), Z29
 	VMOVUPS 384(AX), Z30
 	VMOVUPS 448(AX), Z31
-	MOVL $0xc1000000, R8 // −8
-	VPBROADCASTD R8, Z20
-	MOVL $0x41000000, R8 // 8
-	VPBROADCASTD R8, Z21
-	MOVL $0x3f000000, R8 // ½
-	VPBROADCASTD R8, Z22
-	MOVL $8, R8
-	VPBROADCASTD R8, Z23
+	MOVL $0xc1000000, R9 // −8
+	VPBROADCASTD R9, Z20
+	MOVL $0x41000000, R9 // 8
+	VPBROADCASTD R9, Z21
+	MOVL $0x3f000000, R9 // ½
+	VPBROADCASTD R9, Z22
+	MOVL $8, R9
+	VPBROADCASTD R9, Z23
+	TESTQ R10, R10
+	JZ done
+
+plane:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R8, CX
 	KXNORW K0, K0, K4 // all sixteen lanes
 
 next:
 	CMPQ CX, $16
 	JGE whole
 	TESTQ CX, CX
-	JZ done
+	JZ planeDone
 	MOVL $1, R9
 	SHLL CX, R9
 	DECL R9
@@ -130,7 +142,7 @@ next:
 	MOVQ $16, CX
 
 whole:
-	VMOVUPS.Z (SI), K4, Z0
+	VMOVUPS.Z (R12), K4, Z0
 	VMULPS Z14, Z0, Z0
 	VADDPS Z15, Z0, Z0     // z
 	VRNDSCALEPS $9, Z0, Z1 // ⌊z⌋
@@ -161,11 +173,17 @@ whole:
 	KNOTW K1, K1
 	VMOVAPS.Z Z4, K1, Z4
 	VMOVAPS Z0, K2, Z4
-	VMOVUPS Z4, K4, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
+	VMOVUPS Z4, K4, (R13)
+	ADDQ $64, R12
+	ADDQ $64, R13
 	SUBQ $16, CX
 	JMP next
+
+planeDone:
+	ADDQ R11, SI
+	ADDQ R11, DI
+	DECQ R10
+	JNZ plane
 
 done:
 	VZEROUPPER

@@ -16,7 +16,7 @@ func AddScaled(dst, src *float32, n int, a float32) {
 }
 
 // GELUPoly is not available in this build.
-func GELUPoly(dst, src *float32, n int, scale, shift float32, coef *[8][16]float32) {
+func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32) {
 	panic("asm: GELUPoly without assembly")
 }
 
