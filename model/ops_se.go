@@ -11,8 +11,9 @@ import (
 // fc2.bias): s = mean over space of x, g = σ(fc2(SiLU(fc1(s)))), y = x·g.
 type squeezeExcite struct {
 	batch, c, rd, hw int
-	s, h, g          []float32 // squeezed input, fc1 output and gate, per sample
-	a                []float32 // scratch: SiLU of fc1's output for one sample
+	s, h, g          []float32   // squeezed input, fc1 output and gate, per sample
+	a                []float32   // scratch of the backward pass: SiLU of fc1's output for one sample
+	as               [][]float32 // the same for the forward pass, one per worker
 
 	dw1, db1, dw2, db2 []float32 // set by squeezeExciteBack
 }
@@ -42,27 +43,12 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 			k.s[p] = float32(s / float64(k.hw))
 		}
 	})
-	a := k.a
-	for n := range k.batch {
-		s := k.s[n*k.c : (n+1)*k.c]
-		h := k.h[n*k.rd : (n+1)*k.rd]
-		for r := range k.rd {
-			acc := b1[r]
-			for c, v := range w1[r*k.c : (r+1)*k.c] {
-				acc += v * s[c]
-			}
-			h[r] = acc
-			a[r] = acc * sigmoid(acc)
+	k.as = scratch(k.as, workers(k.batch), k.rd)
+	parallelFor(k.batch, func(wk, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			k.gate(n, k.as[wk], w1, b1, w2, b2)
 		}
-		g := k.g[n*k.c : (n+1)*k.c]
-		for c := range k.c {
-			acc := b2[c]
-			for r, v := range w2[c*k.rd : (c+1)*k.rd] {
-				acc += v * a[r]
-			}
-			g[c] = sigmoid(acc)
-		}
-	}
+	})
 	parallelFor(planes, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			g := k.g[p]
@@ -72,6 +58,29 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 			}
 		}
 	})
+}
+
+// gate computes sample n's fc1 output (into k.h), with a as scratch for
+// its SiLU, and its gate (into k.g) from its squeezed input.
+func (k *squeezeExcite) gate(n int, a, w1, b1, w2, b2 []float32) {
+	s := k.s[n*k.c : (n+1)*k.c]
+	h := k.h[n*k.rd : (n+1)*k.rd]
+	for r := range k.rd {
+		acc := b1[r]
+		for c, v := range w1[r*k.c : (r+1)*k.c] {
+			acc += float32(v * s[c])
+		}
+		h[r] = acc
+		a[r] = acc * sigmoid(acc)
+	}
+	g := k.g[n*k.c : (n+1)*k.c]
+	for c := range k.c {
+		acc := b2[c]
+		for r, v := range w2[c*k.rd : (c+1)*k.rd] {
+			acc += float32(v * a[r])
+		}
+		g[c] = sigmoid(acc)
+	}
 }
 
 func (k *squeezeExcite) wrt() []bool { return []bool{true, true, true, true, true} }
