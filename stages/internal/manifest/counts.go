@@ -28,7 +28,8 @@ import (
 // the reason, so that the cutout it belongs to is rejected with it.
 //
 // The catalog is held in memory, about 4 bytes per count column plus its
-// object id and some 50 bytes of index per row.
+// object id and some 50 bytes of index per row (and while it is read, 4
+// more for its line or row number).
 type Counts struct {
 	File    string   // as given to ReadCounts
 	Key     string   // the object id column
@@ -55,11 +56,13 @@ func ReadCounts(path, key string, columns []string) (*Counts, error) {
 	}
 	defer f.Close()
 	c := &Counts{File: path, Key: key, Columns: columns, rows: map[string]int32{}, bad: map[int32]string{}}
-	r := &countReader{c: c, lines: map[int32]string{}}
+	r := &countReader{c: c}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
+		r.unit = "line"
 		err = r.readCSV(f)
 	case ".parquet", ".pq":
+		r.unit = "row"
 		var st os.FileInfo
 		if st, err = f.Stat(); err == nil {
 			err = r.readParquet(f, st.Size())
@@ -109,26 +112,31 @@ func (c *Counts) Unused(max int) (n int, examples []string) {
 
 // countReader fills a Counts row by row.
 type countReader struct {
-	c     *Counts
-	lines map[int32]string // row → position, to name the first of two rows of one id
-	row   []float32
+	c    *Counts
+	unit string  // what the file's positions count: "line" (CSV) or "row" (Parquet)
+	at   []int32 // row → its line or row number, to name the first of two rows of one id
+	row  []float32
 }
 
-// add adds the row of object id at position, with counts r.row or the
-// reason they are not votes.
-func (r *countReader) add(id, position, why string) error {
+// position names line or row n of the file.
+func (r *countReader) position(n int) string { return r.unit + " " + strconv.Itoa(n) }
+
+// add adds the row of object id at line or row n, with counts r.row or
+// the reason they are not votes.
+func (r *countReader) add(id string, n int, why string) error {
 	c := r.c
 	if id == "" {
-		return &Error{File: c.File, Position: position, Column: c.Key, Err: errors.New("empty object id")}
+		return &Error{File: c.File, Position: r.position(n), Column: c.Key, Err: errors.New("empty object id")}
 	}
 	if first, dup := c.rows[id]; dup {
-		return &Error{File: c.File, Position: position, Column: c.Key, Err: fmt.Errorf("object id %q is also on %s", id, r.lines[first])}
+		return &Error{File: c.File, Position: r.position(n), Column: c.Key, Err: fmt.Errorf("object id %q is also on %s", id, r.position(int(r.at[first])))}
 	}
-	if len(c.rows) == math.MaxInt32 {
-		return &Error{File: c.File, Position: position, Err: errors.New("more than 2^31-1 rows")}
+	if len(c.rows) == math.MaxInt32 || n > math.MaxInt32 {
+		return &Error{File: c.File, Position: r.position(n), Err: errors.New("more than 2^31-1 rows")}
 	}
 	row := int32(len(c.rows))
-	c.rows[id], r.lines[row] = row, position
+	c.rows[id] = row
+	r.at = append(r.at, int32(n))
 	if why != "" {
 		c.bad[row] = why
 		r.row = r.row[:0]
@@ -179,7 +187,7 @@ func (r *countReader) readCSV(in io.Reader) error {
 			return &Error{File: c.File, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
-		position := "line " + strconv.Itoa(line)
+		position := r.position(line)
 		why := ""
 		r.row = r.row[:0]
 		for k, col := range c.Columns {
@@ -189,7 +197,7 @@ func (r *countReader) readCSV(in io.Reader) error {
 			}
 			r.row = append(r.row, v)
 		}
-		if err := r.add(strings.TrimSpace(rec[at[len(c.Columns)]]), position, why); err != nil {
+		if err := r.add(strings.TrimSpace(rec[at[len(c.Columns)]]), line, why); err != nil {
 			return err
 		}
 	}
@@ -258,16 +266,16 @@ func (r *countReader) readParquet(in io.ReaderAt, size int64) error {
 	for k, i := range at {
 		byLeaf[i] = k
 	}
-	return eachRow(f, c.File, func(values parquet.Row, position string) error {
-		return r.addParquetRow(values, byLeaf, position)
+	return eachRow(f, c.File, func(values parquet.Row, row int) error {
+		return r.addParquetRow(values, byLeaf, row)
 	})
 }
 
 // addParquetRow adds one row of a Parquet catalog; byLeaf maps the leaf
 // column index of the count columns to their position, and of the key
 // column to len(Columns).
-func (r *countReader) addParquetRow(values parquet.Row, byLeaf map[int]int, position string) error {
-	c := r.c
+func (r *countReader) addParquetRow(values parquet.Row, byLeaf map[int]int, n int) error {
+	c, position := r.c, r.position(n)
 	r.row = append(r.row[:0], make([]float32, len(c.Columns))...)
 	id, why := "", ""
 	for _, v := range values {
@@ -296,5 +304,5 @@ func (r *countReader) addParquetRow(values parquet.Row, byLeaf map[int]int, posi
 			r.row[k] = float32(x)
 		}
 	}
-	return r.add(id, position, why)
+	return r.add(id, n, why)
 }

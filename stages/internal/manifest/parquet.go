@@ -53,8 +53,8 @@ func ReadParquet(r io.ReaderAt, size int64, name string) ([]Entry, error) {
 	}
 
 	entries := make([]Entry, 0, f.NumRows())
-	err = eachRow(f, name, func(values parquet.Row, position string) error {
-		e := Entry{Position: position}
+	err = eachRow(f, name, func(values parquet.Row, row int) error {
+		e := Entry{Position: "row " + strconv.Itoa(row)}
 		if col, err := fillEntry(&e, values, byIndex); err != nil {
 			return &Error{File: name, Position: e.Position, Column: col, Err: err}
 		}
@@ -73,10 +73,9 @@ func ReadParquet(r io.ReaderAt, size int64, name string) ([]Entry, error) {
 	return entries, nil
 }
 
-// eachRow calls fn with every row of f, in order, and its position ("row
-// 1" for the first), until fn returns an error; name is the file's, for
-// errors.
-func eachRow(f *parquet.File, name string, fn func(values parquet.Row, position string) error) error {
+// eachRow calls fn with every row of f, in order, and its number (1 for
+// the first), until fn returns an error; name is the file's, for errors.
+func eachRow(f *parquet.File, name string, fn func(values parquet.Row, row int) error) error {
 	buf := make([]parquet.Row, 256)
 	row := 0
 	for _, rg := range f.RowGroups() {
@@ -85,7 +84,7 @@ func eachRow(f *parquet.File, name string, fn func(values parquet.Row, position 
 			n, err := rows.ReadRows(buf)
 			for _, values := range buf[:n] {
 				row++
-				if err := fn(values, "row "+strconv.Itoa(row)); err != nil {
+				if err := fn(values, row); err != nil {
 					rows.Close()
 					return err
 				}
