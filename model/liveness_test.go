@@ -6,6 +6,36 @@ import (
 	"testing"
 )
 
+// sharingSpec is the spec the sharing tests run: golden_tiny on 32x32
+// images, or variant on 64x64, with 5 classes.
+func sharingSpec(t *testing.T, variant string) Spec {
+	t.Helper()
+	if variant == "golden_tiny" {
+		return goldenSpec(t, 32, 32, 5)
+	}
+	c, err := Lookup(variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Spec{Variant: variant, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 5}
+}
+
+// sharingNets returns two networks of spec s with the same weights: the
+// first shares value buffers by liveness, the second gives every value
+// its own.
+func sharingNets(t *testing.T, s Spec) (shared, own *Net) {
+	t.Helper()
+	var err error
+	if shared, err = New(s, 3); err != nil {
+		t.Fatal(err)
+	}
+	if own, err = New(s, 3); err != nil {
+		t.Fatal(err)
+	}
+	own.ownBuffers = true
+	return shared, own
+}
+
 // TestSharedBuffersChangeNothing runs evaluation graphs whose values share
 // buffers by liveness and graphs whose values own theirs, on two batches
 // in turn (so that buffers hold the previous run's values): logits,
@@ -13,23 +43,8 @@ import (
 func TestSharedBuffersChangeNothing(t *testing.T) {
 	for _, variant := range []string{"golden_tiny", DefaultVariant} {
 		t.Run(variant, func(t *testing.T) {
-			s := goldenSpec(t, 32, 32, 5)
-			if variant != "golden_tiny" {
-				c, err := Lookup(variant)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s = Spec{Variant: variant, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 7}
-			}
-			shared, err := New(s, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			own, err := New(s, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			own.ownBuffers = true
+			s := sharingSpec(t, variant)
+			shared, own := sharingNets(t, s)
 			rng := rand.New(rand.NewPCG(5, 5))
 			const batch = 3
 			for run := range 2 {
@@ -72,23 +87,10 @@ func TestSharedBuffersChangeNothing(t *testing.T) {
 func TestSharedBuffersTrainAlike(t *testing.T) {
 	for _, variant := range []string{"golden_tiny", DefaultVariant} {
 		t.Run(variant, func(t *testing.T) {
-			s := goldenSpec(t, 32, 32, 5)
-			if variant != "golden_tiny" {
-				c, err := Lookup(variant)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s = Spec{Variant: variant, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 5}
-			}
+			s := sharingSpec(t, variant)
 			s.Dropout, s.DropPath = 0.1, 0.2
-			nets := make([]*Net, 2)
-			for i := range nets {
-				var err error
-				if nets[i], err = New(s, 3); err != nil {
-					t.Fatal(err)
-				}
-			}
-			nets[1].ownBuffers = true
+			shared, own := sharingNets(t, s)
+			nets := []*Net{shared, own}
 			data := rand.New(rand.NewPCG(5, 5))
 			const batch = 4
 			for step := range 2 {
