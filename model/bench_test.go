@@ -1,8 +1,11 @@
 package model
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
 )
 
 // The benchmarks time the default CPU variant at 64x64, batch 32, as
@@ -66,4 +69,59 @@ func BenchmarkForward(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkGELU times the GELU kernel over 64K values, without derivatives
+// (evaluation) and with them (training); compare a -tags purego run for
+// the table loop the assembly replaces.
+func BenchmarkGELU(b *testing.B) {
+	src, dst, grad := make([]float32, 1<<16), make([]float32, 1<<16), make([]float32, 1<<16)
+	for i := range src {
+		src[i] = float32(i%200-100) * 0.05
+	}
+	b.Run("eval", func(b *testing.B) {
+		for b.Loop() {
+			geluAffine(dst, nil, src, 1.1, 0.1)
+		}
+	})
+	b.Run("train", func(b *testing.B) {
+		for b.Loop() {
+			geluAffine(dst, grad, src, 1.1, 0.1)
+		}
+	})
+}
+
+// BenchmarkDepthwise times both ways of the depthwise convolution, forward
+// and backward, on the shapes of astroformer_0 at 64x64 and 256x256
+// (batch, channels, side, stride): the evidence for forwardChannelsLastMax
+// and backChannelsLastMax.
+func BenchmarkDepthwise(b *testing.B) {
+	if !asm.Available {
+		b.Skip("no assembly kernels on this CPU or build")
+	}
+	for _, tc := range []struct{ batch, c, h, stride int }{
+		{32, 384, 16, 1}, {8, 768, 32, 1}, {8, 384, 64, 1}, {32, 384, 32, 2}, {8, 384, 128, 2},
+	} {
+		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.h, ho: (tc.h-1)/tc.stride + 1, wo: (tc.h-1)/tc.stride + 1}
+		k.dw = make([]float32, tc.c*9)
+		x, w := make([]float32, tc.batch*tc.c*tc.h*tc.h), make([]float32, tc.c*9)
+		y, dx := make([]float32, tc.batch*tc.c*k.ho*k.wo), make([]float32, len(x))
+		back := &depthwiseBack{k}
+		name := fmt.Sprintf("%dx%dx%dx%d-s%d", tc.batch, tc.c, tc.h, tc.h, tc.stride)
+		for _, run := range []struct {
+			name string
+			f    func()
+		}{
+			{"forward-planes", func() { k.forwardPlanes(y, x, w) }},
+			{"forward-channels-last", func() { k.forwardChannelsLast(y, x, w) }},
+			{"back-planes", func() { back.backPlanes(dx, y, x, w) }},
+			{"back-channels-last", func() { back.backChannelsLast(dx, y, x, w) }},
+		} {
+			b.Run(name+"/"+run.name, func(b *testing.B) {
+				for b.Loop() {
+					run.f()
+				}
+			})
+		}
+	}
 }

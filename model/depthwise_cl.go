@@ -3,21 +3,21 @@ package model
 import "github.com/astroformer/astroformer/model/internal/asm"
 
 // The depthwise convolution channels last: on CPUs with the assembly
-// kernels (asm.Available), unless the output plane is large and the
-// stride 1 (channelsLastMaxPlane), each sample is transposed to
-// pixel-major order,
+// kernels (asm.Available), for the shapes where it is faster (see
+// forwardChannelsLastMax), each sample is transposed to pixel-major order,
 // so that a tap multiplies and adds the whole row of channels of a pixel
 // at once (asm.MulAdd, sixteen channels at a time), and the result is
 // transposed back. Every output sums the same products in the same order
-// as depthwise.forward's loop over planes, so the values are the same bit
-// for bit.
+// as the loops over planes, so the values are the same bit for bit.
 
-// channelsLastMaxPlane is the largest output plane (Ho·Wo) of a stride-1
-// convolution computed channels last; strided ones always are. Measured
-// on Zen 4 against the row-by-row loop (with asm.AddScaled): channels last
-// is 5x faster on 16×16 planes, 1.3x on 32×32, 4x and 1.6x for stride 2
-// from 64×64 and 128×128, and 1.4x slower on 64×64 planes of stride 1.
-const channelsLastMaxPlane = 1024
+// forwardChannelsLastMax is the largest output plane (Ho·Wo) of a stride-1
+// convolution whose forward pass runs channels last; strided ones always
+// do, and every stride-1 backward pass. From BenchmarkDepthwise (2
+// threads, Zen 4, idle, two runs each; BENCHMARKS.md): forward, channels
+// last is 2.0x faster on 16×16 planes, 1.3x slower on 32×32 and 1.8x on
+// 64×64, 1.5-2.7x faster with stride 2; backward, 1.6-2.0x faster with
+// stride 1, 1.4-2.2x slower with stride 2.
+const forwardChannelsLastMax = 256
 
 // channelsLast holds the work buffers of a channels-last depthwise
 // convolution: the taps [9][C], and one sample's input [H·W][C] and
@@ -28,11 +28,16 @@ type channelsLast struct {
 	dw         []float64 // the weight gradient, [9][C]
 }
 
-// channelsLast reports whether the convolution runs channels last: on CPUs
-// with the assembly kernels, unless the output plane is large and the
-// stride 1.
-func (k *depthwise) channelsLast() bool {
-	return asm.Available && (k.stride > 1 || k.ho*k.wo <= channelsLastMaxPlane)
+// forwardInChannelsLast reports whether the forward pass runs channels
+// last.
+func (k *depthwise) forwardInChannelsLast() bool {
+	return asm.Available && (k.stride > 1 || k.ho*k.wo <= forwardChannelsLastMax)
+}
+
+// backInChannelsLast reports whether the backward pass runs channels
+// last.
+func (k *depthwise) backInChannelsLast() bool {
+	return asm.Available && k.stride == 1
 }
 
 // forwardChannelsLast is depthwise.forward channels last.
@@ -56,9 +61,7 @@ func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 	}
 }
 
-// backChannelsLast is depthwiseBack.forward channels last, for stride 1
-// (measured on Zen 4: 2x faster than the loop over planes on 16×16 and 8×8
-// planes of 128 to 768 channels; 1.3x slower with stride 2): for each
+// backChannelsLast is depthwiseBack.forward channels last: for each
 // sample, output row, tap and output pixel in the loop's order, the input
 // gradient of the tap's pixel gains weight·dy and the tap's row sum dy·x,
 // all channels at once; each row sum is added to the weight gradient in

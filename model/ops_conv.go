@@ -376,7 +376,7 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 }
 
 func (k *depthwise) forward(y []float32, in [][]float32) {
-	if k.channelsLast() {
+	if k.forwardInChannelsLast() {
 		k.forwardChannelsLast(y, in[0], in[1])
 		return
 	}
@@ -438,7 +438,7 @@ func (k *depthwise) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) g
 type depthwiseBack struct{ *depthwise }
 
 func (k *depthwiseBack) forward(dx []float32, in [][]float32) {
-	if k.stride == 1 && k.channelsLast() {
+	if k.backInChannelsLast() {
 		k.backChannelsLast(dx, in[0], in[1], in[2])
 		return
 	}
