@@ -167,12 +167,9 @@ func (r *countReader) readCSV(in io.Reader) error {
 	if err != nil {
 		return &Error{File: c.File, Err: err}
 	}
-	index := map[string]int{}
-	for i, h := range header {
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
-		index[strings.TrimSpace(h)] = i
+	index, err := csvColumns(header, c.File)
+	if err != nil {
+		return err
 	}
 	at, err := r.columnIndexes(func(col string) (int, bool) { i, ok := index[col]; return i, ok })
 	if err != nil {

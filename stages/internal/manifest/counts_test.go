@@ -77,6 +77,7 @@ func TestReadCountsErrors(t *testing.T) {
 		{"object_id,bar_strong,bar_no\n,1,1\n", "v.csv: line 2, column object_id: empty object id"},
 		{"object_id,bar_strong,bar_no\nx,1,1\ny,0,0\nx,2,2\n", `v.csv: line 4, column object_id: object id "x" is also on line 2`},
 		{"object_id,bar_strong,bar_no\nx,1\n", "wrong number of fields"},
+		{"object_id,bar_strong,bar_no,bar_no\nx,1,1,1\n", "v.csv: header, column bar_no: duplicate column"},
 	} {
 		path := writeText(t, "v.csv", tc.in)
 		if _, err := ReadCounts(path, "object_id", voteColumns); err == nil || !strings.Contains(err.Error(), tc.want) {

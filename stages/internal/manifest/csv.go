@@ -26,6 +26,9 @@ func ReadCSV(r io.Reader, name string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := cols[ColPath]; !ok {
+		return nil, &Error{File: name, Position: "header", Err: fmt.Errorf("no %q column in %q", ColPath, header)}
+	}
 	_, hasLabel := cols[ColLabel]
 	_, hasName := cols[ColLabelName]
 
@@ -52,7 +55,7 @@ func ReadCSV(r io.Reader, name string) ([]Entry, error) {
 }
 
 // csvColumns maps the header's column names (trimmed, without a byte order
-// mark) to their indexes; the path column is required.
+// mark) to their indexes; a name given twice is an error.
 func csvColumns(header []string, name string) (map[string]int, error) {
 	cols := map[string]int{}
 	for i, h := range header {
@@ -64,9 +67,6 @@ func csvColumns(header []string, name string) (map[string]int, error) {
 			return nil, &Error{File: name, Position: "header", Column: h, Err: errors.New("duplicate column")}
 		}
 		cols[h] = i
-	}
-	if _, ok := cols[ColPath]; !ok {
-		return nil, &Error{File: name, Position: "header", Err: fmt.Errorf("no %q column in %q", ColPath, header)}
 	}
 	return cols, nil
 }
