@@ -14,6 +14,7 @@ package votes
 import (
 	_ "embed"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -76,6 +77,20 @@ type answerBlock struct {
 	Name  string    `hcl:"name,label"`
 	Next  *string   `hcl:"next,optional"`
 	Range hcl.Range `hcl:",def_range"`
+}
+
+// ParseFile reads and parses the tree file at path. Its error is the
+// file's read error, or Parse's hcl.Diagnostics.
+func ParseFile(path string) (*Tree, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, diags := Parse(src, path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return t, nil
 }
 
 // Parse reads a tree file: one `tree "<name>"` block of `question` blocks,

@@ -3,8 +3,8 @@ package train
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -62,14 +62,14 @@ func decodeTree(s *Settings, at func(string) *hcl.Range) hcl.Diagnostics {
 	if s.Task != TaskVotes {
 		return bad("Tree without votes", "tree names the decision tree of vote counts; set task = \"votes\".")
 	}
-	src, err := os.ReadFile(s.Tree)
-	if err != nil {
+	tree, err := votes.ParseFile(s.Tree)
+	var diags hcl.Diagnostics
+	if errors.As(err, &diags) {
+		return diags
+	} else if err != nil {
 		return bad("Unreadable tree", err.Error()+".")
 	}
-	if _, diags := votes.Parse(src, s.Tree); diags.HasErrors() {
-		return diags
-	}
-	sum := sha256.Sum256(src)
+	sum := sha256.Sum256(tree.Source)
 	s.TreeSHA256 = hex.EncodeToString(sum[:])
 	return nil
 }
@@ -80,16 +80,12 @@ func decodeTree(s *Settings, at func(string) *hcl.Range) hcl.Diagnostics {
 func voteTree(p *Settings, name string, columns []string) (*votes.Tree, error) {
 	tree := votes.DECaLS()
 	if p.Tree != "" {
-		src, err := os.ReadFile(p.Tree)
-		if err != nil {
+		var err error
+		if tree, err = votes.ParseFile(p.Tree); err != nil {
 			return nil, fmt.Errorf("train: tree: %w", err)
 		}
-		if sum := sha256.Sum256(src); hex.EncodeToString(sum[:]) != p.TreeSHA256 {
+		if sum := sha256.Sum256(tree.Source); hex.EncodeToString(sum[:]) != p.TreeSHA256 {
 			return nil, fmt.Errorf("train: tree %s changed since the job was loaded", p.Tree)
-		}
-		var diags hcl.Diagnostics
-		if tree, diags = votes.Parse(src, p.Tree); diags.HasErrors() {
-			return nil, fmt.Errorf("train: tree: %s", diags.Error())
 		}
 	}
 	if name != tree.Name {

@@ -61,7 +61,7 @@ func (v *Votes) decode(a *Attrs, diags *hcl.Diagnostics) {
 		v.VotesKey = DefaultVotesKey
 	}
 	if v.VoteTree != "" {
-		if _, err := readTree(v.VoteTree); err != nil {
+		if _, err := votes.ParseFile(v.VoteTree); err != nil {
 			if d, ok := err.(hcl.Diagnostics); ok {
 				*diags = append(*diags, d...)
 			} else {
@@ -74,20 +74,6 @@ func (v *Votes) decode(a *Attrs, diags *hcl.Diagnostics) {
 		files = append(files, v.VoteTree)
 	}
 	v.VoteInputs = Digest(files...)
-}
-
-// readTree reads a decision-tree file: its diagnostics are an
-// hcl.Diagnostics error.
-func readTree(path string) (*votes.Tree, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	tree, diags := votes.Parse(src, path)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return tree, nil
 }
 
 // VoteJoin gives cutouts the vote counts of a vote-count catalog. Its methods
@@ -109,7 +95,7 @@ func OpenVotes(v *Votes) (*VoteJoin, error) {
 	tree := votes.DECaLS()
 	if v.VoteTree != "" {
 		var err error
-		if tree, err = readTree(v.VoteTree); err != nil {
+		if tree, err = votes.ParseFile(v.VoteTree); err != nil {
 			return nil, fmt.Errorf("vote_tree: %w", err)
 		}
 	}
