@@ -402,7 +402,7 @@ func (s *stage) resize(p *planes, sc *scratch) (cx, cy, scale float64) {
 	side, size := sq.Dx(), s.p.Size
 	cx = float64(sq.Min.X) + float64(side+1)/2
 	cy = float64(p.fitH-sq.Min.Y) - float64(side-1)/2
-	var sh [][]share
+	var sh [][]imageops.Span[float64]
 	if side != size {
 		sh = shares(side, size)
 		grow(&sc.acc, size)

@@ -79,26 +79,28 @@ func SquareRGB(img image.Image, size int) (pix []byte, side int, err error) {
 	return ResizeArea(pix, side, side, 3, size, size), size, nil
 }
 
-// span is one source pixel's share of an output pixel along one axis: the
-// overlap of source pixel index with the output pixel, in units of 1/out of
-// a source pixel. The overlaps of one output pixel sum to in.
-type span struct {
-	index   int
-	overlap uint64
+// Span is one source pixel's share of an output pixel along one axis: the
+// overlap of source pixel Index with the output pixel, in units of 1/out of
+// a source pixel. The overlaps of one output pixel sum to in. Overlap is
+// uint64 for sums of integer pixels and float64 for sums of float pixels;
+// either holds the overlap exactly.
+type Span[T uint64 | float64] struct {
+	Index   int
+	Overlap T
 }
 
-// areaSpans returns, for each of the out output pixels along an axis of in
+// AreaSpans returns, for each of the out output pixels along an axis of in
 // source pixels, the source pixels it covers and by how much. Output pixel i
 // covers source coordinates [i·in/out, (i+1)·in/out); in units of 1/out that
 // is [i·in, (i+1)·in), and source pixel j covers [j·out, (j+1)·out).
-func areaSpans(in, out int) [][]span {
-	spans := make([][]span, out)
+func AreaSpans[T uint64 | float64](in, out int) [][]Span[T] {
+	spans := make([][]Span[T], out)
 	for i := range out {
 		lo, hi := i*in, (i+1)*in
 		for j := lo / out; j*out < hi; j++ {
 			ov := min(hi, (j+1)*out) - max(lo, j*out)
 			if ov > 0 {
-				spans[i] = append(spans[i], span{j, uint64(ov)})
+				spans[i] = append(spans[i], Span[T]{j, T(ov)})
 			}
 		}
 	}
@@ -110,7 +112,7 @@ func areaSpans(in, out int) [][]span {
 // len(src) != h·w·c or a dimension is not positive.
 func ResizeArea(src []byte, h, w, c, outH, outW int) []byte {
 	checkDims(len(src), h, w, c, outH, outW)
-	xs, ys := areaSpans(w, outW), areaSpans(h, outH)
+	xs, ys := AreaSpans[uint64](w, outW), AreaSpans[uint64](h, outH)
 	// Horizontal pass: each sum is the exact total scaled by w.
 	rows := make([]uint64, h*outW*c)
 	for y := range h {
@@ -120,7 +122,7 @@ func ResizeArea(src []byte, h, w, c, outH, outW int) []byte {
 			for k := range c {
 				var s uint64
 				for _, p := range sp {
-					s += uint64(in[p.index*c+k]) * p.overlap
+					s += uint64(in[p.Index*c+k]) * p.Overlap
 				}
 				out[x*c+k] = s
 			}
@@ -134,7 +136,7 @@ func ResizeArea(src []byte, h, w, c, outH, outW int) []byte {
 		for i := range outW * c {
 			var s uint64
 			for _, p := range sp {
-				s += rows[p.index*outW*c+i] * p.overlap
+				s += rows[p.Index*outW*c+i] * p.Overlap
 			}
 			out[i] = byte((2*s + den) / (2 * den))
 		}
@@ -147,14 +149,14 @@ func ResizeArea(src []byte, h, w, c, outH, outW int) []byte {
 // a dimension is not positive.
 func ResizeAreaFloat(src []float32, h, w, outH, outW int) []float32 {
 	checkDims(len(src), h, w, 1, outH, outW)
-	xs, ys := areaSpans(w, outW), areaSpans(h, outH)
+	xs, ys := AreaSpans[float64](w, outW), AreaSpans[float64](h, outH)
 	rows := make([]float64, h*outW)
 	for y := range h {
 		in := src[y*w:]
 		for x, sp := range xs {
 			var s float64
 			for _, p := range sp {
-				s += float64(in[p.index]) * float64(p.overlap)
+				s += float64(in[p.Index]) * p.Overlap
 			}
 			rows[y*outW+x] = s
 		}
@@ -165,7 +167,7 @@ func ResizeAreaFloat(src []float32, h, w, outH, outW int) []float32 {
 		for x := range outW {
 			var s float64
 			for _, p := range sp {
-				s += rows[p.index*outW+x] * float64(p.overlap)
+				s += rows[p.Index*outW+x] * p.Overlap
 			}
 			dst[y*outW+x] = float32(s / den)
 		}
