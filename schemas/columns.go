@@ -111,6 +111,34 @@ func (cs columnSet) bind(bs []binding, names []string) error {
 	return nil
 }
 
+// binder is a pointer to a reader or writer of a table, a struct whose
+// fields bindings binds to the table's columns by name.
+type binder[T any] interface {
+	*T
+	bindings() []binding
+}
+
+// newReader returns a new R with the columns of rec named in columns bound,
+// or every column it binds when columns is empty, with the errors of bind.
+// table and schema name the table and give its schema for error messages.
+func newReader[R any, P binder[R]](table string, schema func() *arrow.Schema, rec arrow.Record, columns []string) (*R, error) {
+	r := new(R)
+	if err := recordColumns(table, rec, schema).bind(P(r).bindings(), columns); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newWriter returns a new W with every field builder it binds bound to
+// those of b, with the errors of bind, as newReader does for records.
+func newWriter[W any, P binder[W]](table string, schema func() *arrow.Schema, b *array.RecordBuilder) (*W, error) {
+	w := new(W)
+	if err := builderColumns(table, b, schema).bind(P(w).bindings(), nil); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 func findBinding(bs []binding, name string) (binding, bool) {
 	for _, b := range bs {
 		if b.name == name {

@@ -52,11 +52,7 @@ func (r *CutoutsReader) bindings() []binding {
 // holds them: pass the columns a scan was projected onto. It returns a
 // *ColumnError for a column rec lacks or holds with another type.
 func NewCutoutsReader(rec arrow.Record, columns ...string) (*CutoutsReader, error) {
-	r := new(CutoutsReader)
-	if err := recordColumns("cutouts", rec, Cutouts).bind(r.bindings(), columns); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return newReader[CutoutsReader]("cutouts", Cutouts, rec, columns)
 }
 
 // Row returns row i of the bound columns.
@@ -104,18 +100,17 @@ type CutoutsWriter struct {
 // schema or of any schema with its columns in another order. It returns a
 // *ColumnError for a column b lacks or builds with another type.
 func NewCutoutsWriter(b *array.RecordBuilder) (*CutoutsWriter, error) {
-	w := new(CutoutsWriter)
-	bs := append(w.objectBuilders.bindings(),
+	return newWriter[CutoutsWriter]("cutouts", Cutouts, b)
+}
+
+func (w *CutoutsWriter) bindings() []binding {
+	return append(w.objectBuilders.bindings(),
 		bindTo("height", &w.height), bindTo("width", &w.width), bindTo("channels", &w.channels),
 		bindTo("pixels", &w.pixels), bindTo("pixel_scale", &w.pixelScale), bindTo("bands", &w.bands),
 		bindTo("source", &w.source), bindTo("survey", &w.survey), bindTo("release", &w.release),
 		bindTo("redshift", &w.redshift), bindTo("raw", &w.raw), bindTo("nonfinite_values", &w.nonFinite),
 		bindTo(VoteCountsColumn, &w.voteCounts),
 	)
-	if err := builderColumns("cutouts", b, Cutouts).bind(bs, nil); err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
 // Append appends c. A nil Raw is appended as null.

@@ -41,11 +41,7 @@ func (r *MetricsReader) bindings() []binding {
 // holds them. It returns a *ColumnError for a column rec lacks or holds
 // with another type.
 func NewMetricsReader(rec arrow.Record, columns ...string) (*MetricsReader, error) {
-	r := new(MetricsReader)
-	if err := recordColumns("metrics", rec, Metrics).bind(r.bindings(), columns); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return newReader[MetricsReader]("metrics", Metrics, rec, columns)
 }
 
 // Row returns row i of the bound columns.
@@ -78,16 +74,15 @@ type MetricsWriter struct {
 // schema or of any schema with its columns in another order. It returns a
 // *ColumnError for a column b lacks or builds with another type.
 func NewMetricsWriter(b *array.RecordBuilder) (*MetricsWriter, error) {
-	w := new(MetricsWriter)
-	bs := []binding{
+	return newWriter[MetricsWriter]("metrics", Metrics, b)
+}
+
+func (w *MetricsWriter) bindings() []binding {
+	return []binding{
 		bindTo("scope", &w.scope), bindTo("epoch", &w.epoch), bindTo("step", &w.step),
 		bindTo("name", &w.name), bindTo("class", &w.class), bindTo("value", &w.value),
 		bindTo("lower", &w.lower), bindTo("upper", &w.upper),
 	}
-	if err := builderColumns("metrics", b, Metrics).bind(bs, nil); err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
 // Append appends m.

@@ -23,15 +23,14 @@ type RejectsReader struct {
 // holds them. It returns a *ColumnError for a column rec lacks or holds
 // with another type.
 func NewRejectsReader(rec arrow.Record, columns ...string) (*RejectsReader, error) {
-	r := new(RejectsReader)
-	bs := []binding{
+	return newReader[RejectsReader]("rejects", Rejects, rec, columns)
+}
+
+func (r *RejectsReader) bindings() []binding {
+	return []binding{
 		bindTo("stage", &r.Stage), bindTo("source", &r.Source), bindTo("position", &r.Position),
 		bindTo("object_id", &r.ObjectID), bindTo("reason", &r.Reason),
 	}
-	if err := recordColumns("rejects", rec, Rejects).bind(bs, columns); err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // Row returns row i of the bound columns.
@@ -55,15 +54,14 @@ type RejectsWriter struct {
 // schema or of any schema with its columns in another order. It returns a
 // *ColumnError for a column b lacks or builds with another type.
 func NewRejectsWriter(b *array.RecordBuilder) (*RejectsWriter, error) {
-	w := new(RejectsWriter)
-	bs := []binding{
+	return newWriter[RejectsWriter]("rejects", Rejects, b)
+}
+
+func (w *RejectsWriter) bindings() []binding {
+	return []binding{
 		bindTo("stage", &w.stage), bindTo("source", &w.source), bindTo("position", &w.position),
 		bindTo("object_id", &w.objectID), bindTo("reason", &w.reason),
 	}
-	if err := builderColumns("rejects", b, Rejects).bind(bs, nil); err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
 // Append appends r.
