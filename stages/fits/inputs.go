@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/astroformer/astroformer/stages/internal/manifest"
+	"github.com/astroformer/astroformer/stages/internal/source"
 )
 
 // unit is one cutout to make: one FITS file, or one file per band.
@@ -77,17 +78,8 @@ func listUnits(path string) (units []unit, names []string, single bool, err erro
 	if !st.IsDir() {
 		return []unit{fileUnit(path, filepath.Base(path))}, nil, true, nil
 	}
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if _, ok := trimFITSExt(d.Name()); d.IsDir() || !ok {
+	err = source.WalkFiles(path, func(p string, d fs.DirEntry) error {
+		if _, ok := trimFITSExt(d.Name()); !ok {
 			return nil
 		}
 		units = append(units, fileUnit(p, manifest.RelPath(path, p)))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/astroformer/astroformer/stages/internal/manifest"
+	"github.com/astroformer/astroformer/stages/internal/source"
 )
 
 // item is one image file to convert.
@@ -34,17 +35,8 @@ func hasExt(name string, exts []string) bool {
 // Hidden files and folders (name starting with ".") are skipped.
 func walkImages(root, dir string, exts []string) ([]string, error) {
 	var rels []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !hasExt(d.Name(), exts) {
+	err := source.WalkFiles(dir, func(path string, d fs.DirEntry) error {
+		if !hasExt(d.Name(), exts) {
 			return nil
 		}
 		rel, err := filepath.Rel(root, path)

@@ -5,8 +5,8 @@
 // Run; the opening and committing of their resumable ingest.Sink; the loop
 // that converts numbered input items chunk by chunk on several goroutines
 // and feeds them, in order, to the sink (Ingest, and Stage.Ingest around
-// it); a digest of input files for stage fingerprints; and the per-class
-// summary line.
+// it); a digest of input files for stage fingerprints; the walk of the
+// visible files under a folder; and the per-class summary line.
 package source
 
 import (
@@ -170,6 +170,28 @@ func Digest(paths ...string) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// WalkFiles calls fn, in lexical order, for every entry under root that is
+// not a folder, skipping the hidden files and folders below root (those
+// whose name starts with "."). An error from fn, or from reading a folder,
+// ends the walk and is returned.
+func WalkFiles(root string, fn func(path string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		return fn(path, d)
+	})
 }
 
 // PerClass formats rows per class for a summary line: the names in label
