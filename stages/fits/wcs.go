@@ -100,19 +100,9 @@ func isTAN(ctype, axis string) bool {
 // from PCi_j (default the identity) scaled by CDELTi, or from CDELTi and
 // CROTA2 (AIPS convention).
 func (w *tan) readMatrix(h *fitsfile.Header) (why string, err error) {
-	keys := [2][2]string{{"1_1", "1_2"}, {"2_1", "2_2"}}
-	var hasCD bool
-	for i := range 2 {
-		for j := range 2 {
-			v, ok, err := h.Float("CD" + keys[i][j])
-			if err != nil {
-				return "", err
-			}
-			w.cd[i][j], hasCD = v, hasCD || ok
-		}
-	}
-	if hasCD {
-		return "", nil
+	w.cd = [2][2]float64{}
+	if hasCD, err := readKeyMatrix(h, "CD", &w.cd); err != nil || hasCD {
+		return "", err
 	}
 	var cdelt [2]float64
 	for i, k := range []string{"CDELT1", "CDELT2"} {
@@ -126,17 +116,9 @@ func (w *tan) readMatrix(h *fitsfile.Header) (why string, err error) {
 		cdelt[i] = v
 	}
 	pc := [2][2]float64{{1, 0}, {0, 1}}
-	var hasPC bool
-	for i := range 2 {
-		for j := range 2 {
-			v, ok, err := h.Float("PC" + keys[i][j])
-			if err != nil {
-				return "", err
-			}
-			if ok {
-				pc[i][j], hasPC = v, true
-			}
-		}
+	hasPC, err := readKeyMatrix(h, "PC", &pc)
+	if err != nil {
+		return "", err
 	}
 	if !hasPC {
 		rot, _, err := h.Float("CROTA2")
@@ -155,6 +137,23 @@ func (w *tan) readMatrix(h *fitsfile.Header) (why string, err error) {
 		}
 	}
 	return "", nil
+}
+
+// readKeyMatrix sets each entry m[i][j] whose keyword prefix+"i_j" (1-based)
+// is set in h to its value, keeping the others, and reports whether any was.
+func readKeyMatrix(h *fitsfile.Header, prefix string, m *[2][2]float64) (set bool, err error) {
+	for i := range 2 {
+		for j := range 2 {
+			v, ok, err := h.Float(fmt.Sprintf("%s%d_%d", prefix, i+1, j+1))
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				m[i][j], set = v, true
+			}
+		}
+	}
+	return set, nil
 }
 
 // sky returns the right ascension in [0, 360) and the declination, in
