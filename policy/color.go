@@ -15,33 +15,24 @@ import (
 // its own grey image, and any other channel count uses the channel mean.
 
 // AdjustBrightness returns m scaled by f (blend with black).
-func AdjustBrightness(m Image, f float64) Image {
-	out := m.Clone()
-	brightnessInPlace(out, f)
-	return out
-}
+func AdjustBrightness(m Image, f float64) Image { return adjusted(m, f, brightnessInPlace) }
 
 // AdjustContrast returns m blended by f with its mean grey level.
-func AdjustContrast(m Image, f float64) Image {
-	out := m.Clone()
-	contrastInPlace(out, f)
-	return out
-}
+func AdjustContrast(m Image, f float64) Image { return adjusted(m, f, contrastInPlace) }
 
 // AdjustSaturation returns m blended by f with its grey image; it does
 // nothing to a 1-channel image.
-func AdjustSaturation(m Image, f float64) Image {
-	out := m.Clone()
-	saturationInPlace(out, f)
-	return out
-}
+func AdjustSaturation(m Image, f float64) Image { return adjusted(m, f, saturationInPlace) }
 
 // AdjustSharpness returns m blended by f with a blurred copy (PIL's
 // 3×3 smoothing kernel [1 1 1; 1 5 1; 1 1 1]/13, border pixels kept): f < 1
 // blurs, as worse seeing would, and f > 1 sharpens.
-func AdjustSharpness(m Image, f float64) Image {
+func AdjustSharpness(m Image, f float64) Image { return adjusted(m, f, sharpnessInPlace) }
+
+// adjusted returns a copy of m adjusted by f with inPlace.
+func adjusted(m Image, f float64, inPlace func(Image, float64)) Image {
 	out := m.Clone()
-	sharpnessInPlace(out, f)
+	inPlace(out, f)
 	return out
 }
 
