@@ -75,70 +75,97 @@ type Dataset struct {
 // every label), else from label_name, else "class <i>"; the class count is
 // the number of names.
 func ReadIndex(ctx context.Context, t *table.Table, splits ...string) (*Dataset, error) {
-	d := &Dataset{Splits: make(map[string]*Index, len(splits))}
-	for _, s := range splits {
-		d.Splits[s] = &Index{Split: s}
-	}
+	d := newDataset(splits)
 	names := map[int]string{} // from label_name
 	maxLabel := -1
-	for part := range t.NumParts() {
-		file := t.Manifest().Parts[part].File
-		columns := []string{"split", "label", "label_name", "channels"}
-		sc := t.Scan(ctx, table.ScanOptions{Columns: columns, Parts: []int{part}})
-		var pos int32
-		for sc.Next() {
-			rec := sc.Record()
-			cr, err := schemas.NewCutoutsReader(rec, columns...)
-			if err != nil {
-				sc.Close()
-				return nil, fmt.Errorf("%s/%s: %w", t.Dir(), file, err)
-			}
-			split, label, labelName, channels := cr.Split, cr.Label, cr.LabelName, cr.Channels
-			for i := range int(rec.NumRows()) {
-				row := pos
-				pos++
-				ix := d.Splits[split.Value(i)]
-				if ix == nil {
-					continue
-				}
-				if label.IsNull(i) {
-					sc.Close()
-					return nil, fmt.Errorf("%s/%s: row %d is in split %q but has no label", t.Dir(), file, row, ix.Split)
-				}
-				l := int(label.Value(i))
-				if l < 0 {
-					sc.Close()
-					return nil, fmt.Errorf("%s/%s: row %d has label %d; labels are class indexes from 0", t.Dir(), file, row, l)
-				}
-				c := int(channels.Value(i))
-				if d.Channels == 0 {
-					d.Channels = c
-				} else if c != d.Channels {
-					sc.Close()
-					return nil, fmt.Errorf("%s/%s: row %d has %d channels, earlier rows %d; a model takes one channel count",
-						t.Dir(), file, row, c, d.Channels)
-				}
-				if _, ok := names[l]; !ok && labelName.IsValid(i) {
-					names[l] = labelName.Value(i)
-				}
-				maxLabel = max(maxLabel, l)
-				ix.Part = append(ix.Part, int32(part))
-				ix.Pos = append(ix.Pos, row)
-				ix.Labels = append(ix.Labels, l)
-			}
+	columns := []string{"split", "label", "label_name", "channels"}
+	err := d.scan(ctx, t, columns, func(ix *Index, cr *schemas.CutoutsReader, i int, at rowAt) error {
+		if cr.Label.IsNull(i) {
+			return fmt.Errorf("%s/%s: row %d is in split %q but has no label", t.Dir(), at.file, at.pos, ix.Split)
 		}
-		err := sc.Err()
-		sc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("loader: indexing %s: %w", t.Dir(), err)
+		l := int(cr.Label.Value(i))
+		if l < 0 {
+			return fmt.Errorf("%s/%s: row %d has label %d; labels are class indexes from 0", t.Dir(), at.file, at.pos, l)
 		}
+		c := int(cr.Channels.Value(i))
+		if d.Channels == 0 {
+			d.Channels = c
+		} else if c != d.Channels {
+			return fmt.Errorf("%s/%s: row %d has %d channels, earlier rows %d; a model takes one channel count",
+				t.Dir(), at.file, at.pos, c, d.Channels)
+		}
+		if _, ok := names[l]; !ok && cr.LabelName.IsValid(i) {
+			names[l] = cr.LabelName.Value(i)
+		}
+		maxLabel = max(maxLabel, l)
+		ix.add(at, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	d.ClassNames, err = classNames(t, names, maxLabel)
 	if err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// newDataset returns a Dataset with an empty Index for each of splits.
+func newDataset(splits []string) *Dataset {
+	d := &Dataset{Splits: make(map[string]*Index, len(splits))}
+	for _, s := range splits {
+		d.Splits[s] = &Index{Split: s}
+	}
+	return d
+}
+
+// rowAt is where a row is in a table.
+type rowAt struct {
+	part int
+	file string // the part's file
+	pos  int32  // the row's position in the part, from 0
+}
+
+// add appends the row at at, with its label, to ix.
+func (ix *Index) add(at rowAt, label int) {
+	ix.Part = append(ix.Part, int32(at.part))
+	ix.Pos = append(ix.Pos, at.pos)
+	ix.Labels = append(ix.Labels, label)
+}
+
+// scan reads columns of t part by part and calls row, in table order, for
+// each row whose split has an Index in d, with its record's reader cr and
+// its index i in the record. An error of row ends the scan and is returned
+// as it is.
+func (d *Dataset) scan(ctx context.Context, t *table.Table, columns []string, row func(ix *Index, cr *schemas.CutoutsReader, i int, at rowAt) error) error {
+	for part := range t.NumParts() {
+		at := rowAt{part: part, file: t.Manifest().Parts[part].File}
+		sc := t.Scan(ctx, table.ScanOptions{Columns: columns, Parts: []int{part}})
+		for sc.Next() {
+			rec := sc.Record()
+			cr, err := schemas.NewCutoutsReader(rec, columns...)
+			if err != nil {
+				sc.Close()
+				return fmt.Errorf("%s/%s: %w", t.Dir(), at.file, err)
+			}
+			for i := range int(rec.NumRows()) {
+				if ix := d.Splits[cr.Split.Value(i)]; ix != nil {
+					if err := row(ix, cr, i, at); err != nil {
+						sc.Close()
+						return err
+					}
+				}
+				at.pos++
+			}
+		}
+		err := sc.Err()
+		sc.Close()
+		if err != nil {
+			return fmt.Errorf("loader: indexing %s: %w", t.Dir(), err)
+		}
+	}
+	return nil
 }
 
 // classNames resolves the class names; see ReadIndex.

@@ -20,49 +20,29 @@ func ReadVoteIndex(ctx context.Context, t *table.Table, splits ...string) (*Data
 	if err := json.Unmarshal([]byte(t.Manifest().Metadata[schemas.MetaVoteColumns]), &columns); err != nil || len(columns) == 0 {
 		return nil, fmt.Errorf("loader: %s has no vote counts: its metadata %s does not list the count columns", t.Dir(), schemas.MetaVoteColumns)
 	}
-	d := &Dataset{Splits: make(map[string]*Index, len(splits)), ClassNames: columns}
-	for _, s := range splits {
-		d.Splits[s] = &Index{Split: s}
-	}
+	d := newDataset(splits)
+	d.ClassNames = columns
 	read := []string{"split", "channels", schemas.VoteCountsColumn}
-	for part := range t.NumParts() {
-		file := t.Manifest().Parts[part].File
-		sc := t.Scan(ctx, table.ScanOptions{Columns: read, Parts: []int{part}})
-		var pos int32
-		for sc.Next() {
-			rec := sc.Record()
-			cr, err := schemas.NewCutoutsReader(rec, read...)
-			if err != nil {
-				sc.Close()
-				return nil, fmt.Errorf("%s/%s: %w", t.Dir(), file, err)
-			}
-			for i := range int(rec.NumRows()) {
-				row := pos
-				pos++
-				ix := d.Splits[cr.Split.Value(i)]
-				if ix == nil || cr.VoteCounts.IsNull(i) {
-					continue
-				}
-				if err := d.addVoted(ix, cr, i, part, row); err != nil {
-					sc.Close()
-					return nil, fmt.Errorf("loader: %s/%s: %w", t.Dir(), file, err)
-				}
-			}
+	err := d.scan(ctx, t, read, func(ix *Index, cr *schemas.CutoutsReader, i int, at rowAt) error {
+		if cr.VoteCounts.IsNull(i) {
+			return nil
 		}
-		err := sc.Err()
-		sc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("loader: indexing %s: %w", t.Dir(), err)
+		if err := d.addVoted(ix, cr, i, at); err != nil {
+			return fmt.Errorf("loader: %s/%s: %w", t.Dir(), at.file, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return d, nil
 }
 
 // addVoted indexes row i of a record when it has at least one vote.
-func (d *Dataset) addVoted(ix *Index, cr *schemas.CutoutsReader, i, part int, row int32) error {
+func (d *Dataset) addVoted(ix *Index, cr *schemas.CutoutsReader, i int, at rowAt) error {
 	counts := cr.Row(i).VoteCounts
 	if len(counts) != len(d.ClassNames) {
-		return fmt.Errorf("row %d has %d vote counts, the table's tree %d answers", row, len(counts), len(d.ClassNames))
+		return fmt.Errorf("row %d has %d vote counts, the table's tree %d answers", at.pos, len(counts), len(d.ClassNames))
 	}
 	var votes float32
 	for _, v := range counts {
@@ -75,10 +55,8 @@ func (d *Dataset) addVoted(ix *Index, cr *schemas.CutoutsReader, i, part int, ro
 	if d.Channels == 0 {
 		d.Channels = c
 	} else if c != d.Channels {
-		return fmt.Errorf("row %d has %d channels, earlier rows %d; a model takes one channel count", row, c, d.Channels)
+		return fmt.Errorf("row %d has %d channels, earlier rows %d; a model takes one channel count", at.pos, c, d.Channels)
 	}
-	ix.Part = append(ix.Part, int32(part))
-	ix.Pos = append(ix.Pos, row)
-	ix.Labels = append(ix.Labels, 0)
+	ix.add(at, 0)
 	return nil
 }
