@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -139,14 +140,7 @@ func (p *Plan) Assign(label int16, labelled bool, objectID string) string {
 }
 
 // Labels returns the observed labels in increasing order.
-func (p *Plan) Labels() []int16 {
-	labels := make([]int16, 0, len(p.classes))
-	for l := range p.classes {
-		labels = append(labels, l)
-	}
-	slices.Sort(labels)
-	return labels
-}
+func (p *Plan) Labels() []int16 { return slices.Sorted(maps.Keys(p.classes)) }
 
 // Counts returns the number of rows of class label in train, val and test.
 func (p *Plan) Counts(label int16) (train, val, test int64) {

@@ -37,8 +37,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 )
 
 // An Error reports an HDF5 file this package cannot read: the file, the
@@ -128,14 +129,7 @@ func (f *File) Close() error {
 func (f *File) Name() string { return f.name }
 
 // Members returns the names of the root group's members, sorted.
-func (f *File) Members() []string {
-	names := make([]string, 0, len(f.members))
-	for n := range f.members {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (f *File) Members() []string { return slices.Sorted(maps.Keys(f.members)) }
 
 func (f *File) errorf(object string, offset int64, format string, args ...any) error {
 	return &Error{File: f.name, Object: object, Offset: offset, Err: fmt.Errorf(format, args...)}
