@@ -34,11 +34,8 @@ func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
 }
 
 func TestDecode(t *testing.T) {
-	s, diags := decode(t, `input = "catalog"
+	s := decltest.MustDecode(t, Decode, "evaluate", `input = "catalog"
 output = "report"`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	want := params{Input: "catalog", Output: "report", MetricsOutput: "report_metrics", Split: SplitAuto,
 		TopK: DefaultTopK, Bootstrap: DefaultBootstrap, Bins: DefaultBins}
 	if p := s.Params().(params); p != want {
@@ -48,7 +45,7 @@ output = "report"`)
 		t.Errorf("Inputs %q, Outputs %q", in, out)
 	}
 
-	s, diags = decode(t, `input = "catalog"
+	s = decltest.MustDecode(t, Decode, "evaluate", `input = "catalog"
 metrics = "train_metrics"
 output = "report"
 metrics_output = "eval"
@@ -57,9 +54,6 @@ top_k = 5
 bootstrap = 0
 bins = 10
 seed = 3`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	p := s.Params().(params)
 	if p.Metrics != "train_metrics" || p.MetricsOutput != "eval" || p.Split != "val" || p.TopK != 5 ||
 		p.Bootstrap != 0 || p.Bins != 10 || p.Seed == nil || *p.Seed != 3 {
@@ -240,10 +234,7 @@ func newEnv(dir string) *pipeline.Env {
 // the stage's Env.
 func runStage(t *testing.T, work, src string) *pipeline.Env {
 	t.Helper()
-	s, diags := decode(t, src)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "evaluate", src)
 	env := newEnv(work)
 	if err := s.Run(context.Background(), env); err != nil {
 		t.Fatal(err)
@@ -486,11 +477,8 @@ func TestRunErrors(t *testing.T) {
 		"unlabelled": "no labelled rows to score",
 		"missing":    "not a committed artifact",
 	} {
-		s, diags := decode(t, `input = "`+input+`"
+		s := decltest.MustDecode(t, Decode, "evaluate", `input = "`+input+`"
 output = "report"`)
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
 		err := s.Run(context.Background(), newEnv(work))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want one containing %q", input, err, want)

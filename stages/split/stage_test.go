@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/astroformer/astroformer/artifact"
 	"github.com/astroformer/astroformer/pipeline"
@@ -24,26 +23,19 @@ import (
 	"github.com/astroformer/astroformer/table/tabletest"
 )
 
-func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
-	return decltest.Decode(t, Decode, "split", src)
-}
-
 func TestDecode(t *testing.T) {
-	s, diags := decode(t, "input = \"a\"\noutput = \"b\"")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "split", "input = \"a\"\noutput = \"b\"")
 	if p := s.Params().(params); p.Train != 0.8 || p.Val != 0.1 || p.Test != 0.1 || p.Seed != nil || !p.KeepExisting {
 		t.Errorf("defaults %+v", p)
 	}
 	if s.Kind() != Kind || s.Inputs()[0] != "a" || s.Outputs()[0] != "b" {
 		t.Errorf("Kind, Inputs, Outputs = %q, %q, %q", s.Kind(), s.Inputs(), s.Outputs())
 	}
-	s, diags = decode(t, "input = \"a\"\noutput = \"b\"\ntrain = 0.6\nval = 0.2\ntest = 0.2\nseed = 5")
+	s, diags := decltest.Decode(t, Decode, "split", "input = \"a\"\noutput = \"b\"\ntrain = 0.6\nval = 0.2\ntest = 0.2\nseed = 5")
 	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.6 || p.Val != 0.2 || *p.Seed != 5 {
 		t.Errorf("decoded %+v, %s", p, diags)
 	}
-	s, diags = decode(t, "input = \"a\"\noutput = \"b\"\ntrain = 0.9\nval = 0.1\ntest = 0\nkeep_existing = false")
+	s, diags = decltest.Decode(t, Decode, "split", "input = \"a\"\noutput = \"b\"\ntrain = 0.9\nval = 0.1\ntest = 0\nkeep_existing = false")
 	if p := s.Params().(params); diags.HasErrors() || p.Train != 0.9 || p.Val != 0.1 || p.Test != 0 || p.KeepExisting {
 		t.Errorf("decoded %+v, %s", p, diags)
 	}
@@ -146,10 +138,7 @@ func runWith(t *testing.T, attrs string, objs []object, rowsPerPart int64, seed 
 	t.Helper()
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), objs, rowsPerPart)
-	s, diags := decode(t, "input = \"cutouts\"\noutput = \"cutouts_split\"\n"+attrs)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "split", "input = \"cutouts\"\noutput = \"cutouts_split\"\n"+attrs)
 	env := newEnv(t, dir, s, seed)
 	if err := s.Run(context.Background(), env); err != nil {
 		t.Fatal(err)
@@ -238,13 +227,13 @@ func TestStageResume(t *testing.T) {
 	dir := t.TempDir()
 	writeCutouts(t, filepath.Join(dir, "cutouts"), objs, 30)
 	src := "input = \"cutouts\"\noutput = \"out\""
-	s, _ := decode(t, src)
+	s := decltest.MustDecode(t, Decode, "split", src)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.(*stage).onPart = func(key string) { cancel() }
 	if err := s.Run(ctx, newEnv(t, dir, s, 42)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v, want context.Canceled", err)
 	}
-	s, _ = decode(t, src)
+	s = decltest.MustDecode(t, Decode, "split", src)
 	var parts []string
 	s.(*stage).onPart = func(key string) { parts = append(parts, key) }
 	env := newEnv(t, dir, s, 42)
@@ -423,10 +412,7 @@ func TestStageInvalidInputSplit(t *testing.T) {
 	tabletest.Write(t, filepath.Join(dir, "cutouts"), schemas.Cutouts(), table.Options{
 		Manifest: artifact.Manifest{Name: "cutouts", Fingerprint: "input-cutouts"},
 	}, rec)
-	s, diags := decode(t, "input = \"cutouts\"\noutput = \"out\"")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "split", "input = \"cutouts\"\noutput = \"out\"")
 	err := s.Run(context.Background(), newEnv(t, dir, s, 42))
 	if err == nil || !strings.Contains(err.Error(), `row 2 (object_id "OBJ-2"): split is "holdout"`) {
 		t.Errorf("error %v, want one naming row 2, OBJ-2 and \"holdout\"", err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/astroformer/astroformer/pipeline"
 	"github.com/astroformer/astroformer/schemas"
@@ -21,15 +20,8 @@ import (
 	"github.com/astroformer/astroformer/votes"
 )
 
-func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
-	return decltest.Decode(t, Decode, "survey", src)
-}
-
 func TestDecode(t *testing.T) {
-	s, diags := decode(t, `output = "cutouts"`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "survey", `output = "cutouts"`)
 	p := s.Params().(params)
 	if p.Count != DefaultCount || p.Size != DefaultSize || !p.Labelled || p.Seed != nil ||
 		p.Rejects != "cutouts_rejects" || len(p.ClassWeights) != NumClasses {
@@ -41,7 +33,7 @@ func TestDecode(t *testing.T) {
 	if s.Kind() != Kind || s.Name() != "survey" || len(s.Inputs()) != 0 {
 		t.Errorf("Kind, Name, Inputs = %q, %q, %q", s.Kind(), s.Name(), s.Inputs())
 	}
-	s, diags = decode(t, `
+	s = decltest.MustDecode(t, Decode, "survey", `
 output = "c"
 rejects = "r"
 count = 10
@@ -50,9 +42,6 @@ seed = 9
 class_weights = [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]
 labelled = false
 workers = 3`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	if p := s.Params().(params); p.Count != 10 || p.Size != 32 || *p.Seed != 9 || p.Labelled || p.Rejects != "r" || p.ClassWeights[9] != 1 {
 		t.Errorf("decoded %+v", p)
 	}
@@ -137,10 +126,7 @@ func readRows(t *testing.T, dir string) []row {
 }
 
 func TestStageRun(t *testing.T) {
-	s, diags := decode(t, "output = \"cutouts\"\ncount = 37\nsize = 24\nworkers = 2")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "survey", "output = \"cutouts\"\ncount = 37\nsize = 24\nworkers = 2")
 	s.(*stage).chunk = 16
 	dir := t.TempDir()
 	env := newEnv(t, dir, s)
@@ -178,10 +164,7 @@ func TestStageRun(t *testing.T) {
 }
 
 func TestStageUnlabelled(t *testing.T) {
-	s, diags := decode(t, "output = \"c\"\ncount = 5\nsize = 16\nlabelled = false\nseed = 3")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "survey", "output = \"c\"\ncount = 5\nsize = 16\nlabelled = false\nseed = 3")
 	env := newEnv(t, t.TempDir(), s)
 	if err := s.Run(context.Background(), env); err != nil {
 		t.Fatal(err)
@@ -200,7 +183,7 @@ func TestStageUnlabelled(t *testing.T) {
 // next run keeps that chunk and ends with the rows of an uninterrupted run.
 func TestStageResume(t *testing.T) {
 	src := "output = \"cutouts\"\ncount = 40\nsize = 16"
-	whole, _ := decode(t, src)
+	whole := decltest.MustDecode(t, Decode, "survey", src)
 	whole.(*stage).chunk = 16
 	wholeEnv := newEnv(t, t.TempDir(), whole)
 	if err := whole.Run(context.Background(), wholeEnv); err != nil {
@@ -208,7 +191,7 @@ func TestStageResume(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	first, _ := decode(t, src)
+	first := decltest.MustDecode(t, Decode, "survey", src)
 	ctx, cancel := context.WithCancel(context.Background())
 	var chunks []string
 	first.(*stage).chunk = 16
@@ -219,7 +202,7 @@ func TestStageResume(t *testing.T) {
 	if len(chunks) != 1 {
 		t.Fatalf("interrupted run completed chunks %q, want one", chunks)
 	}
-	second, _ := decode(t, src)
+	second := decltest.MustDecode(t, Decode, "survey", src)
 	second.(*stage).chunk = 16
 	chunks = nil
 	second.(*stage).onChunk = func(key string) { chunks = append(chunks, key) }

@@ -23,10 +23,7 @@ import (
 
 func TestDecodeSelectionAndFineTuning(t *testing.T) {
 	base := "input = \"c\"\noutput = \"m\"\n"
-	s, diags := decode(t, base+"init_from = \"pre\"\nfreeze = 2\nlayer_decay = 0.75\nselect = \"best\"\nnormalize = \"checkpoint\"")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "train", base+"init_from = \"pre\"\nfreeze = 2\nlayer_decay = 0.75\nselect = \"best\"\nnormalize = \"checkpoint\"")
 	p := s.Params().(Settings)
 	if p.InitFrom != "pre" || *p.Freeze != 2 || p.LayerDecay != 0.75 || p.Select != SelectBest || p.Normalize != NormalizeCheckpoint {
 		t.Errorf("decoded %+v", p)

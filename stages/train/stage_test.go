@@ -31,10 +31,7 @@ func decode(t *testing.T, src string) (pipeline.Stage, hcl.Diagnostics) {
 }
 
 func TestDecode(t *testing.T) {
-	s, diags := decode(t, "input = \"cutouts_split\"\noutput = \"model\"")
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	s := decltest.MustDecode(t, Decode, "train", "input = \"cutouts_split\"\noutput = \"model\"")
 	p := s.Params().(Settings)
 	want, _ := Preset(DefaultPreset)
 	if p.Variant != want.Variant || p.Epochs != want.Epochs || p.LR != want.LR || p.Metrics != "model_metrics" ||
@@ -45,7 +42,7 @@ func TestDecode(t *testing.T) {
 		t.Errorf("Inputs %q, Outputs %q", s.Inputs(), got)
 	}
 
-	s, diags = decode(t, `
+	s = decltest.MustDecode(t, Decode, "train", `
 input = "c"
 output = "m"
 metrics = "curves"
@@ -62,9 +59,6 @@ policy {
   mixup_alpha = 0
   rotate_degrees = 30
 }`)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	p = s.Params().(Settings)
 	if p.Variant != "astroformer_0" || p.ImageSize != 128 || p.Policy.Height != 128 || p.Policy.Width != 128 ||
 		p.Policy.MixupAlpha != 0 || p.Policy.RotateDegrees != 30 || p.Policy.LabelSmoothing != 0.1 ||
@@ -158,10 +152,7 @@ func workdir(t *testing.T) string {
 // network with an Env for dir.
 func newRun(t *testing.T, dir, config string) (*stage, *pipeline.Env) {
 	t.Helper()
-	ps, diags := decode(t, merge(baseConfig, config))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	ps := decltest.MustDecode(t, Decode, "train", merge(baseConfig, config))
 	s := ps.(*stage)
 	s.config = tiny()
 	p, err := pipeline.CanonicalJSON(s.Params())

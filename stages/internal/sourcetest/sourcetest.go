@@ -35,11 +35,7 @@ func Decode(t testing.TB, factory pipeline.Factory, src string) (pipeline.Stage,
 // MustDecode is Decode that fails the test on error diagnostics.
 func MustDecode(t testing.TB, factory pipeline.Factory, src string) pipeline.Stage {
 	t.Helper()
-	s, diags := Decode(t, factory, src)
-	if diags.HasErrors() {
-		t.Fatalf("decode %q: %s", src, diags)
-	}
-	return s
+	return decltest.MustDecode(t, factory, "src", src)
 }
 
 // CheckErrors decodes each stage block of cases with factory and checks
