@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // FlipH returns m mirrored left to right.
@@ -117,24 +118,22 @@ const (
 	FillZero
 )
 
+// fillNames are the names of the Fills, which String gives and ParseFill
+// accepts.
+var fillNames = [...]string{FillReflect: "reflect", FillZero: "zero"}
+
 // String returns "reflect" or "zero", the names ParseFill accepts.
 func (f Fill) String() string {
-	switch f {
-	case FillReflect:
-		return "reflect"
-	case FillZero:
-		return "zero"
+	if f >= 0 && int(f) < len(fillNames) {
+		return fillNames[f]
 	}
 	return fmt.Sprintf("Fill(%d)", int(f))
 }
 
 // ParseFill returns the Fill named s ("reflect" or "zero").
 func ParseFill(s string) (Fill, error) {
-	switch s {
-	case "reflect":
-		return FillReflect, nil
-	case "zero":
-		return FillZero, nil
+	if i := slices.Index(fillNames[:], s); i >= 0 {
+		return Fill(i), nil
 	}
 	return 0, fmt.Errorf("policy: fill %q: want \"reflect\" or \"zero\"", s)
 }
