@@ -170,12 +170,11 @@ output = "c"`)
 
 func TestDecodeErrors(t *testing.T) {
 	sourcetest.CheckErrors(t, Decode, map[string]string{
-		`output = "c"`: "Missing required argument",
-		"path = \"p\"\noutput = \"c\"\nlabels = \"medium\"":   "Invalid labels",
-		"path = \"p\"\noutput = \"c\"\ntrain_split = \"val\"": "Invalid train_split",
-		"path = \"p\"\noutput = \"c\"\nsize = 4":              "Invalid size",
-		"path = \"p\"\noutput = \"c\"\nrejects = \"c\"":       "Invalid rejects table",
-		"path = \"p\"\noutput = \"c\"\nlimit = -1":            "Invalid limit",
+		`labels = "medium"`:   "Invalid labels",
+		`train_split = "val"`: "Invalid train_split",
+		`size = 4`:            "Invalid size",
+		`rejects = "c"`:       "Invalid rejects table",
+		`limit = -1`:          "Invalid limit",
 	})
 	s := sourcetest.MustDecode(t, Decode, "path = \"p\"\noutput = \"c\"")
 	p := s.Params().(params)

@@ -306,13 +306,12 @@ func TestDecode(t *testing.T) {
 		t.Errorf("params %+v", p)
 	}
 	sourcetest.CheckErrors(t, Decode, map[string]string{
-		`output = "c"`: "Missing required argument",
-		"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [3, 1] }": "Invalid rgb_scales",
-		"path = \"p\"\noutput = \"c\"\nrgb_scales = { g = [1] }":    "Invalid rgb_scales",
-		"path = \"p\"\noutput = \"c\"\nrgb_q = 0":                   "Invalid rgb_q",
-		"path = \"p\"\noutput = \"c\"\nsize = 5":                    "Invalid size",
-		"path = \"p\"\noutput = \"c\"\nsplit = \"all\"":             "Invalid split",
-		"path = \"p\"\noutput = \"c\"\nkeep_raw = 3":                "Unsuitable value type",
+		`rgb_scales = { g = [3, 1] }`: "Invalid rgb_scales",
+		`rgb_scales = { g = [1] }`:    "Invalid rgb_scales",
+		`rgb_q = 0`:                   "Invalid rgb_q",
+		`size = 5`:                    "Invalid size",
+		`split = "all"`:               "Invalid split",
+		`keep_raw = 3`:                "Unsuitable value type",
 	})
 }
 

@@ -218,14 +218,13 @@ size = 8`)
 
 func TestDecodeErrors(t *testing.T) {
 	sourcetest.CheckErrors(t, Decode, map[string]string{
-		`output = "c"`: "Missing required argument",
-		"path = \"p\"\noutput = \"c\"\nlabels = \"files\"":     "Invalid labels",
-		"path = \"p\"\noutput = \"c\"\nsize = 0":               "Invalid size",
-		"path = \"p\"\noutput = \"c\"\nsplit = \"dev\"":        "Invalid split",
-		"path = \"p\"\noutput = \"c\"\nextensions = []":        "Invalid extensions",
-		"path = \"p\"\noutput = \"c\"\nextensions = [\"png\"]": "Invalid extensions",
-		"path = \"p\"\noutput = \"c\"\npixel_scale = -1":       "Invalid pixel_scale",
-		"path = \"p\"\noutput = \"c\"\nbands = \"\"":           "Empty bands",
+		`labels = "files"`:     "Invalid labels",
+		`size = 0`:             "Invalid size",
+		`split = "dev"`:        "Invalid split",
+		`extensions = []`:      "Invalid extensions",
+		`extensions = ["png"]`: "Invalid extensions",
+		`pixel_scale = -1`:     "Invalid pixel_scale",
+		`bands = ""`:           "Empty bands",
 	})
 }
 

@@ -150,10 +150,9 @@ size = 8`)
 
 func TestDecodeErrors(t *testing.T) {
 	sourcetest.CheckErrors(t, Decode, map[string]string{
-		`output = "c"`: "Missing required argument",
-		"path = \"p\"\noutput = \"c\"\ntrain_split = \"test\"": "Invalid train_split",
-		"path = \"p\"\noutput = \"c\"\nsize = 3":               "Invalid size",
-		"path = \"p\"\noutput = \"c\"\nworkers = -2":           "Invalid workers",
+		`train_split = "test"`: "Invalid train_split",
+		`size = 3`:             "Invalid size",
+		`workers = -2`:         "Invalid workers",
 	})
 }
 

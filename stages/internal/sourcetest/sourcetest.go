@@ -38,16 +38,23 @@ func MustDecode(t testing.TB, factory pipeline.Factory, src string) pipeline.Sta
 	return decltest.MustDecode(t, factory, "src", src)
 }
 
-// CheckErrors decodes each stage block of cases with factory and checks
-// that it gives an error whose first diagnostic has the summary the block
-// maps to.
+// CheckErrors decodes blocks of a source kind with factory and checks that
+// each gives an error whose first diagnostic has the summary it expects: a
+// block without a path "Missing required argument", and a block with a
+// path, an output and one of the attributes of cases the summary that the
+// attribute maps to.
 func CheckErrors(t testing.TB, factory pipeline.Factory, cases map[string]string) {
 	t.Helper()
-	for src, summary := range cases {
+	check := func(src, summary string) {
+		t.Helper()
 		_, diags := Decode(t, factory, src)
 		if !diags.HasErrors() || diags[0].Summary != summary {
 			t.Errorf("%q: diagnostics %v, want %q", src, diags, summary)
 		}
+	}
+	check(`output = "c"`, "Missing required argument")
+	for attr, summary := range cases {
+		check("path = \"p\"\noutput = \"c\"\n"+attr, summary)
 	}
 }
 
