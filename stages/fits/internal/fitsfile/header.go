@@ -81,63 +81,65 @@ func (h *Header) Get(key string) (Card, bool) {
 // value of another type, or a float with a fractional part, is an *Error
 // at the card.
 func (h *Header) Int(key string) (v int64, ok bool, err error) {
-	c, ok := h.Get(key)
-	if !ok {
-		return 0, false, nil
-	}
-	switch x := c.Value.(type) {
-	case int64:
-		return x, true, nil
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int64(x), true, nil
+	return value(h, key, "an integer", func(v any) (int64, bool) {
+		switch x := v.(type) {
+		case int64:
+			return x, true
+		case float64:
+			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return int64(x), true
+			}
 		}
-	}
-	return 0, true, errorf(c.Offset, "%s = %s: expected an integer", key, show(c.Value))
+		return 0, false
+	})
 }
 
 // Float returns the numeric value of key (integer or floating point); ok
 // is false when key is absent. A value of another type, or one that is not
 // finite, is an *Error at the card.
 func (h *Header) Float(key string) (v float64, ok bool, err error) {
-	c, ok := h.Get(key)
-	if !ok {
-		return 0, false, nil
-	}
-	switch x := c.Value.(type) {
-	case int64:
-		return float64(x), true, nil
-	case float64:
-		if !math.IsInf(x, 0) && !math.IsNaN(x) {
-			return x, true, nil
+	return value(h, key, "a finite number", func(v any) (float64, bool) {
+		switch x := v.(type) {
+		case int64:
+			return float64(x), true
+		case float64:
+			if !math.IsInf(x, 0) && !math.IsNaN(x) {
+				return x, true
+			}
 		}
-	}
-	return 0, true, errorf(c.Offset, "%s = %s: expected a finite number", key, show(c.Value))
+		return 0, false
+	})
 }
 
 // String returns the string value of key with trailing spaces removed; ok
 // is false when key is absent. A value of another type is an *Error.
 func (h *Header) String(key string) (v string, ok bool, err error) {
-	c, ok := h.Get(key)
-	if !ok {
-		return "", false, nil
-	}
-	if s, isStr := c.Value.(string); isStr {
-		return s, true, nil
-	}
-	return "", true, errorf(c.Offset, "%s = %s: expected a string", key, show(c.Value))
+	return value(h, key, "a string", as[string])
 }
 
 // Bool returns the logical value of key; ok is false when key is absent.
 func (h *Header) Bool(key string) (v bool, ok bool, err error) {
+	return value(h, key, "T or F", as[bool])
+}
+
+// value returns the value of key as convert gives it; ok is false when key
+// is absent. A value that convert refuses is an *Error at the card saying
+// that want was expected.
+func value[T any](h *Header, key, want string, convert func(any) (T, bool)) (v T, ok bool, err error) {
 	c, ok := h.Get(key)
 	if !ok {
-		return false, false, nil
+		return v, false, nil
 	}
-	if b, isBool := c.Value.(bool); isBool {
-		return b, true, nil
+	if x, good := convert(c.Value); good {
+		return x, true, nil
 	}
-	return false, true, errorf(c.Offset, "%s = %s: expected T or F", key, show(c.Value))
+	return v, true, errorf(c.Offset, "%s = %s: expected %s", key, show(c.Value), want)
+}
+
+// as returns v as a T, if it is one.
+func as[T any](v any) (T, bool) {
+	x, ok := v.(T)
+	return x, ok
 }
 
 func show(v any) string {
