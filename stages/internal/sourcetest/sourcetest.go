@@ -15,6 +15,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
@@ -96,20 +97,12 @@ func Run(t testing.TB, factory pipeline.Factory, src string) ([]ingest.Cutout, m
 // Position is not stored and stays empty.
 func Cutouts(t testing.TB, dir string) ([]ingest.Cutout, map[string]string) {
 	t.Helper()
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := tab.Scan(context.Background(), table.ScanOptions{})
-	defer sc.Close()
-	var rows []ingest.Cutout
-	for sc.Next() {
-		rec := sc.Record()
+	return readTable(t, dir, schemas.Cutouts(), func(rec arrow.Record) (func(int) ingest.Cutout, error) {
 		cr, err := schemas.NewCutoutsReader(rec)
 		if err != nil {
-			t.Fatalf("%s: %v", dir, err)
+			return nil, err
 		}
-		for i := range int(rec.NumRows()) {
+		return func(i int) ingest.Cutout {
 			r := cr.Row(i)
 			c := ingest.Cutout{
 				ObjectID: r.ObjectID, RA: r.RA.Ptr(), Dec: r.Dec.Ptr(), Label: r.Label.Ptr(), LabelName: r.LabelName.Ptr(),
@@ -130,13 +123,9 @@ func Cutouts(t testing.TB, dir string) ([]ingest.Cutout, map[string]string) {
 			if r.VoteCounts != nil {
 				c.VoteCounts = slices.Clone(r.VoteCounts)
 			}
-			rows = append(rows, c)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows, tab.Manifest().Metadata
+			return c
+		}, nil
+	})
 }
 
 // Reject is one row of a rejects table.
@@ -147,28 +136,45 @@ type Reject struct {
 // Rejects reads every row of the rejects table in dir.
 func Rejects(t testing.TB, dir string) []Reject {
 	t.Helper()
-	tab, err := table.OpenAs(dir, schemas.Rejects())
+	rows, _ := readTable(t, dir, schemas.Rejects(), func(rec arrow.Record) (func(int) Reject, error) {
+		rr, err := schemas.NewRejectsReader(rec)
+		if err != nil {
+			return nil, err
+		}
+		return func(i int) Reject {
+			r := rr.Row(i)
+			return Reject{Stage: r.Stage, Source: r.Source, Position: r.Position, ObjectID: r.ObjectID.V, Reason: r.Reason}
+		}, nil
+	})
+	return rows
+}
+
+// readTable reads every row of the table in dir (validated against schema)
+// in table order, together with the table's metadata: reader binds the
+// columns of a record and returns the function that reads its row i.
+func readTable[R any](t testing.TB, dir string, schema *arrow.Schema, reader func(arrow.Record) (func(i int) R, error)) ([]R, map[string]string) {
+	t.Helper()
+	tab, err := table.OpenAs(dir, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := tab.Scan(context.Background(), table.ScanOptions{})
 	defer sc.Close()
-	var rows []Reject
+	var rows []R
 	for sc.Next() {
 		rec := sc.Record()
-		rr, err := schemas.NewRejectsReader(rec)
+		row, err := reader(rec)
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}
 		for i := range int(rec.NumRows()) {
-			r := rr.Row(i)
-			rows = append(rows, Reject{Stage: r.Stage, Source: r.Source, Position: r.Position, ObjectID: r.ObjectID.V, Reason: r.Reason})
+			rows = append(rows, row(i))
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return rows, tab.Manifest().Metadata
 }
 
 // SHA256 returns the hex SHA-256 of b, for pixel checksums.
