@@ -124,48 +124,46 @@ func newColumn(f arrow.Field) (column, error) {
 	return c, nil
 }
 
+// leafNodes are the Parquet nodes of the primitive Arrow types whose values
+// are stored as they are, all but timestamps.
+var leafNodes = map[arrow.Type]parquet.Node{
+	arrow.BOOL:    parquet.Leaf(parquet.BooleanType),
+	arrow.INT8:    parquet.Int(8),
+	arrow.INT16:   parquet.Int(16),
+	arrow.INT32:   parquet.Int(32),
+	arrow.INT64:   parquet.Int(64),
+	arrow.UINT8:   parquet.Uint(8),
+	arrow.UINT16:  parquet.Uint(16),
+	arrow.UINT32:  parquet.Uint(32),
+	arrow.UINT64:  parquet.Uint(64),
+	arrow.FLOAT32: parquet.Leaf(parquet.FloatType),
+	arrow.FLOAT64: parquet.Leaf(parquet.DoubleType),
+	arrow.STRING:  parquet.String(),
+	arrow.BINARY:  parquet.Leaf(parquet.ByteArrayType),
+}
+
+// timestampUnits are the Parquet unit of the timestamps of each Arrow unit
+// and the factor their values are multiplied by when stored: Parquet has no
+// seconds.
+var timestampUnits = map[arrow.TimeUnit]struct {
+	unit  parquet.TimeUnit
+	scale int64
+}{
+	arrow.Second:      {parquet.Millisecond, 1000},
+	arrow.Millisecond: {parquet.Millisecond, 1},
+	arrow.Microsecond: {parquet.Microsecond, 1},
+	arrow.Nanosecond:  {parquet.Nanosecond, 1},
+}
+
 // leafNode returns the Parquet node of a primitive Arrow type and the factor
 // its values are multiplied by when stored.
 func leafNode(t arrow.DataType) (parquet.Node, int64, error) {
-	switch t.ID() {
-	case arrow.BOOL:
-		return parquet.Leaf(parquet.BooleanType), 1, nil
-	case arrow.INT8:
-		return parquet.Int(8), 1, nil
-	case arrow.INT16:
-		return parquet.Int(16), 1, nil
-	case arrow.INT32:
-		return parquet.Int(32), 1, nil
-	case arrow.INT64:
-		return parquet.Int(64), 1, nil
-	case arrow.UINT8:
-		return parquet.Uint(8), 1, nil
-	case arrow.UINT16:
-		return parquet.Uint(16), 1, nil
-	case arrow.UINT32:
-		return parquet.Uint(32), 1, nil
-	case arrow.UINT64:
-		return parquet.Uint(64), 1, nil
-	case arrow.FLOAT32:
-		return parquet.Leaf(parquet.FloatType), 1, nil
-	case arrow.FLOAT64:
-		return parquet.Leaf(parquet.DoubleType), 1, nil
-	case arrow.STRING:
-		return parquet.String(), 1, nil
-	case arrow.BINARY:
-		return parquet.Leaf(parquet.ByteArrayType), 1, nil
-	case arrow.TIMESTAMP:
-		ts := t.(*arrow.TimestampType)
-		utc := ts.TimeZone != ""
-		switch ts.Unit {
-		case arrow.Second:
-			return parquet.TimestampAdjusted(parquet.Millisecond, utc), 1000, nil
-		case arrow.Millisecond:
-			return parquet.TimestampAdjusted(parquet.Millisecond, utc), 1, nil
-		case arrow.Microsecond:
-			return parquet.TimestampAdjusted(parquet.Microsecond, utc), 1, nil
-		case arrow.Nanosecond:
-			return parquet.TimestampAdjusted(parquet.Nanosecond, utc), 1, nil
+	if node, ok := leafNodes[t.ID()]; ok {
+		return node, 1, nil
+	}
+	if ts, ok := t.(*arrow.TimestampType); ok {
+		if u, ok := timestampUnits[ts.Unit]; ok {
+			return parquet.TimestampAdjusted(u.unit, ts.TimeZone != ""), u.scale, nil
 		}
 	}
 	return nil, 0, fmt.Errorf("unsupported Arrow type %s", t)
@@ -179,60 +177,57 @@ func (c *column) isBlob() bool { return c.leaf.ID() == arrow.BINARY }
 // columnIndex is the index of c's leaf in the Parquet schema; firstRow, the
 // table row of arr's first element, for error messages.
 func (c *column) appendValues(dst []parquet.Value, arr arrow.Array, columnIndex int, firstRow int64) ([]parquet.Value, error) {
-	if !c.list {
-		get, err := valueGetter(arr, c.scale)
-		if err != nil {
-			return dst, fmt.Errorf("column %q: %w", c.field.Name, err)
+	values := arr // the values read by get: arr's, or its lists' elements
+	list, isList := arr.(array.ListLike)
+	if c.list {
+		if !isList {
+			return dst, fmt.Errorf("column %q: got a %s array, want a list", c.field.Name, arr.DataType())
 		}
-		for i := 0; i < arr.Len(); i++ {
-			if arr.IsNull(i) {
-				if !c.field.Nullable {
-					return dst, fmt.Errorf("row %d: column %q: null in a non-nullable column", firstRow+int64(i), c.field.Name)
-				}
-				dst = append(dst, parquet.NullValue().Level(0, 0, columnIndex))
-				continue
-			}
-			dst = append(dst, get(i).Level(0, c.maxDef, columnIndex))
-		}
-		return dst, nil
+		values = list.ListValues()
 	}
-	list, ok := arr.(array.ListLike)
-	if !ok {
-		return dst, fmt.Errorf("column %q: got a %s array, want a list", c.field.Name, arr.DataType())
-	}
-	elems := list.ListValues()
-	get, err := valueGetter(elems, c.scale)
+	get, err := valueGetter(values, c.scale)
 	if err != nil {
 		return dst, fmt.Errorf("column %q: %w", c.field.Name, err)
 	}
-	elemNullable := c.maxDef > c.listDef+1
-	for i := 0; i < list.Len(); i++ {
-		if list.IsNull(i) {
+	for i := 0; i < arr.Len(); i++ {
+		switch {
+		case arr.IsNull(i):
 			if !c.field.Nullable {
 				return dst, fmt.Errorf("row %d: column %q: null in a non-nullable column", firstRow+int64(i), c.field.Name)
 			}
 			dst = append(dst, parquet.NullValue().Level(0, 0, columnIndex))
+		case !c.list:
+			dst = append(dst, get(i).Level(0, c.maxDef, columnIndex))
+		default:
+			start, end := list.ValueOffsets(i)
+			if dst, err = c.appendElements(dst, values, get, int(start), int(end), columnIndex, firstRow+int64(i)); err != nil {
+				return dst, err
+			}
+		}
+	}
+	return dst, nil
+}
+
+// appendElements appends the Parquet values of the list of row, a non-null
+// list holding the elements start to end of elems, read by get.
+func (c *column) appendElements(dst []parquet.Value, elems arrow.Array, get func(i int) parquet.Value, start, end, columnIndex int, row int64) ([]parquet.Value, error) {
+	if start == end {
+		return append(dst, parquet.NullValue().Level(0, c.listDef, columnIndex)), nil
+	}
+	elemNullable := c.maxDef > c.listDef+1
+	for j := start; j < end; j++ {
+		rep := 1
+		if j == start {
+			rep = 0
+		}
+		if elems.IsNull(j) {
+			if !elemNullable {
+				return dst, fmt.Errorf("row %d: column %q: null element in a list of non-nullable elements", row, c.field.Name)
+			}
+			dst = append(dst, parquet.NullValue().Level(rep, c.listDef+1, columnIndex))
 			continue
 		}
-		start, end := list.ValueOffsets(i)
-		if start == end {
-			dst = append(dst, parquet.NullValue().Level(0, c.listDef, columnIndex))
-			continue
-		}
-		for j := int(start); j < int(end); j++ {
-			rep := 1
-			if j == int(start) {
-				rep = 0
-			}
-			if elems.IsNull(j) {
-				if !elemNullable {
-					return dst, fmt.Errorf("row %d: column %q: null element in a list of non-nullable elements", firstRow+int64(i), c.field.Name)
-				}
-				dst = append(dst, parquet.NullValue().Level(rep, c.listDef+1, columnIndex))
-				continue
-			}
-			dst = append(dst, get(j).Level(rep, c.maxDef, columnIndex))
-		}
+		dst = append(dst, get(j).Level(rep, c.maxDef, columnIndex))
 	}
 	return dst, nil
 }
@@ -244,19 +239,19 @@ func valueGetter(arr arrow.Array, scale int64) (func(i int) parquet.Value, error
 	case *array.Boolean:
 		return func(i int) parquet.Value { return parquet.BooleanValue(a.Value(i)) }, nil
 	case *array.Int8:
-		return func(i int) parquet.Value { return parquet.Int32Value(int32(a.Value(i))) }, nil
+		return int32Getter(a.Int8Values()), nil
 	case *array.Int16:
-		return func(i int) parquet.Value { return parquet.Int32Value(int32(a.Value(i))) }, nil
+		return int32Getter(a.Int16Values()), nil
 	case *array.Int32:
 		return func(i int) parquet.Value { return parquet.Int32Value(a.Value(i)) }, nil
 	case *array.Int64:
 		return func(i int) parquet.Value { return parquet.Int64Value(a.Value(i)) }, nil
 	case *array.Uint8:
-		return func(i int) parquet.Value { return parquet.Int32Value(int32(a.Value(i))) }, nil
+		return int32Getter(a.Uint8Values()), nil
 	case *array.Uint16:
-		return func(i int) parquet.Value { return parquet.Int32Value(int32(a.Value(i))) }, nil
+		return int32Getter(a.Uint16Values()), nil
 	case *array.Uint32:
-		return func(i int) parquet.Value { return parquet.Int32Value(int32(a.Value(i))) }, nil
+		return int32Getter(a.Uint32Values()), nil
 	case *array.Uint64:
 		return func(i int) parquet.Value { return parquet.Int64Value(int64(a.Value(i))) }, nil
 	case *array.Float32:
@@ -275,6 +270,18 @@ func valueGetter(arr arrow.Array, scale int64) (func(i int) parquet.Value, error
 		return func(i int) parquet.Value { return parquet.Int64Value(int64(a.Value(i)) * scale) }, nil
 	}
 	return nil, fmt.Errorf("unsupported Arrow array %T", arr)
+}
+
+// narrowInt is an integer type that Parquet stores as INT32 and that is not
+// int32 itself.
+type narrowInt interface {
+	int8 | int16 | uint8 | uint16 | uint32
+}
+
+// int32Getter returns a function reading element i of values as a Parquet
+// INT32 value.
+func int32Getter[T narrowInt](values []T) func(i int) parquet.Value {
+	return func(i int) parquet.Value { return parquet.Int32Value(int32(values[i])) }
 }
 
 // listBuilder is what list and fixed-size list builders have in common.
@@ -347,19 +354,19 @@ func valuePutter(b array.Builder, scale int64) (func(parquet.Value), error) {
 	case *array.BooleanBuilder:
 		return func(v parquet.Value) { b.Append(v.Boolean()) }, nil
 	case *array.Int8Builder:
-		return func(v parquet.Value) { b.Append(int8(v.Int32())) }, nil
+		return int32Putter(b), nil
 	case *array.Int16Builder:
-		return func(v parquet.Value) { b.Append(int16(v.Int32())) }, nil
+		return int32Putter(b), nil
 	case *array.Int32Builder:
 		return func(v parquet.Value) { b.Append(v.Int32()) }, nil
 	case *array.Int64Builder:
 		return func(v parquet.Value) { b.Append(v.Int64()) }, nil
 	case *array.Uint8Builder:
-		return func(v parquet.Value) { b.Append(uint8(v.Int32())) }, nil
+		return int32Putter(b), nil
 	case *array.Uint16Builder:
-		return func(v parquet.Value) { b.Append(uint16(v.Int32())) }, nil
+		return int32Putter(b), nil
 	case *array.Uint32Builder:
-		return func(v parquet.Value) { b.Append(uint32(v.Int32())) }, nil
+		return int32Putter(b), nil
 	case *array.Uint64Builder:
 		return func(v parquet.Value) { b.Append(uint64(v.Int64())) }, nil
 	case *array.Float32Builder:
@@ -374,6 +381,12 @@ func valuePutter(b array.Builder, scale int64) (func(parquet.Value), error) {
 		return func(v parquet.Value) { b.Append(arrow.Timestamp(v.Int64() / scale)) }, nil
 	}
 	return nil, fmt.Errorf("unsupported Arrow builder %T", b)
+}
+
+// int32Putter returns a function appending a Parquet INT32 value to b, an
+// Arrow builder of a narrower integer type.
+func int32Putter[T narrowInt](b interface{ Append(T) }) func(parquet.Value) {
+	return func(v parquet.Value) { b.Append(T(v.Int32())) }
 }
 
 // encodeArrowSchema serialises s as Arrow writers do for ARROW:schema: an
