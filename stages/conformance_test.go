@@ -36,35 +36,15 @@ func conformance() map[string]stagetest.Kind {
 			Bad:     "output = \"c\"\nsize = 8", BadAttr: "size",
 			Interrupt: synthetic.ChunkRows, Resumes: true,
 		},
-		cifar.Kind: {
-			Factory: cifar.Decode, Setup: cifarFolder,
-			Block: "path = \"${workdir}/cifar\"\noutput = \"c\"\nworkers = 2",
-			Bad:   "path = \"${workdir}/cifar\"\noutput = \"c\"\nlabels = \"medium\"", BadAttr: "labels",
-			Interrupt: cifar.ChunkRows + 1, Resumes: true,
-		},
+		cifar.Kind: source(cifar.Decode, cifarFolder, "cifar", "workers = 2", "labels", `"medium"`, cifar.ChunkRows+1),
 		galaxy10.Kind: {
 			Factory: galaxy10.Decode, Setup: galaxy10File,
 			Block: "path = \"${workdir}/g10.h5\"\noutput = \"c\"\nsize = 32\nworkers = 2",
 			Bad:   "path = \"${workdir}/g10.h5\"\noutput = \"c\"\nlimit = -1", BadAttr: "limit",
 		},
-		tinyimagenet.Kind: {
-			Factory: tinyimagenet.Decode, Setup: tinyImageNet,
-			Block: "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = 16\nworkers = 2",
-			Bad:   "path = \"${workdir}/tin\"\noutput = \"c\"\nsize = -4", BadAttr: "size",
-			Interrupt: tinyimagenet.ChunkRows + 1, Resumes: true,
-		},
-		imagefolder.Kind: {
-			Factory: imagefolder.Decode, Setup: imageFolder,
-			Block: "path = \"${workdir}/images\"\noutput = \"c\"\nsize = 16\nworkers = 2",
-			Bad:   "path = \"${workdir}/images\"\noutput = \"c\"\nsplit = \"holdout\"", BadAttr: "split",
-			Interrupt: imagefolder.ChunkRows + 1, Resumes: true,
-		},
-		fits.Kind: {
-			Factory: fits.Decode, Setup: fitsFolder,
-			Block: "path = \"${workdir}/fits\"\noutput = \"c\"\nsize = 16\nworkers = 2",
-			Bad:   "path = \"${workdir}/fits\"\noutput = \"c\"\nrgb_q = -1", BadAttr: "rgb_q",
-			Interrupt: fits.ChunkRows + 1, Resumes: true,
-		},
+		tinyimagenet.Kind: source(tinyimagenet.Decode, tinyImageNet, "tin", "size = 16\nworkers = 2", "size", "-4", tinyimagenet.ChunkRows+1),
+		imagefolder.Kind:  source(imagefolder.Decode, imageFolder, "images", "size = 16\nworkers = 2", "split", `"holdout"`, imagefolder.ChunkRows+1),
+		fits.Kind:         source(fits.Decode, fitsFolder, "fits", "size = 16\nworkers = 2", "rgb_q", "-1", fits.ChunkRows+1),
 		split.Kind: {
 			Factory: split.Decode, Setup: splitInput,
 			Block: "input = \"cutouts\"\noutput = \"out\"",
@@ -100,6 +80,20 @@ func conformance() map[string]stagetest.Kind {
 				return strings.HasPrefix(item, "report.html ") || strings.HasPrefix(item, "report.md ")
 			},
 		},
+	}
+}
+
+// source describes a source kind that reads the files setup writes at
+// ${workdir}/path into the table c: its block sets attrs too, its bad
+// block sets badAttr to badValue, and its run is interrupted at interrupt
+// and resumes.
+func source(factory pipeline.Factory, setup func(testing.TB, string), path, attrs, badAttr, badValue string, interrupt int64) stagetest.Kind {
+	head := "path = \"${workdir}/" + path + "\"\noutput = \"c\"\n"
+	return stagetest.Kind{
+		Factory: factory, Setup: setup,
+		Block: head + attrs,
+		Bad:   head + badAttr + " = " + badValue, BadAttr: badAttr,
+		Interrupt: interrupt, Resumes: true,
 	}
 }
 
