@@ -14,7 +14,8 @@ import (
 // (INDXSCHM IMPLICIT), with the keywords healpy, cdshealpix and hats read
 // (PIXTYPE, ORDERING, COORDSYS, NSIDE, FIRSTPIX, LASTPIX). counts holds the
 // nonzero pixels; the file is streamed, so memory does not grow with
-// 12·4^order.
+// 12·4^order. Like the other files of the staging folder, it is flushed to
+// disk by artifact.Commit.
 func writePointMap(path string, order int, counts map[int64]int64) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -35,9 +36,6 @@ func writePointMap(path string, order int, counts map[int64]int64) error {
 	}
 	if err == nil {
 		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
