@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/astroformer/astroformer/schemas"
 	"github.com/astroformer/astroformer/table"
@@ -25,16 +24,7 @@ import (
 // reader: it lists the row groups of every partition, with their paths.
 func TestHATSMetadataFile(t *testing.T) {
 	out, res, _ := writeTestHATS(t)
-	f, err := os.Open(filepath.Join(out, HATSDataset, "_metadata"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := pf.MetaData()
+	md := tabletest.ParquetFile(t, filepath.Join(out, HATSDataset, "_metadata")).MetaData()
 	if md.NumRows != res.Rows {
 		t.Errorf("_metadata: %d rows, want %d", md.NumRows, res.Rows)
 	}

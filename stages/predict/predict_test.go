@@ -17,7 +17,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -222,15 +221,7 @@ func TestStageWritesCatalog(t *testing.T) {
 
 	// An independent reader sees the same schema (with units), metadata
 	// and values.
-	f, err := os.Open(filepath.Join(dir, "catalog", cat.Manifest().Parts[0].File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := tabletest.ParquetFile(t, filepath.Join(dir, "catalog", cat.Manifest().Parts[0].File))
 	kv := pf.MetaData().KeyValueMetadata()
 	if v := kv.FindValue(catalog.MetaClassNames); v == nil || *v != md[catalog.MetaClassNames] {
 		t.Errorf("Parquet footer %s = %v, want %q", catalog.MetaClassNames, v, md[catalog.MetaClassNames])
