@@ -8,16 +8,21 @@ import (
 )
 
 // share gives the ops of a graph built with shared set their value buffers,
-// reusing a buffer once every node that reads the value it held has run: a
-// value is alive from the op that writes it to the last node that reads it,
-// in the order the tape machine runs the graph (gorgonia.Compile's: the
-// reverse of gorgonia.Sort), and through gorgonia's own nodes (the sums of
-// gradients), which may write into their input, to their last reader. The
-// values of keep stay alive to the end, to be read after a run. A free
-// buffer is reused for the smallest later value it holds. So an evaluation
-// graph holds about the largest few activations at once instead of all of
-// them, and a training graph frees each activation once the backward pass
-// has used it.
+// views of one arena, so that values whose lifetimes do not overlap share
+// memory: a value is alive from the op that writes it to the last node that
+// reads it, in the order the tape machine runs the graph (gorgonia.Compile's:
+// the reverse of gorgonia.Sort), and through gorgonia's own nodes (the sums
+// of gradients), which may write into their input, to their last reader.
+// The values of keep stay alive to the end, to be read after a run. So an
+// evaluation graph holds about the largest few activations at once instead
+// of all of them, and a training graph frees each activation once the
+// backward pass has used it.
+//
+// Offsets in the arena are planned greedily by size, largest first, each
+// value at the lowest offset clear of every value alive at the same time:
+// a small value never pins a large buffer (a parameter gradient, kept to
+// the end, would otherwise hold on to the freed buffer of an activation),
+// and the arena ends close to the largest sum of values alive at once.
 //
 // Only the graph's edges are followed: it relies on every kernel reading
 // other ops' values only through its inputs (a gradient kernel gets the
@@ -53,43 +58,60 @@ func (b *builder) share(keep ...*gorgonia.Node) (int, error) {
 		end[n] = e
 	}
 
-	type live struct {
-		buf []float32
-		end int
-	}
-	var alive []live
-	var free [][]float32
-	allocated := 0
+	var values []*span
 	for i, n := range order {
-		o, ok := n.Op().(*op)
-		if !ok || o.data != nil {
-			continue // an input, or a scalar with its own buffer
+		if o, ok := n.Op().(*op); ok && o.data == nil { // not an input, nor a scalar with its own buffer
+			values = append(values, &span{op: o, start: i, end: end[n], size: o.size()})
 		}
-		// Values whose last reader ran before this op are dead.
-		alive = slices.DeleteFunc(alive, func(l live) bool {
-			if l.end < i {
-				free = append(free, l.buf)
-				return true
-			}
-			return false
-		})
-		size := o.size()
-		best := -1
-		for j, buf := range free {
-			if cap(buf) >= size && (best < 0 || cap(buf) < cap(free[best])) {
-				best = j
-			}
-		}
-		var buf []float32
-		if best >= 0 {
-			buf = free[best][:size]
-			free = slices.Delete(free, best, best+1)
-		} else {
-			buf = make([]float32, size)
-			allocated += size
-		}
-		o.bind(buf)
-		alive = append(alive, live{buf: buf[:cap(buf)], end: end[n]})
 	}
-	return allocated, nil
+	arena := make([]float32, plan(values))
+	for _, v := range values {
+		v.op.bind(arena[v.off : v.off+v.size : v.off+v.size])
+	}
+	return len(arena), nil
 }
+
+// span is a value of the graph: its op, the positions in the run order of
+// the op that writes it and of its last reader, its size and its planned
+// offset in the arena (all in float32 elements).
+type span struct {
+	op               *op
+	start, end, size int
+	off              int
+}
+
+// arenaAlign keeps every value on a 64-byte boundary, the width of an
+// AVX-512 register.
+const arenaAlign = 16
+
+// plan sets the offset of every value, largest first, at the lowest offset
+// where it overlaps no value already placed whose lifetime meets its own,
+// and returns the size of the arena that holds them.
+func plan(values []*span) int {
+	bySize := slices.Clone(values)
+	slices.SortStableFunc(bySize, func(a, b *span) int { return b.size - a.size })
+	var placed, meets []*span
+	total := 0
+	for _, v := range bySize {
+		meets = meets[:0]
+		for _, p := range placed {
+			if p.start <= v.end && v.start <= p.end {
+				meets = append(meets, p)
+			}
+		}
+		slices.SortFunc(meets, func(a, b *span) int { return a.off - b.off })
+		off := 0
+		for _, p := range meets {
+			if p.off-off >= v.size {
+				break
+			}
+			off = max(off, p.off+roundUp(p.size, arenaAlign))
+		}
+		v.off = off
+		placed = append(placed, v)
+		total = max(total, off+roundUp(v.size, arenaAlign))
+	}
+	return total
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
