@@ -13,6 +13,7 @@ import (
 
 	"github.com/astrogo/fitsio"
 
+	"github.com/astroformer/astroformer/stages/fits/internal/fitstest"
 	"github.com/astroformer/astroformer/stages/internal/sourcetest"
 )
 
@@ -20,25 +21,7 @@ import (
 // the name ends in ".gz".
 func writeFITS(t *testing.T, path string, bitpix int, axes []int, data any, cards ...fitsio.Card) {
 	t.Helper()
-	var buf bytes.Buffer
-	f, err := fitsio.Create(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := fitsio.NewImage(bitpix, axes)
-	if err := img.Header().Append(cards...); err != nil {
-		t.Fatal(err)
-	}
-	if err := img.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Write(img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
+	b := fitstest.File(t, fitstest.Image(t, bitpix, axes, data, cards...))
 	if strings.HasSuffix(path, ".gz") {
 		var z bytes.Buffer
 		zw := gzip.NewWriter(&z)
@@ -46,12 +29,7 @@ func writeFITS(t *testing.T, path string, bitpix int, axes []int, data any, card
 		zw.Close()
 		b = z.Bytes()
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.WriteFile(t, path, b)
 }
 
 func wcsCards(ra, dec, crpix1, crpix2 float64) []fitsio.Card {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/astrogo/fitsio"
+
+	"github.com/astroformer/astroformer/stages/fits/internal/fitstest"
 )
 
 func card(s string) string { return fmt.Sprintf("%-80s", s) }
@@ -111,43 +113,9 @@ func TestHeaderAccessors(t *testing.T) {
 	}
 }
 
-// writeFITS writes HDUs made by fitsio: the independent writer.
-func writeFITS(t testing.TB, hdus ...func(f *fitsio.File)) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	f, err := fitsio.Create(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range hdus {
-		h(f)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func image(t testing.TB, bitpix int, axes []int, data any, cards ...fitsio.Card) func(f *fitsio.File) {
-	return func(f *fitsio.File) {
-		img := fitsio.NewImage(bitpix, axes)
-		if len(cards) > 0 {
-			if err := img.Header().Append(cards...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := img.Write(data); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Write(img); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestReadImageFloatCube(t *testing.T) {
 	data := []float32{1, 2, 3, 4, 5, 6, float32(math.NaN()), -1.5, 1e-3, 0, 7, 8}
-	b := writeFITS(t, image(t, -32, []int{2, 2, 3}, data, fitsio.Card{Name: "BANDS", Value: "grz"}))
+	b := fitstest.File(t, fitstest.Image(t, -32, []int{2, 2, 3}, data, fitsio.Card{Name: "BANDS", Value: "grz"}))
 	im, err := ReadImage(bytes.NewReader(b), 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +136,7 @@ func TestReadImageFloatCube(t *testing.T) {
 // TestReadImageScaled checks BSCALE, BZERO and BLANK on integer data.
 // fitsio's own Image.Read returns the stored values unscaled.
 func TestReadImageScaled(t *testing.T) {
-	b := writeFITS(t, image(t, 16, []int{3}, []int16{1, -2, -32768}))
+	b := fitstest.File(t, fitstest.Image(t, 16, []int{3}, []int16{1, -2, -32768}))
 	im, err := ReadImage(bytes.NewReader(b), 1<<20)
 	if err == nil {
 		err = fmt.Errorf("1-D image accepted as %v", im.Axes)
@@ -176,7 +144,7 @@ func TestReadImageScaled(t *testing.T) {
 	if !strings.Contains(err.Error(), "no image HDU") {
 		t.Fatalf("1-D: %v", err)
 	}
-	b = writeFITS(t, image(t, 16, []int{3, 1, 1}, []int16{1, -2, -32768},
+	b = fitstest.File(t, fitstest.Image(t, 16, []int{3, 1, 1}, []int16{1, -2, -32768},
 		fitsio.Card{Name: "BSCALE", Value: 0.5},
 		fitsio.Card{Name: "BZERO", Value: 10.0},
 		fitsio.Card{Name: "BLANK", Value: -32768},
@@ -188,7 +156,7 @@ func TestReadImageScaled(t *testing.T) {
 		t.Errorf("physical values %v, want [10.5 9 NaN]", im.Data)
 	}
 	// Unsigned 16-bit data in the BZERO = 32768 convention.
-	b = writeFITS(t, image(t, 16, []int{2, 1}, []int16{-32768, 32767}, fitsio.Card{Name: "BZERO", Value: 32768}))
+	b = fitstest.File(t, fitstest.Image(t, 16, []int{2, 1}, []int16{-32768, 32767}, fitsio.Card{Name: "BZERO", Value: 32768}))
 	if im, err = ReadImage(bytes.NewReader(b), 1<<20); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +176,7 @@ func TestReadImageTypes(t *testing.T) {
 		{64, []int64{-7, 1 << 40}, [2]float32{-7, 1 << 40}},
 		{-64, []float64{-7.25, 1e10}, [2]float32{-7.25, 1e10}},
 	} {
-		b := writeFITS(t, image(t, tc.bitpix, []int{2, 1}, tc.data))
+		b := fitstest.File(t, fitstest.Image(t, tc.bitpix, []int{2, 1}, tc.data))
 		im, err := ReadImage(bytes.NewReader(b), 1<<20)
 		if err != nil {
 			t.Fatalf("BITPIX %d: %v", tc.bitpix, err)
@@ -220,9 +188,9 @@ func TestReadImageTypes(t *testing.T) {
 }
 
 func TestReadImageExtension(t *testing.T) {
-	b := writeFITS(t,
-		image(t, 8, nil, []byte{}),
-		image(t, -32, []int{2, 2}, []float32{1, 2, 3, 4}, fitsio.Card{Name: "EXTNAME", Value: "IMG"}),
+	b := fitstest.File(t,
+		fitstest.Image(t, 8, nil, []byte{}),
+		fitstest.Image(t, -32, []int{2, 2}, []float32{1, 2, 3, 4}, fitsio.Card{Name: "EXTNAME", Value: "IMG"}),
 	)
 	im, err := ReadImage(bytes.NewReader(b), 1<<20)
 	if err != nil {
