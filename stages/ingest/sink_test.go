@@ -40,6 +40,16 @@ func options(root string) SinkOptions {
 	}
 }
 
+// newSink creates a sink with opt or stops the test.
+func newSink(t *testing.T, opt SinkOptions) *Sink {
+	t.Helper()
+	s, err := NewSink(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // rejectRows reads the rejects table as "position|object_id|reason" lines.
 func rejectRows(t *testing.T, dir string) []string {
 	t.Helper()
@@ -73,10 +83,7 @@ func objectIDs(t *testing.T, dir string) []string {
 
 func TestSinkRejectsAndDuplicates(t *testing.T) {
 	root := t.TempDir()
-	s, err := NewSink(options(root))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, options(root))
 	for i := range 600 {
 		if err := s.Add(cutout(i)); err != nil {
 			t.Fatal(err)
@@ -142,10 +149,7 @@ func TestSinkRejectsAndDuplicates(t *testing.T) {
 
 func TestSinkEmptyRejectsWritten(t *testing.T) {
 	root := t.TempDir()
-	s, err := NewSink(options(root))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, options(root))
 	s.Add(cutout(1))
 	if _, err := s.Commit(); err != nil {
 		t.Fatal(err)
@@ -159,11 +163,9 @@ func TestSinkMaxRejects(t *testing.T) {
 	root := t.TempDir()
 	opt := options(root)
 	opt.MaxRejects = 2
-	s, err := NewSink(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, opt)
 	defer s.Abort()
+	var err error
 	for i := range 3 {
 		c := cutout(i)
 		c.Height = 0
@@ -190,10 +192,7 @@ func TestSinkManyParts(t *testing.T) {
 	root := t.TempDir()
 	opt := options(root)
 	opt.RowsPerPart = 10000
-	s, err := NewSink(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, opt)
 	for i := range 50000 {
 		c := cutout(i)
 		c.Height, c.Width, c.Channels, c.Pixels = 1, 1, 1, c.Pixels[:1]
@@ -219,10 +218,7 @@ func TestSinkManyParts(t *testing.T) {
 // middle of chunk stop.
 func feed(t *testing.T, opt SinkOptions, stop int) (Summary, []int) {
 	t.Helper()
-	s, err := NewSink(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, opt)
 	var ran []int
 	for chunk := range 5 {
 		key := fmt.Sprintf("file-%d", chunk)
@@ -293,10 +289,7 @@ func TestSinkResumeBetweenTables(t *testing.T) {
 
 	opt := options(root)
 	opt.Resumable = true
-	s, err := NewSink(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSink(t, opt)
 	for i := range 100 {
 		s.Add(cutout(i))
 	}
