@@ -25,15 +25,22 @@ import (
 	"github.com/astroformer/astroformer/table"
 )
 
+// openCutouts opens the cutouts table in dir or stops the test.
+func openCutouts(t *testing.T, dir string) *table.Table {
+	t.Helper()
+	tab, err := table.OpenAs(dir, schemas.Cutouts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
 // open writes a fixture table of 3 parts and indexes it.
 func open(t *testing.T) (*table.Table, *Dataset, []fixture.Row) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "cutouts")
 	rows := fixture.Cutouts(t, dir, fixture.Options{Train: 60, Val: 12, Test: 6, Size: 8, RowsPerPart: 30})
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openCutouts(t, dir)
 	if tab.NumParts() != 3 {
 		t.Fatalf("fixture has %d parts, want 3", tab.NumParts())
 	}
@@ -347,10 +354,7 @@ func TestClassSortedTable(t *testing.T) {
 	defer rec.Release()
 	tabletest.Write(t, dir, schemas.Cutouts(), table.Options{RowGroupRows: 4, RowsPerPart: 128,
 		Manifest: artifact.Manifest{Name: "sorted", Fingerprint: "sorted"}}, rec)
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openCutouts(t, dir)
 	ds, err := ReadIndex(context.Background(), tab, schemas.SplitTrain)
 	if err != nil {
 		t.Fatal(err)

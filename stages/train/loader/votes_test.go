@@ -47,10 +47,7 @@ func TestVotes(t *testing.T) {
 	if _, err := sink.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	tab, err := table.OpenAs(dir, schemas.Cutouts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openCutouts(t, dir)
 	ds, err := ReadVoteIndex(context.Background(), tab, schemas.SplitTrain)
 	if err != nil {
 		t.Fatal(err)
