@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
 )
 
 // squeezeExcite is the squeeze-and-excitation gate of the MBConv blocks,
@@ -14,6 +16,7 @@ type squeezeExcite struct {
 	s, h, g          []float32   // squeezed input, fc1 output and gate, per sample
 	a                []float32   // scratch of the backward pass: SiLU of fc1's output for one sample
 	as               [][]float32 // the same for the forward pass, one per worker
+	w1t, w2t         []float32   // fc1's and fc2's weights transposed, for the gate's products
 
 	dw1, db1, dw2, db2 []float32 // set by squeezeExciteBack
 }
@@ -44,9 +47,12 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 		}
 	})
 	k.as = scratch(k.as, workers(k.batch), k.rd)
+	k.w1t, k.w2t = grow(k.w1t, k.rd*k.c), grow(k.w2t, k.c*k.rd)
+	transposeInto(k.w1t, w1, k.rd, k.c)
+	transposeInto(k.w2t, w2, k.c, k.rd)
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			k.gate(n, k.as[wk], w1, b1, w2, b2)
+			k.gate(n, k.as[wk], b1, b2)
 		}
 	})
 	parallelFor(planes, func(_, lo, hi int) {
@@ -61,25 +67,51 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 }
 
 // gate computes sample n's fc1 output (into k.h), with a as scratch for
-// its SiLU, and its gate (into k.g) from its squeezed input.
-func (k *squeezeExcite) gate(n int, a, w1, b1, w2, b2 []float32) {
+// its SiLU, and its gate (into k.g) from its squeezed input, with the
+// transposed weights: each output's products are summed in the order of
+// the weight row, a whole column of outputs at a time.
+func (k *squeezeExcite) gate(n int, a, b1, b2 []float32) {
 	s := k.s[n*k.c : (n+1)*k.c]
 	h := k.h[n*k.rd : (n+1)*k.rd]
-	for r := range k.rd {
-		acc := b1[r]
-		for c, v := range w1[r*k.c : (r+1)*k.c] {
-			acc += float32(v * s[c])
-		}
-		h[r] = acc
-		a[r] = acc * sigmoid(acc)
+	copy(h, b1)
+	for c, v := range s {
+		addScaled(h, k.w1t[c*k.rd:(c+1)*k.rd], v)
+	}
+	for r, v := range h {
+		a[r] = v * sigmoid(v)
 	}
 	g := k.g[n*k.c : (n+1)*k.c]
-	for c := range k.c {
-		acc := b2[c]
-		for r, v := range w2[c*k.rd : (c+1)*k.rd] {
-			acc += float32(v * a[r])
+	copy(g, b2)
+	for r, v := range a {
+		addScaled(g, k.w2t[r*k.c:(r+1)*k.c], v)
+	}
+	for c, v := range g {
+		g[c] = sigmoid(v)
+	}
+}
+
+// transposeInto sets dst, cols x rows, to the transpose of src, rows x cols.
+func transposeInto(dst, src []float32, rows, cols int) {
+	for r := range rows {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
 		}
-		g[c] = sigmoid(acc)
+	}
+}
+
+// addScaled sets dst[i] += a·src[i] over len(dst) values, rounding each
+// product before the sum (asm.AddScaled where it runs, the same bits).
+func addScaled(dst, src []float32, a float32) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:len(dst)]
+	if asm.Available {
+		asm.AddScaled(&dst[0], &src[0], len(dst), a)
+		return
+	}
+	for i, v := range src {
+		dst[i] += float32(a * v)
 	}
 }
 
@@ -133,12 +165,8 @@ func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 		clear(dh)
 		for c, d := range dz {
 			k.db2[c] += d
-			row := w2[c*k.rd : (c+1)*k.rd]
-			drow := k.dw2[c*k.rd : (c+1)*k.rd]
-			for r := range row {
-				drow[r] += d * a[r]
-				dh[r] += d * row[r]
-			}
+			addScaled(k.dw2[c*k.rd:(c+1)*k.rd], a, d)
+			addScaled(dh, w2[c*k.rd:(c+1)*k.rd], d)
 		}
 		s := k.s[n*k.c : (n+1)*k.c]
 		ds := k.ds[n*k.c : (n+1)*k.c]
@@ -147,12 +175,8 @@ func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 			sg := sigmoid(v)
 			d := dh[r] * sg * (1 + v*(1-sg))
 			k.db1[r] += d
-			row := w1[r*k.c : (r+1)*k.c]
-			drow := k.dw1[r*k.c : (r+1)*k.c]
-			for c := range row {
-				drow[c] += d * s[c]
-				ds[c] += d * row[c]
-			}
+			addScaled(k.dw1[r*k.c:(r+1)*k.c], s, d)
+			addScaled(ds, w1[r*k.c:(r+1)*k.c], d)
 		}
 	}
 	inv := 1 / float32(k.hw)
