@@ -21,12 +21,10 @@ job "galaxy10" {
     # size = 64   # the CPU alternative: area-average the cutouts to 64x64
   }
 
+  # train 0.8, val 0.1, test 0.1 of each class: the split stage's defaults.
   stage "split" "split" {
     input  = "cutouts"
     output = "cutouts_split"
-    train  = 0.8
-    val    = 0.1
-    test   = 0.1
   }
 
   stage "train" "train" {

@@ -18,12 +18,10 @@ job "synthetic-long" {
     size   = 64
   }
 
+  # train 0.8, val 0.1, test 0.1 of each class: the split stage's defaults.
   stage "split" "split" {
     input  = "cutouts"
     output = "cutouts_split"
-    train  = 0.8
-    val    = 0.1
-    test   = 0.1
   }
 
   stage "train" "train" {

@@ -14,12 +14,10 @@ job "votes" {
     votes  = true # about 40 simulated GZ DECaLS volunteers per galaxy
   }
 
+  # train 0.8, val 0.1, test 0.1 of each class: the split stage's defaults.
   stage "split" "split" {
     input  = "cutouts"
     output = "cutouts_split"
-    train  = 0.8
-    val    = 0.1
-    test   = 0.1
   }
 
   # The classification model the fine-tuned vote head starts from.
