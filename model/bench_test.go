@@ -20,19 +20,9 @@ const benchBatch = 32
 
 func benchNet(b *testing.B) (*Net, []float32, []float32) {
 	b.Helper()
-	c, err := Lookup(DefaultVariant)
-	if err != nil {
-		b.Fatal(err)
-	}
-	n, err := New(Spec{Variant: c.Name, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 10}, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
+	n := newNet(b, mustSpec(b, DefaultVariant, 64, 64, 10), 1)
 	rng := rand.New(rand.NewPCG(1, 1))
-	x := make([]float32, benchBatch*3*64*64)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
+	x := randomImages(rng, n.Spec(), benchBatch)
 	targets := make([]float32, benchBatch*10)
 	for i := range benchBatch {
 		targets[i*10+rng.IntN(10)] = 1

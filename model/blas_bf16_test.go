@@ -10,14 +10,7 @@ import (
 // the CPU lacks it); back in FP32 it computes what it did before, bit for
 // bit, and BF16 logits stay close to FP32's.
 func TestSetPrecision(t *testing.T) {
-	c, err := Lookup(DefaultVariant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(Spec{Variant: c.Name, Config: c, ImageH: 32, ImageW: 32, InChans: 3, Classes: 4}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, mustSpec(t, DefaultVariant, 32, 32, 4), 1)
 	x := make([]float32, 2*3*32*32)
 	for i := range x {
 		x[i] = float32(math.Sin(float64(i)))

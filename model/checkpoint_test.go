@@ -288,10 +288,7 @@ func TestInferSpecCustomAndNonAstroformer(t *testing.T) {
 
 func TestSaveLoadNet(t *testing.T) {
 	s := goldenSpec(t, 64, 96, 10)
-	n, err := New(s, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 3)
 	n.Buffers()[0].Data[0] = 0.25
 	path := filepath.Join(t.TempDir(), "net.safetensors")
 	if err := Save(path, n, Meta{Provenance: map[string]string{"job": "test"}}); err != nil {
@@ -319,10 +316,7 @@ func TestSaveLoadNet(t *testing.T) {
 	// Fine-tuning: same body, a 4-class head.
 	s4 := s
 	s4.Classes = 4
-	ft, err := New(s4, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ft := newNet(t, s4, 4)
 	r, _, err := LoadInto(path, ft, LoadOptions{Partial: true})
 	if err != nil {
 		t.Fatal(err)

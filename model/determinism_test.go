@@ -30,10 +30,7 @@ func trainSteps(t *testing.T, procs, steps int) trainState {
 	const batch, classes = 4, 5
 	s := Spec{Variant: "golden_tiny", Config: goldenTiny(), ImageH: 32, ImageW: 32, InChans: 3,
 		Classes: classes, Dropout: 0.1, DropPath: 0.1}
-	n, err := New(s, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 3)
 	opt := NewAdamW(n.Params(), 1e-3, 0.05)
 	data := rand.New(rand.NewPCG(4, 5))
 	drop := rand.New(rand.NewPCG(6, 7))

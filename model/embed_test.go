@@ -11,10 +11,7 @@ import (
 // reads: head.fc applied to them gives the logits, which equal Forward's.
 func TestForwardEmbed(t *testing.T) {
 	s := goldenSpec(t, 32, 32, 4)
-	net, err := New(s, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := newNet(t, s, 5)
 	rng := rand.New(rand.NewPCG(3, 4))
 	x := make([]float32, 3*3*32*32)
 	for i := range x {

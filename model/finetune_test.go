@@ -24,10 +24,7 @@ func TestPart(t *testing.T) {
 func TestFreeze(t *testing.T) {
 	s := goldenSpec(t, 32, 32, 4)
 	s.Dropout, s.DropPath = 0.1, 0.1
-	net, err := New(s, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := newNet(t, s, 3)
 	if err := net.Freeze(2); err != nil {
 		t.Fatal(err)
 	}

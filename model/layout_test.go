@@ -107,10 +107,7 @@ func TestLayoutCCTT(t *testing.T) {
 // all zero.
 func trainOneStep(t *testing.T, s Spec) *Net {
 	t.Helper()
-	n, err := New(s, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 5)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 3
 	loss, err := n.TrainStep(randomImages(rng, s, batch), oneHot([]int{0, 3, 1}, s.Classes), batch, nil)

@@ -15,11 +15,7 @@ func sharingSpec(t *testing.T, variant string) Spec {
 	if variant == "golden_tiny" {
 		return goldenSpec(t, 32, 32, 5)
 	}
-	c, err := Lookup(variant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Spec{Variant: variant, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 5}
+	return mustSpec(t, variant, 64, 64, 5)
 }
 
 // sharingNets returns two networks of spec s with the same weights: the
@@ -27,13 +23,7 @@ func sharingSpec(t *testing.T, variant string) Spec {
 // its own.
 func sharingNets(t *testing.T, s Spec) (shared, own *Net) {
 	t.Helper()
-	var err error
-	if shared, err = New(s, 3); err != nil {
-		t.Fatal(err)
-	}
-	if own, err = New(s, 3); err != nil {
-		t.Fatal(err)
-	}
+	shared, own = newNet(t, s, 3), newNet(t, s, 3)
 	own.ownBuffers = true
 	return shared, own
 }
@@ -50,10 +40,7 @@ func TestSharedBuffersChangeNothing(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 5))
 			const batch = 3
 			for run := range 2 {
-				x := make([]float32, batch*s.InChans*s.ImageH*s.ImageW)
-				for i := range x {
-					x[i] = float32(rng.NormFloat64())
-				}
+				x := randomImages(rng, s, batch)
 				a, err := shared.Activations(x, batch)
 				if err != nil {
 					t.Fatal(err)
@@ -96,10 +83,7 @@ func TestSharedBuffersTrainAlike(t *testing.T) {
 			data := rand.New(rand.NewPCG(5, 5))
 			const batch = 4
 			for step := range 2 {
-				x := make([]float32, batch*s.InChans*s.ImageH*s.ImageW)
-				for i := range x {
-					x[i] = float32(data.NormFloat64())
-				}
+				x := randomImages(data, s, batch)
 				targets := make([]float32, batch*s.Classes)
 				for i := range batch {
 					targets[i*s.Classes+data.IntN(s.Classes)] = 1
@@ -129,14 +113,7 @@ func TestSharedBuffersTrainAlike(t *testing.T) {
 // the live set peaks in the first MBConv block, whose input, depthwise
 // output and squeeze-excite output are alive at once).
 func TestSharedBuffersSaveMemory(t *testing.T) {
-	c, err := Lookup(DefaultVariant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(Spec{Variant: c.Name, Config: c, ImageH: 64, ImageW: 64, InChans: 3, Classes: 10}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, mustSpec(t, DefaultVariant, 64, 64, 10), 1)
 	g, err := n.graph(8, false)
 	if err != nil {
 		t.Fatal(err)

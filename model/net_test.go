@@ -16,6 +16,17 @@ func tinySpec(classes int) Spec {
 	}
 }
 
+// newNet returns a network of spec s initialised from seed, failing the
+// test if New refuses the spec.
+func newNet(t testing.TB, s Spec, seed int64) *Net {
+	t.Helper()
+	n, err := New(s, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func randomImages(rng *rand.Rand, s Spec, batch int) []float32 {
 	x := make([]float32, batch*s.InChans*s.ImageH*s.ImageW)
 	for i := range x {
@@ -41,11 +52,7 @@ func TestNewRejectsInvalidSpec(t *testing.T) {
 }
 
 func TestNewInitialisation(t *testing.T) {
-	n, err := New(Spec{Variant: "astroformer_nano", Config: mustLookup(t, "astroformer_nano"),
-		ImageH: 64, ImageW: 64, InChans: 3, Classes: 10}, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, mustSpec(t, "astroformer_nano", 64, 64, 10), 7)
 	for _, p := range n.Params() {
 		mean, std, maxAbs := moments(p.Data)
 		switch p.Kind {
@@ -80,15 +87,6 @@ func TestNewInitialisation(t *testing.T) {
 	}
 }
 
-func mustLookup(t *testing.T, name string) Config {
-	t.Helper()
-	c, err := Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func moments(d []float32) (mean, std, maxAbs float64) {
 	for _, v := range d {
 		mean += float64(v)
@@ -102,10 +100,7 @@ func moments(d []float32) (mean, std, maxAbs float64) {
 }
 
 func TestForwardChecksInput(t *testing.T) {
-	n, err := New(tinySpec(3), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, tinySpec(3), 1)
 	if _, err := n.Forward(make([]float32, 10), 1); err == nil || !strings.Contains(err.Error(), "want 2048") {
 		t.Errorf("Forward of 10 values: error %v, want one naming the 2048 values expected", err)
 	}
@@ -128,10 +123,7 @@ func TestForwardChecksInput(t *testing.T) {
 // batch independently: any batch size gives each image the same logits.
 func TestForwardIsPerSample(t *testing.T) {
 	s := tinySpec(4)
-	n, err := New(s, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := randomImages(rng, s, 3)
 	all, err := n.Forward(x, 3)
@@ -170,10 +162,7 @@ func TestForwardIsPerSample(t *testing.T) {
 // at most maxGraphs are kept.
 func TestGraphCache(t *testing.T) {
 	s := tinySpec(2)
-	n, err := New(s, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 1)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for batch := 1; batch <= maxGraphs+1; batch++ {
 		if _, err := n.Forward(randomImages(rng, s, batch), batch); err != nil {
@@ -201,10 +190,7 @@ func TestGraphCache(t *testing.T) {
 func TestTrainingLearns(t *testing.T) {
 	s := tinySpec(2)
 	s.Dropout, s.DropPath = 0.1, 0.1
-	n, err := New(s, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 3)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const batch = 8
 	// Class 1 images are brighter on their left half.
@@ -284,10 +270,7 @@ func TestTrainingLearns(t *testing.T) {
 // were replaced, rather than written into, computes with the new ones.
 func TestReplacedParameterData(t *testing.T) {
 	s := tinySpec(2)
-	n, err := New(s, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := newNet(t, s, 1)
 	x := randomImages(rand.New(rand.NewPCG(1, 2)), s, 1)
 	if _, err := n.Forward(x, 1); err != nil {
 		t.Fatal(err)

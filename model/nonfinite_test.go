@@ -55,10 +55,7 @@ func TestCheckpointNonFiniteRefused(t *testing.T) {
 		}, -1, float32(math.Inf(1))},
 	} {
 		t.Run(tt.what, func(t *testing.T) {
-			n, err := New(s, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
+			n := newNet(t, s, 1)
 			name := tt.set(n)
 			path := filepath.Join(t.TempDir(), "bad.safetensors")
 			if err := Save(path, n, Meta{}); err != nil {
@@ -84,14 +81,11 @@ func TestCheckpointNonFiniteRefused(t *testing.T) {
 					}
 				}
 			}
-			_, _, err = Load(path, LoadOptions{})
+			_, _, err := Load(path, LoadOptions{})
 			check("Load", err)
 			_, _, err = Load(path, LoadOptions{Partial: true})
 			check("partial Load", err)
-			into, err := New(s, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
+			into := newNet(t, s, 2)
 			_, _, err = LoadInto(path, into, LoadOptions{Partial: true})
 			check("LoadInto", err)
 			sd, meta := openCheckpoint(t, path)

@@ -45,10 +45,7 @@ func TestDirichletMultinomialValue(t *testing.T) {
 // TestVoteHeadTrains takes a few AdamW steps of a vote head on fixed counts:
 // the loss falls, and the expected fractions move towards the votes.
 func TestVoteHeadTrains(t *testing.T) {
-	net, err := New(goldenSpec(t, 32, 32, 5), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := newNet(t, goldenSpec(t, 32, 32, 5), 2)
 	if err := net.UseVoteLoss([]int{3, 3}); err == nil {
 		t.Error("vote groups of 6 answers for a head of 5 outputs accepted")
 	}

@@ -26,7 +26,7 @@ func vectorsDir(t *testing.T) string {
 	return dir
 }
 
-func mustSpec(t *testing.T, variant string, h, w, classes int) Spec {
+func mustSpec(t testing.TB, variant string, h, w, classes int) Spec {
 	t.Helper()
 	c, err := Lookup(variant)
 	if err != nil {
