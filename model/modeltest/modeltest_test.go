@@ -1,8 +1,6 @@
 package modeltest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/astroformer/astroformer/model"
@@ -11,15 +9,7 @@ import (
 // TestGoldenTinyIsTheReferenceConfig infers the spec of the reference's
 // weights and checks that GoldenTiny is its configuration.
 func TestGoldenTinyIsTheReferenceConfig(t *testing.T) {
-	dir := os.Getenv("ASTROFORMER_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata", "astroformer")
-	}
-	path := filepath.Join(dir, "tiny_64x64.weights.safetensors")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no reference weights: %v (set ASTROFORMER_VECTORS to their folder)", err)
-	}
-	sd, meta, err := model.ReadCheckpoint(path)
+	sd, meta, err := model.ReadCheckpoint(ReferenceWeights(t))
 	if err != nil {
 		t.Fatal(err)
 	}

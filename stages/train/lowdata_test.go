@@ -200,14 +200,7 @@ func TestKeepLastBatch(t *testing.T) {
 // but the head frozen: after training, every tensor but the new three-class
 // classifier is the file's, bit for bit.
 func TestFineTuneFromPyTorchExport(t *testing.T) {
-	dir := os.Getenv("ASTROFORMER_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "testdata", "astroformer")
-	}
-	export := filepath.Join(dir, "tiny_64x64.weights.safetensors")
-	if _, err := os.Stat(export); err != nil {
-		t.Skipf("no reference export: %v (set ASTROFORMER_VECTORS to its folder)", err)
-	}
+	export := modeltest.ReferenceWeights(t)
 	work := t.TempDir()
 	fixture.Cutouts(t, filepath.Join(work, "cutouts"), fixture.Options{Train: 48, Val: 12, Size: 64, Seed: 3})
 	s, env := newRun(t, work, "image_size = 64\ninit_from = \""+export+"\"\nfreeze = 4\nnormalize = \"policy\"\nepochs = 1\nwarmup_epochs = 0")
