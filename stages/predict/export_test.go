@@ -15,10 +15,7 @@ import (
 // the export folder, and the diagnostics of format and export.
 func TestStageExports(t *testing.T) {
 	dir, _ := stageFixture(t, 12, 16, BestCheckpoint, 1)
-	s := decodeStage(t, `
-		input = "cutouts"
-		output = "catalog"
-		model = "model"
+	s := decodeStage(t, catalogBlock+`
 		format = ["fits", "VOTable", "csv"]
 		workers = 1
 	`)

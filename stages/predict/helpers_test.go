@@ -73,6 +73,10 @@ func stageFixture(t testing.TB, n int, rowsPerPart int64, name string, seed int6
 	return dir, writeCheckpoint(t, filepath.Join(dir, "model"), name, seed)
 }
 
+// catalogBlock is the body of a stage block that predicts the catalog of a
+// stageFixture workdir's cutouts with its model; tests append settings.
+const catalogBlock = "input = \"cutouts\"\noutput = \"catalog\"\nmodel = \"model\"\n"
+
 // runStage runs s in the workdir dir and returns its Env.
 func runStage(t testing.TB, dir string, s *stage) *pipeline.Env {
 	t.Helper()

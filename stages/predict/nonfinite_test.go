@@ -140,11 +140,7 @@ func TestPredictStageOverflowingCheckpoint(t *testing.T) {
 	dir, ckpt := stageFixture(t, 6, 100, FinalCheckpoint, 1)
 	overflowHead(t, ckpt)
 
-	s := decodeStage(t, `
-		input  = "cutouts"
-		output = "catalog"
-		model  = "model"
-	`)
+	s := decodeStage(t, catalogBlock)
 	err := s.Run(context.Background(), sourcetest.Env(t, dir, s, nil))
 	var nf *NonFiniteError
 	if !errors.As(err, &nf) || len(nf.IDs) == 0 || nf.IDs[0] != "obj-00000" || !strings.Contains(err.Error(), `object "obj-00000" (row 0)`) {

@@ -124,10 +124,6 @@ func TestPredictBF16FallsBackToFP32(t *testing.T) {
 // they are without it, so that fingerprints do not change; another value
 // is a diagnostic on the attribute.
 func TestDecodePrecision(t *testing.T) {
-	const base = `input = "cutouts"
-		output = "catalog"
-		model = "model"
-	`
 	params := func(src string) string {
 		b, err := json.Marshal(decodeStage(t, src).Params())
 		if err != nil {
@@ -135,18 +131,18 @@ func TestDecodePrecision(t *testing.T) {
 		}
 		return string(b)
 	}
-	plain := params(base)
+	plain := params(catalogBlock)
 	if strings.Contains(plain, "precision") {
 		t.Errorf("default params %s mention precision", plain)
 	}
-	if p := params(base + `precision = "fp32"`); p != plain {
+	if p := params(catalogBlock + `precision = "fp32"`); p != plain {
 		t.Errorf("precision fp32: params %s, want %s", p, plain)
 	}
-	if p := params(base + `precision = "bf16"`); !strings.Contains(p, `"precision":"bf16"`) {
+	if p := params(catalogBlock + `precision = "bf16"`); !strings.Contains(p, `"precision":"bf16"`) {
 		t.Errorf("precision bf16: params %s lack it", p)
 	}
 	for _, v := range []string{"fp16", ""} {
-		_, diags := decode(t, base+`precision = "`+v+`"`)
+		_, diags := decode(t, catalogBlock+`precision = "`+v+`"`)
 		if !diags.HasErrors() || diags[0].Summary != "Invalid precision" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 4 {
 			t.Errorf("precision %q: diagnostics %v, want Invalid precision on line 4", v, diags)
 		}
@@ -164,10 +160,7 @@ func TestStagePrecision(t *testing.T) {
 		saved := cpuHasBF16
 		cpuHasBF16 = func() bool { return has }
 		dir, _ := stageFixture(t, 10, 16, BestCheckpoint, 5)
-		s := decodeStage(t, `input = "cutouts"
-			output = "catalog"
-			model = "model"
-			precision = "bf16"`)
+		s := decodeStage(t, catalogBlock+`precision = "bf16"`)
 		var buf bytes.Buffer
 		env := sourcetest.Env(t, dir, s, hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info}))
 		err := s.Run(context.Background(), env)

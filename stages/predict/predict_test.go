@@ -156,10 +156,7 @@ func TestTTAAveragesViewSoftmaxes(t *testing.T) {
 // contract, readable by arrow-go's own Parquet reader.
 func TestStageWritesCatalog(t *testing.T) {
 	dir, ckpt := stageFixture(t, 40, 16, BestCheckpoint, 1)
-	s := decodeStage(t, `
-		input = "cutouts"
-		output = "catalog"
-		model = "model"
+	s := decodeStage(t, catalogBlock+`
 		tta = 2
 		batch_size = 8
 		workers = 2
@@ -531,12 +528,7 @@ func decode(t *testing.T, src string) (any, hcl.Diagnostics) {
 }
 
 func TestDecode(t *testing.T) {
-	s := decodeStage(t, `
-		input = "cutouts"
-		output = "catalog"
-		model = "model"
-		healpix_order = 4
-	`)
+	s := decodeStage(t, catalogBlock+"healpix_order = 4")
 	if !slices.Equal(s.Inputs(), []string{"cutouts", "model"}) || !slices.Equal(s.Outputs(), []string{"catalog", "catalog_hats"}) {
 		t.Errorf("inputs %v, outputs %v", s.Inputs(), s.Outputs())
 	}

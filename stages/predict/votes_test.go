@@ -42,7 +42,7 @@ func TestVoteCatalog(t *testing.T) {
 	if err := artifact.Commit(staging, filepath.Join(dir, "model")); err != nil {
 		t.Fatal(err)
 	}
-	s := decodeStage(t, "input = \"cutouts\"\noutput = \"catalog\"\nmodel = \"model\"\ntta = 2")
+	s := decodeStage(t, catalogBlock+"tta = 2")
 	runStage(t, dir, s)
 	out := tabletest.ReadAll(t, filepath.Join(dir, "catalog"))
 	defer out.Release()
