@@ -16,7 +16,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/astroformer/astroformer/artifact"
@@ -92,15 +91,7 @@ func writePositions(t *testing.T, dir string, n int, bad func(i int) bool) []tes
 
 func readParquet(t *testing.T, path string) (arrow.Table, map[string]string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	pf := tabletest.ParquetFile(t, path)
 	kv := map[string]string{}
 	for _, e := range pf.MetaData().KeyValueMetadata() {
 		kv[e.Key] = *e.Value
