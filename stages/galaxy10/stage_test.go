@@ -87,20 +87,16 @@ output = "cutouts"
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, c := range []struct{ src, summary string }{
-		{`output = "c"`, "Missing required argument"},
-		{`path = ""` + "\n" + `output = "c"`, "Empty path"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `rejects = "c"`, "Invalid rejects table"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `size = 3`, "Invalid size"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `limit = -1`, "Invalid limit"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `max_rejects = -2`, "Invalid max_rejects"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `workers = -1`, "Invalid workers"},
-		{`path = "x"` + "\n" + `output = "c"` + "\n" + `colour = 1`, "Unsupported argument"},
-	} {
-		_, diags := decode(t, c.src)
-		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.summary) {
-			t.Errorf("%q: diagnostics %v, want %q", c.src, diags, c.summary)
-		}
+	sourcetest.CheckErrors(t, Decode, map[string]string{
+		`rejects = "c"`:    "Invalid rejects table",
+		`size = 3`:         "Invalid size",
+		`limit = -1`:       "Invalid limit",
+		`max_rejects = -2`: "Invalid max_rejects",
+		`workers = -1`:     "Invalid workers",
+		`colour = 1`:       "Unsupported argument",
+	})
+	if _, diags := decode(t, "path = \"\"\noutput = \"c\""); !diags.HasErrors() || diags[0].Summary != "Empty path" {
+		t.Errorf("empty path: diagnostics %v, want %q", diags, "Empty path")
 	}
 }
 
