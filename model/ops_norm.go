@@ -152,6 +152,10 @@ func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 			// Pass 2: dx = γ·invstd·(dz − mean(dz) − x̂·mean(dz·x̂)).
 			a := g * invstd
 			m1, m2 := float32(sdz/count), float32(sdzx/count)
+			if asm.Available {
+				asm.NormBackDx(&dx[c*k.hw], &x[c*k.hw], k.hw, k.batch, k.c*k.hw, mean, invstd, a, m1, m2)
+				continue
+			}
 			for n := range k.batch {
 				off := (n*k.c + c) * k.hw
 				src, dst := x[off:off+k.hw], dx[off:off+k.hw]
@@ -326,22 +330,34 @@ func shiftedSums(src []float32, shift float64) (s, ss float64) {
 func dzSums(dst, gr, dg, src []float32, mean, invstd float32) (sdz, sdzx float64) {
 	n := len(src)
 	dst, gr = dst[:n], gr[:n]
-	if dg != nil {
-		dg = dg[:n]
-		for i := range dst {
-			dst[i] = gr[i] * dg[i]
-		}
-	} else {
-		copy(dst, gr)
-	}
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	m := n &^ 3
 	i := 0
-	if asm.Available && m > 0 {
+	if asm.Available && m > 0 && dg != nil {
+		// The products and their sums in one pass.
+		dg = dg[:n]
 		var acc [8]float64
-		asm.DzSums4(&dst[0], &src[0], m, mean, invstd, &acc)
+		asm.DzSumsMul4(&dst[0], &gr[0], &dg[0], &src[0], m, mean, invstd, &acc)
 		s0, s1, s2, s3, q0, q1, q2, q3 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+		for j := m; j < n; j++ {
+			dst[j] = gr[j] * dg[j]
+		}
 		i = m
+	} else {
+		if dg != nil {
+			dg = dg[:n]
+			for j := range dst {
+				dst[j] = gr[j] * dg[j]
+			}
+		} else {
+			copy(dst, gr)
+		}
+		if asm.Available && m > 0 {
+			var acc [8]float64
+			asm.DzSums4(&dst[0], &src[0], m, mean, invstd, &acc)
+			s0, s1, s2, s3, q0, q1, q2, q3 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+			i = m
+		}
 	}
 	for ; i < m; i += 4 {
 		d, v := dst[i:i+4:i+4], src[i:i+4:i+4]

@@ -49,6 +49,20 @@ func ShiftedSums4(src *float32, n int, shift float64, acc *[8]float64)
 //go:noescape
 func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)
 
+// DzSumsMul4 is DzSums4 of dz[i] = gr[i]·dg[i] (the product rounded),
+// which it also stores.
+//
+//go:noescape
+func DzSumsMul4(dz, gr, dg, src *float32, n int, mean, invstd float32, acc *[8]float64)
+
+// NormBackDx sets dx[i] = a·((dx[i] − m1) − ((src[i] − mean)·invstd)·m2),
+// every operation rounded, over planes planes of hw values, plane p at
+// p·stride in dx and src (planes > 0): the second pass of BatchNorm's
+// backward pass.
+//
+//go:noescape
+func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32)
+
 // GELUGrad8 sets dst[i] = gelu(z) and grad[i] = gelu'(z) for z =
 // src[i]·scale + shift, i < n, n a positive multiple of 8, by the table
 // interpolation of model.geluAffine with the same arithmetic: tab holds

@@ -338,6 +338,111 @@ dz4:
 	VZEROUPPER
 	RET
 
+// func DzSumsMul4(dz, gr, dg, src *float32, n int, mean, invstd float32, acc *[8]float64)
+//
+// DzSums4 of dz[i] = gr[i]·dg[i] (rounded), which it stores: the loop of
+// model.dzSums with the GELU's derivative, in one pass.
+TEXT ·DzSumsMul4(SB), NOSPLIT, $0-56
+	MOVQ dz+0(FP), DI
+	MOVQ gr+8(FP), R8
+	MOVQ dg+16(FP), R9
+	MOVQ src+24(FP), SI
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mean+40(FP), X6
+	VBROADCASTSS invstd+44(FP), X7
+	MOVQ acc+48(FP), DX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+dzmul4:
+	VMOVUPS (R8), X2
+	VMULPS (R9), X2, X2
+	VMOVUPS X2, (DI)
+	VMOVUPS (SI), X3
+	VSUBPS X6, X3, X3
+	VMULPS X7, X3, X3
+	VMULPS X3, X2, X3
+	VCVTPS2PD X2, Y4
+	VADDPD Y4, Y0, Y0
+	VCVTPS2PD X3, Y4
+	VADDPD Y4, Y1, Y1
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ dzmul4
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+// func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32)
+//
+// dx[i] = a·((dx[i] − m1) − ((src[i] − mean)·invstd)·m2), every operation
+// rounded, over planes planes of hw values at stride values from each
+// other: the second pass of model.batchNormBack, sixteen values at a time
+// and then one by one. Z6-Z10 mean, invstd, a, m1, m2.
+TEXT ·NormBackDx(SB), NOSPLIT, $0-60
+	MOVQ dx+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ hw+16(FP), R10
+	MOVQ planes+24(FP), R11
+	MOVQ stride+32(FP), R12
+	SHLQ $2, R12
+	VBROADCASTSS mean+40(FP), Z6
+	VBROADCASTSS invstd+44(FP), Z7
+	VBROADCASTSS a+48(FP), Z8
+	VBROADCASTSS m1+52(FP), Z9
+	VBROADCASTSS m2+56(FP), Z10
+
+nbplane:
+	MOVQ DI, R8
+	MOVQ SI, R9
+	MOVQ R10, CX
+
+nb16:
+	CMPQ CX, $16
+	JLT nb1
+	VMOVUPS (R9), Z0
+	VSUBPS Z6, Z0, Z0
+	VMULPS Z7, Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMOVUPS (R8), Z1
+	VSUBPS Z9, Z1, Z1
+	VSUBPS Z0, Z1, Z1
+	VMULPS Z8, Z1, Z1
+	VMOVUPS Z1, (R8)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JMP nb16
+
+nb1:
+	TESTQ CX, CX
+	JZ nbnext
+	VMOVSS (R9), X0
+	VSUBSS X6, X0, X0
+	VMULSS X7, X0, X0
+	VMULSS X10, X0, X0
+	VMOVSS (R8), X1
+	VSUBSS X9, X1, X1
+	VSUBSS X0, X1, X1
+	VMULSS X8, X1, X1
+	VMOVSS X1, (R8)
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ CX
+	JMP nb1
+
+nbnext:
+	ADDQ R12, DI
+	ADDQ R12, SI
+	DECQ R11
+	JNZ nbplane
+	VZEROUPPER
+	RET
+
 // func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)
 //
 // dst[i] = gelu(z) and grad[i] = gelu'(z) for z = src[i]·scale + shift,

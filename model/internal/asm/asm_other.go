@@ -35,6 +35,16 @@ func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64) {
 	panic("asm: DzSums4 without assembly")
 }
 
+// DzSumsMul4 is not available in this build.
+func DzSumsMul4(dz, gr, dg, src *float32, n int, mean, invstd float32, acc *[8]float64) {
+	panic("asm: DzSumsMul4 without assembly")
+}
+
+// NormBackDx is not available in this build.
+func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32) {
+	panic("asm: NormBackDx without assembly")
+}
+
 // GELUGrad8 is not available in this build.
 func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64) {
 	panic("asm: GELUGrad8 without assembly")

@@ -72,3 +72,70 @@ func TestTranspose16(t *testing.T) {
 		}
 	}
 }
+
+// TestNormBackDx checks the kernel against the Go loop it replaces, bit
+// for bit, for plane sizes with and without a tail of single values, and
+// that the values between planes stay untouched.
+func TestNormBackDx(t *testing.T) {
+	if !Available {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	const mean, invstd, a, m1, m2 = float32(0.3), float32(1.7), float32(0.9), float32(-0.05), float32(0.2)
+	for _, hw := range []int{1, 4, 15, 16, 17, 40, 256} {
+		const planes = 3
+		stride := hw + 5
+		dx, src := make([]float32, planes*stride), make([]float32, planes*stride)
+		for i := range dx {
+			dx[i], src[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*2+0.5)
+		}
+		want := append([]float32(nil), dx...)
+		for p := range planes {
+			for i := p * stride; i < p*stride+hw; i++ {
+				xhat := (src[i] - mean) * invstd
+				want[i] = a * (want[i] - m1 - xhat*m2)
+			}
+		}
+		NormBackDx(&dx[0], &src[0], hw, planes, stride, mean, invstd, a, m1, m2)
+		for i := range dx {
+			if dx[i] != want[i] {
+				t.Fatalf("hw %d: dx[%d] = %g, want %g", hw, i, dx[i], want[i])
+			}
+		}
+	}
+}
+
+// TestDzSumsMul4 checks the products it stores and its four-lane sums
+// against Go loops, bit for bit.
+func TestDzSumsMul4(t *testing.T) {
+	if !Available {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	const mean, invstd = float32(0.4), float32(1.2)
+	for _, n := range []int{4, 8, 64, 100} {
+		gr, dg, src := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range gr {
+			gr[i], dg[i], src[i] = float32(rng.NormFloat64()), float32(rng.Float64()), float32(rng.NormFloat64())
+		}
+		var want [8]float64
+		dz := make([]float32, n)
+		for i := range n {
+			d := gr[i] * dg[i]
+			want[i%4] += float64(d)
+			want[4+i%4] += float64(d * ((src[i] - mean) * invstd))
+		}
+		got := make([]float32, n)
+		var acc [8]float64
+		DzSumsMul4(&got[0], &gr[0], &dg[0], &src[0], n, mean, invstd, &acc)
+		for i := range n {
+			dz[i] = gr[i] * dg[i]
+			if got[i] != dz[i] {
+				t.Fatalf("n %d: dz[%d] = %g, want %g", n, i, got[i], dz[i])
+			}
+		}
+		if acc != want {
+			t.Errorf("n %d: sums %v, want %v", n, acc, want)
+		}
+	}
+}
