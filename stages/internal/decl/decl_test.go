@@ -40,23 +40,12 @@ func TestChecks(t *testing.T) {
 	d.CheckOverwrite("a", "a", "; not allowed.")
 	d.CheckOverwrite("", "", ".")
 	d.Bad("workers", "Invalid workers", "workers is 0.")
-	want := []struct {
-		summary, detail string
-		line, col       int
-	}{
-		{"Empty metrics", "metrics names a table.", 3, 11},
-		{"Output overwrites input", `input and output are both "a"; not allowed.`, 2, 10},
-		{"Invalid workers", "workers is 0. (unset workers)", body.MissingItemRange().Start.Line, body.MissingItemRange().Start.Column},
-	}
-	if len(diags) != len(want) {
-		t.Fatalf("got %d diagnostics, want %d: %v", len(diags), len(want), diags)
-	}
-	for i, w := range want {
-		g := diags[i]
-		if g.Severity != hcl.DiagError || g.Summary != w.summary || g.Detail != w.detail || g.Subject.Start.Line != w.line || g.Subject.Start.Column != w.col {
-			t.Errorf("diagnostic %d: %q %q at %v; want %q %q at %d:%d", i, g.Summary, g.Detail, g.Subject, w.summary, w.detail, w.line, w.col)
-		}
-	}
+	missing := body.MissingItemRange().Start
+	decltest.CheckList(t, diags, []decltest.Want{
+		{Summary: "Empty metrics", Detail: "metrics names a table.", Line: 3, Column: 11},
+		{Summary: "Output overwrites input", Detail: `input and output are both "a"; not allowed.`, Line: 2, Column: 10},
+		{Summary: "Invalid workers", Detail: "workers is 0. (unset workers)", Line: missing.Line, Column: missing.Column},
+	})
 }
 
 type shared struct {

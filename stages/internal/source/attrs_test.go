@@ -16,26 +16,11 @@ func TestAttrsRanges(t *testing.T) {
 	at.CheckTables("cutouts", "cutouts")
 	at.CheckMaxRejects(0)
 	at.CheckWorkers(-1)
-	want := []struct {
-		summary string
-		line    int
-	}{
-		{"Empty path", body.MissingItemRange().Start.Line},
-		{"Invalid rejects table", 2},
-		{"Invalid workers", 3},
-	}
-	if len(diags) != len(want) {
-		t.Fatalf("got %d diagnostics, want %d: %v", len(diags), len(want), diags)
-	}
-	for i, w := range want {
-		d := diags[i]
-		if d.Severity != hcl.DiagError || d.Summary != w.summary || d.Subject == nil || d.Subject.Start.Line != w.line {
-			t.Errorf("diagnostic %d: %v at %v; want error %q at line %d", i, d.Summary, d.Subject, w.summary, w.line)
-		}
-	}
-	if got := diags[1].Detail; got != `rejects must name a table other than the output "cutouts".` {
-		t.Errorf("rejects detail: %q", got)
-	}
+	decltest.CheckList(t, diags, []decltest.Want{
+		{Summary: "Empty path", Line: body.MissingItemRange().Start.Line},
+		{Summary: "Invalid rejects table", Detail: `rejects must name a table other than the output "cutouts".`, Line: 2},
+		{Summary: "Invalid workers", Line: 3},
+	})
 }
 
 func TestAttrsChecks(t *testing.T) {

@@ -50,3 +50,26 @@ func CheckDiagnostics(t testing.TB, factory pipeline.Factory, name string, cases
 		}
 	}
 }
+
+// Want is an error diagnostic a test expects: its summary, the line its
+// subject starts on and, where not empty or zero, its detail and the
+// column its subject starts at.
+type Want struct {
+	Summary, Detail string
+	Line, Column    int
+}
+
+// CheckList checks that diags are the errors of want, in order.
+func CheckList(t testing.TB, diags hcl.Diagnostics, want []Want) {
+	t.Helper()
+	if len(diags) != len(want) {
+		t.Fatalf("got %d diagnostics, want %d: %v", len(diags), len(want), diags)
+	}
+	for i, w := range want {
+		d := diags[i]
+		if d.Severity != hcl.DiagError || d.Summary != w.Summary || w.Detail != "" && d.Detail != w.Detail ||
+			d.Subject == nil || d.Subject.Start.Line != w.Line || w.Column != 0 && d.Subject.Start.Column != w.Column {
+			t.Errorf("diagnostic %d: %q %q at %v; want error %+v", i, d.Summary, d.Detail, d.Subject, w)
+		}
+	}
+}
