@@ -464,6 +464,13 @@ func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 							continue
 						}
 						row, drow := src[ih*k.w:(ih+1)*k.w], dst[ih*k.w:(ih+1)*k.w]
+						if k.stride == 2 {
+							s0, s1, s2 := backRow2(drow, row, gr, taps[kh*3], taps[kh*3+1], taps[kh*3+2])
+							dw[kh*3] += float64(s0)
+							dw[kh*3+1] += float64(s1)
+							dw[kh*3+2] += float64(s2)
+							continue
+						}
 						for kw := range 3 {
 							wt := taps[kh*3+kw]
 							a, b := k.span(kw)
@@ -483,4 +490,32 @@ func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 			}
 		}
 	})
+}
+
+// backRow2 is one (output row, kernel row) step of backPlanes for stride
+// 2: it adds the input gradients of output row gr through the taps w0, w1,
+// w2 to drow and returns the taps' sums of gr times input row row, the
+// three taps in one pass over the outputs. The result is the same bits as
+// three passes, one per tap: each sum runs over the outputs in order, an
+// even input gets its one term (tap 1) and an odd one its tap-0 term
+// before its tap-2 term.
+func backRow2(drow, row, gr []float32, w0, w1, w2 float32) (s0, s1, s2 float32) {
+	w, wo := len(row), len(gr)
+	drow = drow[:w]
+	for ow, g := range gr {
+		s1 += float32(g * row[2*ow])
+		drow[2*ow] += float32(w1 * g)
+		if ow > 0 {
+			s0 += float32(g * row[2*ow-1])
+			drow[2*ow-1] += float32(w0 * g)
+			drow[2*ow-1] += float32(w2 * gr[ow-1])
+		}
+		if 2*ow+1 < w {
+			s2 += float32(g * row[2*ow+1])
+		}
+	}
+	if last := 2*wo - 1; last < w { // an even width: its last input has only a tap-2 term
+		drow[last] += float32(w2 * gr[wo-1])
+	}
+	return s0, s1, s2
 }
