@@ -14,10 +14,13 @@ type builder struct {
 	g      *gorgonia.ExprGraph
 	gemm   gemm
 	train  bool
-	shared bool     // op values get their buffers from share, once the graph is built
-	ops    int      // ops made so far; numbers their names
-	sums   partials // shared by the kernels that sum over a batch
-	work   *workspace
+	shared bool // op values get their buffers from share, once the graph is built
+	// fuseNorms fuses each evaluation-mode BatchNorm and GELU of the MBConv
+	// blocks into the convolution before it (evalNorm).
+	fuseNorms bool
+	ops       int      // ops made so far; numbers their names
+	sums      partials // shared by the kernels that sum over a batch
+	work      *workspace
 }
 
 // workspace returns the graph's workspace (see workspace).

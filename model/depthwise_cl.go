@@ -151,6 +151,9 @@ func (k *depthwise) outputRow(oh int) {
 			}
 		}
 	}
+	if k.norm != nil {
+		k.norm.rows(cl.y[oh*k.wo*c:(oh+1)*k.wo*c], k.wo)
+	}
 }
 
 // transpose sets dst, a cols×rows matrix, to the transpose of src, a

@@ -190,7 +190,7 @@ func geluPlanes(dst, src []float32, hw, planes, stride int, scale, shift float32
 	last := (planes-1)*stride + hw
 	if asm.Available {
 		_, _ = dst[last-1], src[last-1] // every plane lies inside both
-		asm.GELUPoly(&dst[0], &src[0], hw, planes, stride, scale, shift, &geluPoly)
+		asm.GELUPoly(&dst[0], &src[0], hw, planes, stride, stride, scale, shift, &geluPoly)
 		return
 	}
 	for p := range planes {
@@ -213,7 +213,7 @@ func geluAffine(dst, grad, src []float32, scale, shift float32) {
 	dst = dst[:len(src)]
 	switch n := len(src) &^ 7; {
 	case grad == nil && asm.Available && len(src) > 0:
-		asm.GELUPoly(&dst[0], &src[0], len(src), 1, 0, scale, shift, &geluPoly)
+		asm.GELUPoly(&dst[0], &src[0], len(src), 1, 0, 0, scale, shift, &geluPoly)
 		return
 	case grad != nil && asm.Available && n > 0:
 		grad = grad[:len(src)]

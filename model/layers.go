@@ -20,11 +20,16 @@ func (l *layers) p(name string) *gorgonia.Node {
 }
 
 func (l *layers) bn(prefix string, x *gorgonia.Node, act bool) *gorgonia.Node {
+	return l.batchNorm(prefix, x, l.p(prefix+".weight"), l.p(prefix+".bias"), l.statsOf(prefix), act)
+}
+
+// statsOf returns the running statistics of the BatchNorm layer prefix.
+func (l *layers) statsOf(prefix string) *bnStats {
 	st, ok := l.stats[prefix]
 	if !ok || st.mean == nil || st.variance == nil || st.tracked == nil {
 		l.failf("no running statistics for %s", prefix)
 	}
-	return l.batchNorm(prefix, x, l.p(prefix+".weight"), l.p(prefix+".bias"), st, act)
+	return st
 }
 
 func (l *layers) ln(prefix string, x *gorgonia.Node) *gorgonia.Node {
@@ -65,10 +70,19 @@ func (l *layers) mbconv(b BlockPlan, x *gorgonia.Node) *gorgonia.Node {
 		shortcut = l.downsample(prefix+".shortcut", x, b.In, b.Out)
 	}
 	h := l.bn(prefix+".pre_norm", x, false)
-	h = l.conv1(prefix+".conv1_1x1", h, false)
-	h = l.bn(prefix+".norm1", h, true)
-	h = l.depthwise(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"), b.Stride)
-	h = l.bn(prefix+".norm2", h, true)
+	if l.train || !l.fuseNorms {
+		h = l.conv1(prefix+".conv1_1x1", h, false)
+		h = l.bn(prefix+".norm1", h, true)
+		h = l.depthwise(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"), b.Stride)
+		h = l.bn(prefix+".norm2", h, true)
+	} else {
+		// In evaluation each BatchNorm and GELU runs inside the
+		// convolution before it (evalNorm).
+		h = l.conv1x1Norm(prefix+".conv1_1x1", h, l.p(prefix+".conv1_1x1.weight"),
+			l.p(prefix+".norm1.weight"), l.p(prefix+".norm1.bias"), l.statsOf(prefix+".norm1"))
+		h = l.depthwiseNorm(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"),
+			l.p(prefix+".norm2.weight"), l.p(prefix+".norm2.bias"), b.Stride, l.statsOf(prefix+".norm2"))
+	}
 	h = l.squeezeExcite(prefix+".se", h, l.p(prefix+".se.fc1.weight"), l.p(prefix+".se.fc1.bias"),
 		l.p(prefix+".se.fc2.weight"), l.p(prefix+".se.fc2.bias"))
 	h = l.conv1(prefix+".conv3_1x1", h, true)

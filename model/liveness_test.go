@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -177,5 +178,40 @@ func TestPlanSeparatesLiveValues(t *testing.T) {
 	second := &span{start: 3, end: 4, size: 1 << 20}
 	if got, want := plan([]*span{first, kept, second}), 1<<20+roundUp(100, arenaAlign); got != want {
 		t.Errorf("arena of %d elements, want %d", got, want)
+	}
+}
+
+// TestFusedNormsChangeNothing runs evaluation graphs whose BatchNorm and
+// GELU run inside the convolutions before them and graphs where they are
+// ops of their own, on maps small enough for the channels-last depthwise
+// convolution and the gathered 1x1 products and large enough for the
+// per-plane and per-sample ones: the logits agree bit for bit.
+func TestFusedNormsChangeNothing(t *testing.T) {
+	for _, size := range [][2]int{{32, 32}, {128, 96}} {
+		s := mustSpec(t, DefaultVariant, size[0], size[1], 5)
+		fused, separate := newNet(t, s, 3), newNet(t, s, 3)
+		separate.separateNorms = true
+		rng := rand.New(rand.NewPCG(9, 9))
+		for i, b := range fused.Buffers() { // running statistics away from 0 and 1
+			for j := range b.Data {
+				if !strings.HasSuffix(b.Name, "num_batches_tracked") {
+					b.Data[j] = float32(rng.Float64() + 0.1)
+				}
+			}
+			copy(separate.Buffers()[i].Data, b.Data)
+		}
+		const batch = 3
+		x := randomImages(rng, s, batch)
+		a, err := fused.Forward(x, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := separate.Forward(x, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a, b) {
+			t.Errorf("%dx%d: logits differ with fused norms:\n%v\n%v", size[0], size[1], a, b)
+		}
 	}
 }

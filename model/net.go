@@ -32,6 +32,10 @@ type Net struct {
 	// sharing buffers by liveness: for Activations, and for tests that
 	// compare the two.
 	ownBuffers bool
+	// separateNorms keeps each evaluation BatchNorm and GELU an op of its
+	// own instead of fusing it into the convolution before it (evalNorm):
+	// for the test that compares the two.
+	separateNorms bool
 }
 
 // New returns the network of spec s with freshly initialised parameters, as
@@ -367,7 +371,7 @@ func (n *Net) bnStats() map[string]*bnStats {
 // gradient nodes, to a new graph and compiles it for a tape machine.
 func (n *Net) build(batch int, train bool) (gr *graph, err error) {
 	s := n.spec
-	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train, shared: !n.ownBuffers}
+	b := &builder{g: gorgonia.NewGraph(), gemm: n.gemm, train: train, shared: !n.ownBuffers, fuseNorms: !n.separateNorms}
 	defer b.recover(&err)
 	gr = &graph{batch: batch, train: train, own: !b.shared, state: &runState{}, tensors: n.tensors(),
 		x: make([]float32, batch*s.InChans*s.ImageH*s.ImageW)}

@@ -16,6 +16,7 @@ type conv1x1 struct {
 	batch, cin, cout, hw int
 	bias, inputGrad      bool
 	work                 *workspace // the gathered matrices, small maps only
+	norm                 *evalNorm  // a BatchNorm and GELU fused after it (evaluation), or nil
 }
 
 // gatherBelow is the map size under which conv1x1 gathers the batch into
@@ -25,16 +26,23 @@ const gatherBelow = 256
 // conv1x1 adds a 1x1 convolution; bias may be nil. inputGrad says whether
 // the gradient with respect to x is needed.
 func (b *builder) conv1x1(name string, x, w, bias *gorgonia.Node, inputGrad bool) *gorgonia.Node {
+	k, shape := b.conv1x1Kernel(name, x, w, bias != nil, inputGrad)
+	if bias != nil {
+		return b.apply(name, shape, k, x, w, bias)
+	}
+	return b.apply(name, shape, k, x, w)
+}
+
+// conv1x1Kernel returns the kernel of a 1x1 convolution of x by w and the
+// shape of its output.
+func (b *builder) conv1x1Kernel(name string, x, w *gorgonia.Node, bias, inputGrad bool) (*conv1x1, []int) {
 	batch, cin, h, wd := b.dims4(x)
 	ws := w.Shape()
 	if len(ws) != 4 || ws[1] != cin || ws[2] != 1 || ws[3] != 1 {
 		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
 	}
-	k := &conv1x1{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], hw: h * wd, bias: bias != nil, inputGrad: inputGrad, work: b.workspace()}
-	if bias != nil {
-		return b.apply(name, []int{batch, ws[0], h, wd}, k, x, w, bias)
-	}
-	return b.apply(name, []int{batch, ws[0], h, wd}, k, x, w)
+	k := &conv1x1{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], hw: h * wd, bias: bias, inputGrad: inputGrad, work: b.workspace()}
+	return k, []int{batch, ws[0], h, wd}
 }
 
 func (k *conv1x1) gathered() bool { return k.hw < gatherBelow }
@@ -69,8 +77,20 @@ func (k *conv1x1) forward(y []float32, in [][]float32) {
 			beta = 1
 		}
 		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, xs, cols, beta, ys, cols)
+		if k.norm != nil {
+			k.norm.prepare(in[2], in[3])
+			parallelFor(k.cout, func(_, lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					k.norm.planes(y[ch*k.hw:], ys[ch*cols:], ch, k.hw, k.batch, k.cout*k.hw, k.hw)
+				}
+			})
+			return
+		}
 		scatter(y, ys, k.batch, k.cout, k.hw)
 		return
+	}
+	if k.norm != nil {
+		k.norm.prepare(in[2], in[3])
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
 	parallelFor(k.batch, func(_, lo, hi int) {
@@ -82,6 +102,11 @@ func (k *conv1x1) forward(y []float32, in [][]float32) {
 				beta = 1
 			}
 			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.hw, k.cin, 1, w, k.cin, x[n*xs:(n+1)*xs], k.hw, beta, yn, k.hw)
+			if k.norm != nil {
+				for ch := range k.cout {
+					k.norm.planes(yn[ch*k.hw:], yn[ch*k.hw:], ch, k.hw, 1, 0, 0)
+				}
+			}
 		}
 	})
 }
@@ -97,6 +122,9 @@ func fillRows(y, v []float32, cols int) {
 }
 
 func (k *conv1x1) wrt() []bool {
+	if k.norm != nil {
+		return make([]bool, 4) // evaluation only: a frozen part of a training graph has no gradient
+	}
 	if k.bias {
 		return []bool{k.inputGrad, true, true}
 	}
@@ -348,16 +376,24 @@ type depthwise struct {
 	h, w, ho, wo     int
 	dw               []float32    // weight gradient, set by depthwiseBack
 	cl               channelsLast // work buffers of forwardChannelsLast
+	norm             *evalNorm    // a BatchNorm and GELU fused after it (evaluation), or nil
 }
 
 func (b *builder) depthwise(name string, x, w *gorgonia.Node, stride int) *gorgonia.Node {
+	k, shape := b.depthwiseKernel(name, x, w, stride)
+	return b.apply(name, shape, k, x, w)
+}
+
+// depthwiseKernel returns the kernel of a depthwise convolution of x by w
+// and the shape of its output.
+func (b *builder) depthwiseKernel(name string, x, w *gorgonia.Node, stride int) (*depthwise, []int) {
 	batch, c, h, wd := b.dims4(x)
 	ws := w.Shape()
 	if len(ws) != 4 || ws[0] != c || ws[1] != 1 || ws[2] != 3 || ws[3] != 3 {
 		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
 	}
 	k := &depthwise{batch: batch, c: c, stride: stride, h: h, w: wd, ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1}
-	return b.apply(name, []int{batch, c, k.ho, k.wo}, k, x, w)
+	return k, []int{batch, c, k.ho, k.wo}
 }
 
 // span returns the output columns [lo, hi) whose tap kw reads inside a row
@@ -376,6 +412,9 @@ func (k *depthwise) span(kw int) (lo, hi int) {
 }
 
 func (k *depthwise) forward(y []float32, in [][]float32) {
+	if k.norm != nil {
+		k.norm.prepare(in[2], in[3])
+	}
 	if k.forwardInChannelsLast() {
 		k.forwardChannelsLast(y, in[0], in[1])
 		return
@@ -421,11 +460,19 @@ func (k *depthwise) forwardPlanes(y, x, w []float32) {
 					}
 				}
 			}
+			if k.norm != nil {
+				k.norm.planes(dst, dst, p%k.c, op, 1, 0, 0)
+			}
 		}
 	})
 }
 
-func (k *depthwise) wrt() []bool { return []bool{true, true} }
+func (k *depthwise) wrt() []bool {
+	if k.norm != nil {
+		return make([]bool, 4) // evaluation only: a frozen part of a training graph has no gradient
+	}
+	return []bool{true, true}
+}
 
 func (k *depthwise) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gorgonia.Nodes {
 	k.dw = make([]float32, k.c*9)

@@ -55,22 +55,22 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 	}
 	parallelFor(k.c, func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
-			var mean, invstd float64
+			var scale, shift float32
 			if k.train {
 				// One pass, shifted by the first value: float64 sums of
 				// float32 data lose nothing to cancellation.
-				shift := float64(x[c*k.hw])
+				origin := float64(x[c*k.hw])
 				var s, ss float64
 				for n := range k.batch {
-					ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], shift)
+					ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], origin)
 					s += ps
 					ss += pss
 				}
 				m := s / float64(count)
-				mean = shift + m
+				mean := origin + m
 				variance := max(0, ss/float64(count)-m*m)
 				ss = variance * float64(count)
-				invstd = 1 / math.Sqrt(variance+bnEps)
+				invstd := 1 / math.Sqrt(variance+bnEps)
 				k.mean[c], k.invstd[c] = float32(mean), float32(invstd)
 				unbiased := variance
 				if count > 1 {
@@ -78,12 +78,11 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 				}
 				k.stats.mean[c] = float32((1-bnMomentum)*float64(k.stats.mean[c]) + bnMomentum*mean)
 				k.stats.variance[c] = float32((1-bnMomentum)*float64(k.stats.variance[c]) + bnMomentum*unbiased)
+				scale = float32(float64(gamma[c]) * invstd)
+				shift = float32(float64(beta[c]) - mean*float64(gamma[c])*invstd)
 			} else {
-				mean = float64(k.stats.mean[c])
-				invstd = 1 / math.Sqrt(float64(k.stats.variance[c])+bnEps)
+				scale, shift = evalAffine(gamma[c], beta[c], k.stats, c)
 			}
-			scale := float32(float64(gamma[c]) * invstd)
-			shift := float32(float64(beta[c]) - mean*float64(gamma[c])*invstd)
 			if k.gelu && k.dgelu == nil {
 				geluPlanes(y[c*k.hw:], x[c*k.hw:], k.hw, k.batch, k.c*k.hw, scale, shift)
 				continue

@@ -21,13 +21,19 @@ func MulAdd(dst, a, b *float32, n int)
 func AddScaled(dst, src *float32, n int, a float32)
 
 // GELUPoly sets dst[i] = gelu(src[i]·scale + shift) over planes planes
-// of hw values, plane p starting p·stride values after the first (of dst
-// and of src), from piecewise polynomials of the normal distribution
-// function: coef[k][p] is the coefficient of t^k on piece p, t = z − ⌊z⌋ −
-// ½ and p = ⌊z⌋ + 8 for z in [−8, 8); below that gelu is 0, above it z.
+// of hw values, plane p at p·dstStride in dst and p·srcStride in src,
+// with Φ from the 16 degree-7 polynomials coef (model.geluPoly): within
+// 1e-7·max(1, |z|) of the exact GELU.
 //
 //go:noescape
-func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32)
+func GELUPoly(dst, src *float32, hw, planes, dstStride, srcStride int, scale, shift float32, coef *[8][16]float32)
+
+// GELUPolyRows is GELUPoly with a scale and shift per column over rows
+// rows of n values, row r at r·stride in dst and src: the GELU of a
+// BatchNorm channels last.
+//
+//go:noescape
+func GELUPolyRows(dst, src *float32, n, rows, stride int, scale, shift *float32, coef *[8][16]float32)
 
 // Transpose16 sets dst[j·dstStride + i] = src[i·srcStride + j] for i, j <
 // 16, strides counted in elements.

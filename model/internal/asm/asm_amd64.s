@@ -83,44 +83,98 @@ done:
 	VZEROUPPER
 	RET
 
-// func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32)
+// GELU_OF_Z sets Z4 to gelu(z) for z in Z0: Φ(z) from the degree-7
+// polynomial in t = z − ⌊z⌋ − ½ of piece ⌊z⌋ + 8, looked up in Z24-Z31 by
+// VPERMPS, then z·Φ; 0 below −8, z from 8 up and for NaN. It uses Z1-Z5
+// and K1-K3, and the constants Z20 −8, Z21 8, Z22 ½, Z23 the 8s added to ⌊z⌋.
+#define GELU_OF_Z \
+	VRNDSCALEPS $9, Z0, Z1; \
+	VSUBPS Z1, Z0, Z2; \
+	VSUBPS Z22, Z2, Z2; \
+	VCVTTPS2DQ Z1, Z3; \
+	VPADDD Z23, Z3, Z3; \
+	VPERMPS Z31, Z3, Z4; \
+	VPERMPS Z30, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z29, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z28, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z27, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z26, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z25, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS Z24, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VMULPS Z4, Z0, Z4; \
+	VCMPPS $1, Z20, Z0, K1; \
+	VCMPPS $13, Z21, Z0, K2; \
+	VCMPPS $3, Z0, Z0, K3; \
+	KORW K3, K2, K2; \
+	KNOTW K1, K1; \
+	VMOVAPS.Z Z4, K1, Z4; \
+	VMOVAPS Z0, K2, Z4
+
+// GELU_CONSTANTS loads the polynomial coefficients at AX into Z24-Z31 and
+// the constants of GELU_OF_Z into Z20-Z23 (R9 is scratch).
+#define GELU_CONSTANTS \
+	VMOVUPS 0(AX), Z24; \
+	VMOVUPS 64(AX), Z25; \
+	VMOVUPS 128(AX), Z26; \
+	VMOVUPS 192(AX), Z27; \
+	VMOVUPS 256(AX), Z28; \
+	VMOVUPS 320(AX), Z29; \
+	VMOVUPS 384(AX), Z30; \
+	VMOVUPS 448(AX), Z31; \
+	MOVL $0xc1000000, R9; \
+	VPBROADCASTD R9, Z20; \
+	MOVL $0x41000000, R9; \
+	VPBROADCASTD R9, Z21; \
+	MOVL $0x3f000000, R9; \
+	VPBROADCASTD R9, Z22; \
+	MOVL $8, R9; \
+	VPBROADCASTD R9, Z23
+
+// TAIL_MASK sets K4 to the lanes of the next sixteen values of a row with
+// CX values left: all sixteen when CX ≥ 16 (jumping to whole), the first
+// CX otherwise (then CX = 16), and jumps to done when CX is 0.
+#define TAIL_MASK(whole, done) \
+	CMPQ CX, $16; \
+	JGE whole; \
+	TESTQ CX, CX; \
+	JZ done; \
+	MOVL $1, R9; \
+	SHLL CX, R9; \
+	DECL R9; \
+	KMOVW R9, K4; \
+	MOVQ $16, CX
+
+// func GELUPoly(dst, src *float32, hw, planes, dstStride, srcStride int, scale, shift float32, coef *[8][16]float32)
 //
 // dst[i] = gelu(z) for z = src[i]·scale + shift over planes planes of hw
-// values, plane p starting p·stride values after the first, sixteen at a
-// time and the rest of a plane under a mask: Φ(z) from the degree-7
-// polynomial in t = z − ⌊z⌋ − ½ of piece ⌊z⌋ + 8 (coef[k] holds the t^k
-// coefficients of the 16 pieces on [−8, 8)), looked up in registers by
-// VPERMPS, then z·Φ; 0 below −8, z from 8 up and for NaN.
+// values, plane p starting p·dstStride values after the first in dst and
+// p·srcStride in src, sixteen at a time and the rest of a plane under a
+// mask (GELU_OF_Z; coef[k] holds the t^k coefficients of the 16 pieces
+// on [−8, 8)).
 //
-// Z24-Z31 coefficients; Z20 −8, Z21 8, Z22 ½, Z23 the 8s added to ⌊z⌋;
-// Z14 scale, Z15 shift; R8 hw, R10 planes left, R11 stride in bytes, R12
-// and R13 the source and destination in the plane, CX its values left.
-TEXT ·GELUPoly(SB), NOSPLIT, $0-56
+// Z14 scale, Z15 shift; R8 hw, R10 planes left, R11 and BX the strides in
+// bytes, R12 and R13 the source and destination in the plane, CX its
+// values left.
+TEXT ·GELUPoly(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ hw+16(FP), R8
 	MOVQ planes+24(FP), R10
-	MOVQ stride+32(FP), R11
+	MOVQ dstStride+32(FP), BX
+	SHLQ $2, BX
+	MOVQ srcStride+40(FP), R11
 	SHLQ $2, R11
-	VBROADCASTSS scale+40(FP), Z14
-	VBROADCASTSS shift+44(FP), Z15
-	MOVQ coef+48(FP), AX
-	VMOVUPS 0(AX), Z24
-	VMOVUPS 64(AX), Z25
-	VMOVUPS 128(AX), Z26
-	VMOVUPS 192(AX), Z27
-	VMOVUPS 256(AX), Z28
-	VMOVUPS 320(AX), Z29
-	VMOVUPS 384(AX), Z30
-	VMOVUPS 448(AX), Z31
-	MOVL $0xc1000000, R9 // −8
-	VPBROADCASTD R9, Z20
-	MOVL $0x41000000, R9 // 8
-	VPBROADCASTD R9, Z21
-	MOVL $0x3f000000, R9 // ½
-	VPBROADCASTD R9, Z22
-	MOVL $8, R9
-	VPBROADCASTD R9, Z23
+	VBROADCASTSS scale+48(FP), Z14
+	VBROADCASTSS shift+52(FP), Z15
+	MOVQ coef+56(FP), AX
+	GELU_CONSTANTS
 	TESTQ R10, R10
 	JZ done
 
@@ -131,48 +185,13 @@ plane:
 	KXNORW K0, K0, K4 // all sixteen lanes
 
 next:
-	CMPQ CX, $16
-	JGE whole
-	TESTQ CX, CX
-	JZ planeDone
-	MOVL $1, R9
-	SHLL CX, R9
-	DECL R9
-	KMOVW R9, K4
-	MOVQ $16, CX
+	TAIL_MASK(whole, planeDone)
 
 whole:
 	VMOVUPS.Z (R12), K4, Z0
 	VMULPS Z14, Z0, Z0
-	VADDPS Z15, Z0, Z0     // z
-	VRNDSCALEPS $9, Z0, Z1 // ⌊z⌋
-	VSUBPS Z1, Z0, Z2
-	VSUBPS Z22, Z2, Z2     // t
-	VCVTTPS2DQ Z1, Z3
-	VPADDD Z23, Z3, Z3     // piece (only its low 4 bits are used)
-	VPERMPS Z31, Z3, Z4    // Horner from t^7
-	VPERMPS Z30, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z29, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z28, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z27, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z26, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z25, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4
-	VPERMPS Z24, Z3, Z5
-	VFMADD213PS Z5, Z2, Z4 // Φ
-	VMULPS Z4, Z0, Z4      // z·Φ
-	VCMPPS $1, Z20, Z0, K1  // z < −8
-	VCMPPS $13, Z21, Z0, K2 // z ≥ 8
-	VCMPPS $3, Z0, Z0, K3   // NaN
-	KORW K3, K2, K2
-	KNOTW K1, K1
-	VMOVAPS.Z Z4, K1, Z4
-	VMOVAPS Z0, K2, Z4
+	VADDPS Z15, Z0, Z0 // z
+	GELU_OF_Z
 	VMOVUPS Z4, K4, (R13)
 	ADDQ $64, R12
 	ADDQ $64, R13
@@ -181,11 +200,68 @@ whole:
 
 planeDone:
 	ADDQ R11, SI
-	ADDQ R11, DI
+	ADDQ BX, DI
 	DECQ R10
 	JNZ plane
 
 done:
+	VZEROUPPER
+	RET
+
+// func GELUPolyRows(dst, src *float32, n, rows, stride int, scale, shift *float32, coef *[8][16]float32)
+//
+// dst[i] = gelu(z) for z = src[i]·scale[j] + shift[j], j the position of
+// i in its row, over rows rows of n values stride values apart: GELUPoly
+// with a scale and shift per column (channels last).
+//
+// R8 n, R10 rows left, R11 the stride in bytes, R12 and R13 the source
+// and destination in the row, BX and DX the scale and shift, CX the
+// row's values left.
+TEXT ·GELUPolyRows(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), R8
+	MOVQ rows+24(FP), R10
+	MOVQ stride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ coef+56(FP), AX
+	GELU_CONSTANTS
+	TESTQ R10, R10
+	JZ rdone
+
+row:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ scale+40(FP), BX
+	MOVQ shift+48(FP), DX
+	MOVQ R8, CX
+	KXNORW K0, K0, K4
+
+rnext:
+	TAIL_MASK(rwhole, rowDone)
+
+rwhole:
+	VMOVUPS.Z (R12), K4, Z0
+	VMOVUPS.Z (BX), K4, Z14
+	VMOVUPS.Z (DX), K4, Z15
+	VMULPS Z14, Z0, Z0
+	VADDPS Z15, Z0, Z0 // z
+	GELU_OF_Z
+	VMOVUPS Z4, K4, (R13)
+	ADDQ $64, R12
+	ADDQ $64, R13
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP rnext
+
+rowDone:
+	ADDQ R11, SI
+	ADDQ R11, DI
+	DECQ R10
+	JNZ row
+
+rdone:
 	VZEROUPPER
 	RET
 

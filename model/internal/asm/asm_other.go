@@ -16,8 +16,13 @@ func AddScaled(dst, src *float32, n int, a float32) {
 }
 
 // GELUPoly is not available in this build.
-func GELUPoly(dst, src *float32, hw, planes, stride int, scale, shift float32, coef *[8][16]float32) {
+func GELUPoly(dst, src *float32, hw, planes, dstStride, srcStride int, scale, shift float32, coef *[8][16]float32) {
 	panic("asm: GELUPoly without assembly")
+}
+
+// GELUPolyRows is not available in this build.
+func GELUPolyRows(dst, src *float32, n, rows, stride int, scale, shift *float32, coef *[8][16]float32) {
+	panic("asm: GELUPolyRows without assembly")
 }
 
 // Transpose16 is not available in this build.
