@@ -9,6 +9,10 @@
 # selection evidence (jobs/lowdata-select.hcl: best vs last on a 50-image val split)
 # and the fine-tuning job (jobs/finetune.hcl). Replaces the "lowdata" section of
 # BENCHMARKS.md. About an hour and a half on two cores.
+#
+# EPOCHS=N (at least 2) is a smoke run of the same steps: every job and the
+# reference train N epochs (one of them warmup); with OUT=some-copy.md it
+# leaves BENCHMARKS.md alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-BENCHMARKS.md}
@@ -16,6 +20,15 @@ SEEDS=${SEEDS:-"0 1"}
 REF=${REF:-../shared/reference/torch_train_folder.py}
 PY=${PY:-/usr/bin/python3}
 work=${WORK:-.bench/lowdata}
+EPOCHS=${EPOCHS:-}
+
+# job SRC DST SEED writes a copy of job file SRC with the job's seed set to
+# SEED (the lowdata jobs' "seed    = 0"), and with EPOCHS when set.
+job() {
+  local smoke=()
+  [ -n "$EPOCHS" ] && smoke=(-e "s/^\( *epochs *= *\)[0-9]*/\1$EPOCHS/" -e "s/^\( *warmup_epochs *= *\)[0-9]*/\11/")
+  sed -e "s/seed    = 0/seed    = $3/" "${smoke[@]}" "$1" >"$2"
+}
 mkdir -p "$work" data/lowdata bin
 go build -o bin/astroformer-lowdata ./cmd/astroformer-lowdata
 [ -d data/lowdata/syn32 ] || bin/astroformer-lowdata -out data/lowdata/syn32 -size 32 -train 100 -test 1000 -seed 2
@@ -28,8 +41,8 @@ top1() { grep -m1 -o 'top-1 [0-9.]*%' "$1" | grep -o '[0-9.]*'; }
 side() {
   local task=$1 seed=$2 image epochs
   image=${task#syn}
-  epochs=$(sed -n 's/^ *epochs *= *\([0-9]*\).*/\1/p' "jobs/lowdata-$task.hcl" | head -1)
-  sed "s/seed    = 0/seed    = $seed/" "jobs/lowdata-$task.hcl" >"$work/$task-$seed.hcl"
+  job "jobs/lowdata-$task.hcl" "$work/$task-$seed.hcl" "$seed"
+  epochs=$(sed -n 's/^ *epochs *= *\([0-9]*\).*/\1/p' "$work/$task-$seed.hcl" | head -1)
   rm -rf "$work/$task-$seed"
   ( start=$(date +%s)
     GOMAXPROCS=1 bin/astroformer run "$work/$task-$seed.hcl" --workdir "$work/$task-$seed" >"$work/$task-$seed.log" 2>&1
@@ -40,12 +53,13 @@ side() {
 
 for task in syn32 syn64; do for seed in $SEEDS; do side $task $seed; done; done
 for seed in $SEEDS; do
-  sed "s/seed    = 0/seed    = $seed/" jobs/lowdata-select.hcl >"$work/select-$seed.hcl"
+  job jobs/lowdata-select.hcl "$work/select-$seed.hcl" "$seed"
   rm -rf "$work/select-$seed"
   bin/astroformer run "$work/select-$seed.hcl" --workdir "$work/select-$seed" >"$work/select-$seed.log" 2>&1
 done
 rm -rf "$work/finetune"
-bin/astroformer run jobs/finetune.hcl --workdir "$work/finetune" >"$work/finetune.log" 2>&1
+job jobs/finetune.hcl "$work/finetune.hcl" 7 # its own seed, 7
+bin/astroformer run "$work/finetune.hcl" --workdir "$work/finetune" >"$work/finetune.log" 2>&1
 
 section() {
   echo "<!-- lowdata:begin (scripts/lowdata-run.sh) -->"
