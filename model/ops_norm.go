@@ -29,7 +29,19 @@ type batchNorm struct {
 	// training run, for the backward pass; nil without GELU or gradient.
 	dgelu []float32
 
-	dgamma, dbeta []float32 // set by batchNormBack
+	dgamma, dbeta []float32   // set by batchNormBack
+	accs          [][]float64 // per worker: the four-lane sums of each plane of a channel
+}
+
+// planeSums reports whether the four-lane sums of a channel's planes come
+// from one assembly call for all of them (planeSums4): with the kernels,
+// on planes of a multiple of four values.
+func (k *batchNorm) planeSums() bool { return asm.Available && k.hw > 0 && k.hw%4 == 0 }
+
+// combine4 returns the sums of a plane from its four-lane sums acc[0:4]
+// and acc[4:8], as shiftedSums and dzSums combine theirs.
+func combine4(acc []float64) (s, q float64) {
+	return (acc[0] + acc[1]) + (acc[2] + acc[3]), (acc[4] + acc[5]) + (acc[6] + acc[7])
 }
 
 // bnStats is the running state of one BatchNorm layer: views of its buffers.
@@ -53,7 +65,10 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 	if k.train {
 		k.stats.tracked[0]++
 	}
-	parallelFor(k.c, func(_, lo, hi int) {
+	if k.train && k.planeSums() {
+		k.accs = scratch(k.accs, workers(k.c), 8*k.batch)
+	}
+	parallelFor(k.c, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			var scale, shift float32
 			if k.train {
@@ -61,10 +76,20 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 				// float32 data lose nothing to cancellation.
 				origin := float64(x[c*k.hw])
 				var s, ss float64
-				for n := range k.batch {
-					ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], origin)
-					s += ps
-					ss += pss
+				if k.planeSums() {
+					acc := k.accs[wk]
+					asm.ShiftedSums4Planes(&x[c*k.hw], k.hw, k.batch, k.c*k.hw, origin, &acc[0])
+					for n := range k.batch {
+						ps, pss := combine4(acc[8*n:])
+						s += ps
+						ss += pss
+					}
+				} else {
+					for n := range k.batch {
+						ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], origin)
+						s += ps
+						ss += pss
+					}
 				}
 				m := s / float64(count)
 				mean := origin + m
@@ -129,23 +154,37 @@ type batchNormBack struct{ *batchNorm }
 func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 	dy, x, gamma := in[0], in[1], in[2]
 	count := float64(k.batch * k.hw)
-	parallelFor(k.c, func(_, lo, hi int) {
+	many := k.gelu && k.planeSums()
+	if many {
+		k.accs = scratch(k.accs, workers(k.c), 8*k.batch)
+	}
+	parallelFor(k.c, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			mean, invstd := k.mean[c], k.invstd[c]
 			g := gamma[c]
 			var sdz, sdzx float64
 			// Pass 1: dz (the gradient before the affine map's output
 			// activation) into dx, and its sums.
-			for n := range k.batch {
-				off := (n*k.c + c) * k.hw
-				src, gr, dst := x[off:off+k.hw], dy[off:off+k.hw], dx[off:off+k.hw]
-				var dg []float32
-				if k.gelu {
-					dg = k.dgelu[off : off+k.hw]
+			if many {
+				acc := k.accs[wk]
+				asm.DzSumsMul4Planes(&dx[c*k.hw], &dy[c*k.hw], &k.dgelu[c*k.hw], &x[c*k.hw], k.hw, k.batch, k.c*k.hw, mean, invstd, &acc[0])
+				for n := range k.batch {
+					s, sx := combine4(acc[8*n:])
+					sdz += s
+					sdzx += sx
 				}
-				s, sx := dzSums(dst, gr, dg, src, mean, invstd)
-				sdz += s
-				sdzx += sx
+			} else {
+				for n := range k.batch {
+					off := (n*k.c + c) * k.hw
+					src, gr, dst := x[off:off+k.hw], dy[off:off+k.hw], dx[off:off+k.hw]
+					var dg []float32
+					if k.gelu {
+						dg = k.dgelu[off : off+k.hw]
+					}
+					s, sx := dzSums(dst, gr, dg, src, mean, invstd)
+					sdz += s
+					sdzx += sx
+				}
 			}
 			k.dgamma[c], k.dbeta[c] = float32(sdzx), float32(sdz)
 			// Pass 2: dx = γ·invstd·(dz − mean(dz) − x̂·mean(dz·x̂)).

@@ -61,6 +61,20 @@ func DzSums4(dz, src *float32, n int, mean, invstd float32, acc *[8]float64)
 //go:noescape
 func DzSumsMul4(dz, gr, dg, src *float32, n int, mean, invstd float32, acc *[8]float64)
 
+// ShiftedSums4Planes sets acc[8p:8p+8] to ShiftedSums4 of each of planes
+// planes of n values (n a positive multiple of 4), plane p at p·stride,
+// four planes at a time.
+//
+//go:noescape
+func ShiftedSums4Planes(src *float32, n, planes, stride int, shift float64, acc *float64)
+
+// DzSumsMul4Planes is DzSumsMul4 of each of planes planes of n values (n a
+// positive multiple of 4), plane p at p·stride in dz, gr, dg and src, its
+// sums into acc[8p:8p+8], four planes at a time.
+//
+//go:noescape
+func DzSumsMul4Planes(dz, gr, dg, src *float32, n, planes, stride int, mean, invstd float32, acc *float64)
+
 // NormBackDx sets dx[i] = a·((dx[i] − m1) − ((src[i] − mean)·invstd)·m2),
 // every operation rounded, over planes planes of hw values, plane p at
 // p·stride in dx and src (planes > 0): the second pass of BatchNorm's

@@ -453,6 +453,211 @@ dzmul4:
 	VZEROUPPER
 	RET
 
+// SS_STEP adds the next four values at OFF to the four-lane sums of
+// ShiftedSums4: S the shifted values, Q their squares (Y15 the shift).
+#define SS_STEP(OFF, S, Q) \
+	VCVTPS2PD OFF, Y8; \
+	VSUBPD Y15, Y8, Y8; \
+	VADDPD Y8, S, S; \
+	VMULPD Y8, Y8, Y9; \
+	VADDPD Y9, Q, Q
+
+// func ShiftedSums4Planes(src *float32, n, planes, stride int, shift float64, acc *float64)
+//
+// ShiftedSums4 of each of planes planes of n values (n a positive multiple
+// of 4), plane p at p·stride values, into acc[8p:8p+8]: four planes at a
+// time, so that their sums' additions overlap, each lane of each plane
+// still summing in order. R11, R12, R13 one, two and three strides in
+// bytes, BX the plane's length in bytes.
+TEXT ·ShiftedSums4Planes(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ n+8(FP), R8
+	MOVQ planes+16(FP), R10
+	MOVQ stride+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*1), R12
+	LEAQ (R12)(R11*1), R13
+	MOVQ R8, BX
+	SHLQ $2, BX
+	VBROADCASTSD shift+32(FP), Y15
+	MOVQ acc+40(FP), DI
+
+ssquad:
+	CMPQ R10, $4
+	JLT ssone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ R8, CX
+
+ssquadloop:
+	SS_STEP((SI), Y0, Y1)
+	SS_STEP((SI)(R11*1), Y2, Y3)
+	SS_STEP((SI)(R12*1), Y4, Y5)
+	SS_STEP((SI)(R13*1), Y6, Y7)
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ ssquadloop
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	ADDQ $256, DI
+	SUBQ BX, SI
+	LEAQ (SI)(R12*2), SI
+	SUBQ $4, R10
+	JMP ssquad
+
+ssone:
+	TESTQ R10, R10
+	JZ ssdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ R8, CX
+
+ssoneloop:
+	SS_STEP((SI), Y0, Y1)
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JNZ ssoneloop
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ $64, DI
+	SUBQ BX, SI
+	ADDQ R11, SI
+	DECQ R10
+	JMP ssone
+
+ssdone:
+	VZEROUPPER
+	RET
+
+// DZ_STEP is one step of DzSumsMul4 for the plane at index IDX (a byte
+// offset register from the current position): dz = gr·dg, stored, added
+// to S, and dz·x̂ to Q (X14 mean, X15 invstd).
+#define DZ_STEP(IDX, S, Q) \
+	VMOVUPS (R8)IDX, X8; \
+	VMULPS (R9)IDX, X8, X8; \
+	VMOVUPS X8, (DI)IDX; \
+	VMOVUPS (SI)IDX, X9; \
+	VSUBPS X14, X9, X9; \
+	VMULPS X15, X9, X9; \
+	VMULPS X9, X8, X9; \
+	VCVTPS2PD X8, Y10; \
+	VADDPD Y10, S, S; \
+	VCVTPS2PD X9, Y11; \
+	VADDPD Y11, Q, Q
+
+// func DzSumsMul4Planes(dz, gr, dg, src *float32, n, planes, stride int, mean, invstd float32, acc *float64)
+//
+// DzSumsMul4 of each of planes planes of n values (n a positive multiple
+// of 4), plane p at p·stride values in dz, gr, dg and src, into
+// acc[8p:8p+8], four planes at a time like ShiftedSums4Planes. DX is 0
+// (the first plane's index), R11-R13 one to three strides in bytes, BX
+// the plane's length in bytes.
+TEXT ·DzSumsMul4Planes(SB), NOSPLIT, $0-72
+	MOVQ dz+0(FP), DI
+	MOVQ gr+8(FP), R8
+	MOVQ dg+16(FP), R9
+	MOVQ src+24(FP), SI
+	MOVQ n+32(FP), BX
+	SHLQ $2, BX
+	MOVQ planes+40(FP), R10
+	MOVQ stride+48(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*1), R12
+	LEAQ (R12)(R11*1), R13
+	VBROADCASTSS mean+56(FP), X14
+	VBROADCASTSS invstd+60(FP), X15
+	MOVQ acc+64(FP), AX
+	XORQ DX, DX
+
+dzquad:
+	CMPQ R10, $4
+	JLT dzone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ BX, CX
+
+dzquadloop:
+	DZ_STEP((DX*1), Y0, Y1)
+	DZ_STEP((R11*1), Y2, Y3)
+	DZ_STEP((R12*1), Y4, Y5)
+	DZ_STEP((R13*1), Y6, Y7)
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, SI
+	SUBQ $16, CX
+	JNZ dzquadloop
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	VMOVUPD Y4, 128(AX)
+	VMOVUPD Y5, 160(AX)
+	VMOVUPD Y6, 192(AX)
+	VMOVUPD Y7, 224(AX)
+	ADDQ $256, AX
+	SUBQ BX, DI
+	SUBQ BX, R8
+	SUBQ BX, R9
+	SUBQ BX, SI
+	LEAQ (DI)(R12*2), DI
+	LEAQ (R8)(R12*2), R8
+	LEAQ (R9)(R12*2), R9
+	LEAQ (SI)(R12*2), SI
+	SUBQ $4, R10
+	JMP dzquad
+
+dzone:
+	TESTQ R10, R10
+	JZ dzdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ BX, CX
+
+dzoneloop:
+	DZ_STEP((DX*1), Y0, Y1)
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, SI
+	SUBQ $16, CX
+	JNZ dzoneloop
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	ADDQ $64, AX
+	SUBQ BX, DI
+	SUBQ BX, R8
+	SUBQ BX, R9
+	SUBQ BX, SI
+	ADDQ R11, DI
+	ADDQ R11, R8
+	ADDQ R11, R9
+	ADDQ R11, SI
+	DECQ R10
+	JMP dzone
+
+dzdone:
+	VZEROUPPER
+	RET
+
 // func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32)
 //
 // dx[i] = a·((dx[i] − m1) − ((src[i] − mean)·invstd)·m2), every operation

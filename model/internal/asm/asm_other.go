@@ -45,6 +45,16 @@ func DzSumsMul4(dz, gr, dg, src *float32, n int, mean, invstd float32, acc *[8]f
 	panic("asm: DzSumsMul4 without assembly")
 }
 
+// ShiftedSums4Planes is not available in this build.
+func ShiftedSums4Planes(src *float32, n, planes, stride int, shift float64, acc *float64) {
+	panic("asm: ShiftedSums4Planes without assembly")
+}
+
+// DzSumsMul4Planes is not available in this build.
+func DzSumsMul4Planes(dz, gr, dg, src *float32, n, planes, stride int, mean, invstd float32, acc *float64) {
+	panic("asm: DzSumsMul4Planes without assembly")
+}
+
 // NormBackDx is not available in this build.
 func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32) {
 	panic("asm: NormBackDx without assembly")

@@ -139,3 +139,48 @@ func TestDzSumsMul4(t *testing.T) {
 		}
 	}
 }
+
+// TestSumsPlanes checks the many-plane sum kernels against the one-plane
+// ones, plane by plane, bit for bit, for plane counts with and without a
+// remainder of the groups of four.
+func TestSumsPlanes(t *testing.T) {
+	if !Available {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const mean, invstd, shift = float32(0.2), float32(1.4), 0.7
+	for _, n := range []int{4, 16, 68} {
+		for planes := 1; planes <= 9; planes++ {
+			stride := n + 12
+			gr, dg, src := make([]float32, planes*stride), make([]float32, planes*stride), make([]float32, planes*stride)
+			for i := range gr {
+				gr[i], dg[i], src[i] = float32(rng.NormFloat64()), float32(rng.Float64()), float32(rng.NormFloat64()*2+1)
+			}
+			dz := make([]float32, planes*stride)
+			acc := make([]float64, 8*planes)
+			DzSumsMul4Planes(&dz[0], &gr[0], &dg[0], &src[0], n, planes, stride, mean, invstd, &acc[0])
+			ss := make([]float64, 8*planes)
+			ShiftedSums4Planes(&src[0], n, planes, stride, shift, &ss[0])
+			for p := range planes {
+				o := p * stride
+				want := make([]float32, n)
+				var wantAcc, wantSS [8]float64
+				DzSumsMul4(&want[0], &gr[o], &dg[o], &src[o], n, mean, invstd, &wantAcc)
+				ShiftedSums4(&src[o], n, shift, &wantSS)
+				for i := range n {
+					if dz[o+i] != want[i] {
+						t.Fatalf("n %d, planes %d: plane %d dz[%d] = %g, want %g", n, planes, p, i, dz[o+i], want[i])
+					}
+				}
+				if [8]float64(acc[8*p:8*p+8]) != wantAcc || [8]float64(ss[8*p:8*p+8]) != wantSS {
+					t.Fatalf("n %d, planes %d: plane %d sums differ", n, planes, p)
+				}
+				for i := o + n; i < o+stride; i++ {
+					if dz[i] != 0 {
+						t.Fatalf("n %d, planes %d: dz[%d] written between planes", n, planes, i)
+					}
+				}
+			}
+		}
+	}
+}
