@@ -92,7 +92,7 @@ func BenchmarkDepthwise(b *testing.B) {
 	for _, tc := range []struct{ batch, c, h, stride int }{
 		{32, 384, 16, 1}, {8, 768, 32, 1}, {8, 384, 64, 1}, {32, 384, 32, 2}, {8, 384, 128, 2},
 	} {
-		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.h, ho: (tc.h-1)/tc.stride + 1, wo: (tc.h-1)/tc.stride + 1}
+		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.h, ho: (tc.h-1)/tc.stride + 1, wo: (tc.h-1)/tc.stride + 1, cl: &channelsLast{}}
 		k.dw = make([]float32, tc.c*9)
 		x, w := make([]float32, tc.batch*tc.c*tc.h*tc.h), make([]float32, tc.c*9)
 		y, dx := make([]float32, tc.batch*tc.c*k.ho*k.wo), make([]float32, len(x))

@@ -43,7 +43,7 @@ func (k *depthwise) backInChannelsLast() bool {
 // forwardChannelsLast is depthwise.forward channels last.
 func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 	c, ip, op := k.c, k.h*k.w, k.ho*k.wo
-	cl := &k.cl
+	cl := k.cl
 	cl.taps, cl.x, cl.y = grow(cl.taps, 9*c), grow(cl.x, ip*c), grow(cl.y, op*c)
 	for ch := range c {
 		for t := range 9 {
@@ -68,7 +68,7 @@ func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 // float64. So every sum runs in the loop's order, bit for bit.
 func (k *depthwiseBack) backChannelsLast(dx, dy, x, w []float32) {
 	c, ip, op := k.c, k.h*k.w, k.ho*k.wo
-	cl := &k.cl
+	cl := k.cl
 	cl.taps, cl.x, cl.dy = grow(cl.taps, 9*c), grow(cl.x, ip*c), grow(cl.dy, op*c)
 	cl.dx, cl.s = grow(cl.dx, ip*c), grow(cl.s, c)
 	if len(cl.dw) < 9*c {
@@ -103,7 +103,7 @@ func (k *depthwiseBack) backChannelsLast(dx, dy, x, w []float32) {
 // backChannels runs backChannelsLast's loop for channels [c0, c1) of the
 // sample in k.cl.
 func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
-	c, cl, n := k.c, &k.cl, c1-c0
+	c, cl, n := k.c, k.cl, c1-c0
 	s := cl.s[c0:c1]
 	for oh := range k.ho {
 		for kh := range 3 {
@@ -133,7 +133,7 @@ func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
 
 // outputRow computes output row oh of the sample in k.cl.
 func (k *depthwise) outputRow(oh int) {
-	c, cl := k.c, &k.cl
+	c, cl := k.c, k.cl
 	for ow := range k.wo {
 		o := cl.y[(oh*k.wo+ow)*c : (oh*k.wo+ow+1)*c]
 		clear(o)

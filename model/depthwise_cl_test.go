@@ -19,7 +19,7 @@ func TestDepthwiseChannelsLast(t *testing.T) {
 	for _, tc := range []struct{ batch, c, h, w, stride int }{
 		{2, 17, 7, 9, 1}, {3, 32, 8, 8, 2}, {1, 5, 5, 3, 2}, {2, 130, 16, 16, 1}, {1, 48, 1, 1, 1},
 	} {
-		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1}
+		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1, cl: &channelsLast{}}
 		x := make([]float32, tc.batch*tc.c*tc.h*tc.w)
 		w := make([]float32, tc.c*9)
 		for _, v := range [][]float32{x, w} {
@@ -105,7 +105,7 @@ func fourSums(src, gr []float32, shift float64, mean, invstd float32) (s, q, sd,
 func TestDepthwiseBackRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}, {1, 2, 3, 1, 2}, {2, 3, 9, 7, 2}, {1, 2, 5, 5, 2}, {1, 1, 2, 2, 2}, {1, 2, 6, 3, 2}} {
-		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1}
+		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1, cl: &channelsLast{}}
 		k.dw = make([]float32, tc.c*9)
 		x := make([]float32, tc.batch*tc.c*tc.h*tc.w)
 		w := make([]float32, tc.c*9)

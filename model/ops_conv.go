@@ -213,7 +213,7 @@ type conv3x3 struct {
 	batch, cin, cout, stride int
 	h, w, ho, wo             int
 	inputGrad                bool
-	cols                     [][]float32
+	work                     *workspace // the im2col matrices, shared by the graph's 3x3 convolutions
 }
 
 func (b *builder) conv3x3(name string, x, w *gorgonia.Node, stride int, inputGrad bool) *gorgonia.Node {
@@ -223,7 +223,7 @@ func (b *builder) conv3x3(name string, x, w *gorgonia.Node, stride int, inputGra
 		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
 	}
 	k := &conv3x3{gemm: b.gemm, batch: batch, cin: cin, cout: ws[0], stride: stride, h: h, w: wd,
-		ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1, inputGrad: inputGrad}
+		ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1, inputGrad: inputGrad, work: b.workspace()}
 	return b.apply(name, []int{batch, k.cout, k.ho, k.wo}, k, x, w)
 }
 
@@ -307,9 +307,9 @@ func (k *conv3x3) col2im(dx, col []float32) {
 func (k *conv3x3) forward(y []float32, in [][]float32) {
 	x, w := in[0], in[1]
 	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
-	k.cols = scratch(k.cols, workers(k.batch), kk*k.ho*k.wo)
+	cols := k.work.columns(workers(k.batch), kk*k.ho*k.wo)
 	parallelFor(k.batch, func(wk, lo, hi int) {
-		col := k.cols[wk]
+		col := cols[wk]
 		for n := lo; n < hi; n++ {
 			k.im2col(col, x[n*xs:(n+1)*xs])
 			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.ho*k.wo, kk, 1, w, kk, col, k.ho*k.wo, 0, y[n*ys:(n+1)*ys], k.ho*k.wo)
@@ -329,17 +329,14 @@ func (k *conv3x3) grads(b *builder, in gorgonia.Nodes, y, dy *gorgonia.Node) gor
 }
 
 // conv3x3DX computes dx = col2im(Wᵀ·dy) from (dy, w).
-type conv3x3DX struct {
-	*conv3x3
-	dcols [][]float32
-}
+type conv3x3DX struct{ *conv3x3 }
 
 func (k *conv3x3DX) forward(dx []float32, in [][]float32) {
 	dy, w := in[0], in[1]
 	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
-	k.dcols = scratch(k.dcols, workers(k.batch), kk*k.ho*k.wo)
+	dcols := k.work.columns(workers(k.batch), kk*k.ho*k.wo)
 	parallelFor(k.batch, func(wk, lo, hi int) {
-		dcol := k.dcols[wk]
+		dcol := dcols[wk]
 		for n := lo; n < hi; n++ {
 			k.gemm.Sgemm(trans, noTrans, kk, k.ho*k.wo, k.cout, 1, w, kk, dy[n*ys:(n+1)*ys], k.ho*k.wo, 0, dcol, k.ho*k.wo)
 			dxn := dx[n*xs : (n+1)*xs]
@@ -353,15 +350,14 @@ func (k *conv3x3DX) forward(dx []float32, in [][]float32) {
 type conv3x3DW struct {
 	*conv3x3
 	sums *partials
-	cols [][]float32 // per worker
 }
 
 func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
 	dy, x := in[0], in[1]
 	xs, ys, kk := k.cin*k.h*k.w, k.cout*k.ho*k.wo, k.cin*9
-	k.cols = scratch(k.cols, workers(k.batch), kk*k.ho*k.wo)
+	cols := k.work.columns(workers(k.batch), kk*k.ho*k.wo)
 	k.sums.sum(dw, k.batch, func(wk int, part []float32, lo, hi int) {
-		col := k.cols[wk]
+		col := cols[wk]
 		for n := lo; n < hi; n++ {
 			k.im2col(col, x[n*xs:(n+1)*xs])
 			k.gemm.Sgemm(noTrans, trans, k.cout, kk, k.ho*k.wo, 1, dy[n*ys:(n+1)*ys], k.ho*k.wo, col, k.ho*k.wo, 1, part, kk)
@@ -375,7 +371,7 @@ type depthwise struct {
 	batch, c, stride int
 	h, w, ho, wo     int
 	dw               []float32    // weight gradient, set by depthwiseBack
-	cl               channelsLast // work buffers of forwardChannelsLast
+	cl               *channelsLast // work buffers of the channels-last passes, shared by the graph's depthwise convolutions
 	norm             *evalNorm    // a BatchNorm and GELU fused after it (evaluation), or nil
 }
 
@@ -392,7 +388,7 @@ func (b *builder) depthwiseKernel(name string, x, w *gorgonia.Node, stride int) 
 	if len(ws) != 4 || ws[0] != c || ws[1] != 1 || ws[2] != 3 || ws[3] != 3 {
 		b.failf("%s: weight shape %v does not fit input %v", name, ws, x.Shape())
 	}
-	k := &depthwise{batch: batch, c: c, stride: stride, h: h, w: wd, ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1}
+	k := &depthwise{batch: batch, c: c, stride: stride, h: h, w: wd, ho: (h-1)/stride + 1, wo: (wd-1)/stride + 1, cl: &b.workspace().cl}
 	return k, []int{batch, c, k.ho, k.wo}
 }
 

@@ -28,7 +28,16 @@ func grow(buf []float32, n int) []float32 {
 // The tape machine runs one op at a time, so such kernels of one graph
 // share them instead of keeping their own.
 type workspace struct {
-	bufs [2][]float32
+	bufs [2][]float32 // the gathered matrices of the 1x1 convolutions
+	cols [][]float32  // per worker: the im2col matrices of the 3x3 convolutions
+	cl   channelsLast // the depthwise convolutions' channels-last samples
+}
+
+// columns returns n buffers of size elements, one per worker, valid until
+// the next call; their contents are not cleared.
+func (w *workspace) columns(n, size int) [][]float32 {
+	w.cols = scratch(w.cols, n, size)
+	return w.cols
 }
 
 // pair returns two distinct buffers of n0 and n1 elements, valid until the
