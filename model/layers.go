@@ -83,9 +83,15 @@ func (l *layers) mbconv(b BlockPlan, x *gorgonia.Node) *gorgonia.Node {
 		h = l.depthwiseNorm(prefix+".conv2_kxk", h, l.p(prefix+".conv2_kxk.weight"),
 			l.p(prefix+".norm2.weight"), l.p(prefix+".norm2.bias"), b.Stride, l.statsOf(prefix+".norm2"))
 	}
-	h = l.squeezeExcite(prefix+".se", h, l.p(prefix+".se.fc1.weight"), l.p(prefix+".se.fc1.bias"),
-		l.p(prefix+".se.fc2.weight"), l.p(prefix+".se.fc2.bias"))
-	h = l.conv1(prefix+".conv3_1x1", h, true)
+	se := prefix + ".se"
+	if l.train || !l.fuseNorms {
+		h = l.squeezeExcite(se, h, l.p(se+".fc1.weight"), l.p(se+".fc1.bias"), l.p(se+".fc2.weight"), l.p(se+".fc2.bias"))
+		h = l.conv1(prefix+".conv3_1x1", h, true)
+	} else {
+		// The gate scales the projection's input as it is gathered.
+		h = l.gatedConv1x1(se, prefix+".conv3_1x1", h, l.p(se+".fc1.weight"), l.p(se+".fc1.bias"),
+			l.p(se+".fc2.weight"), l.p(se+".fc2.bias"), l.p(prefix+".conv3_1x1.weight"), l.p(prefix+".conv3_1x1.bias"))
+	}
 	h = l.drop(prefix+".drop_path", h, l.state, b.DropPath, true)
 	return l.add(prefix+".residual", h, shortcut)
 }

@@ -47,11 +47,21 @@ func (b *builder) conv1x1Kernel(name string, x, w *gorgonia.Node, bias, inputGra
 
 func (k *conv1x1) gathered() bool { return k.hw < gatherBelow }
 
-// gather copies NCHW x [B,C,HW] into g [C, B·HW].
-func gather(g, x []float32, batch, c, hw int) {
+// gather copies NCHW x [B,C,HW] into g [C, B·HW], each plane multiplied
+// by its gate (gate[n·C + c]) where gate is not nil, as squeezeExcite
+// scales its output.
+func gather(g, x, gate []float32, batch, c, hw int) {
 	for n := range batch {
 		for ch := range c {
-			copy(g[(ch*batch+n)*hw:(ch*batch+n+1)*hw], x[(n*c+ch)*hw:(n*c+ch+1)*hw])
+			dst, src := g[(ch*batch+n)*hw:(ch*batch+n+1)*hw], x[(n*c+ch)*hw:(n*c+ch+1)*hw]
+			if gate == nil {
+				copy(dst, src)
+				continue
+			}
+			gv := gate[n*c+ch]
+			for i, v := range src {
+				dst[i] = v * gv
+			}
 		}
 	}
 }
@@ -66,19 +76,33 @@ func scatter(x, g []float32, batch, c, hw int) {
 }
 
 func (k *conv1x1) forward(y []float32, in [][]float32) {
-	x, w := in[0], in[1]
+	var bias []float32
+	switch {
+	case k.norm != nil:
+		k.norm.prepare(in[2], in[3])
+	case k.bias:
+		bias = in[2]
+	}
+	k.product(y, in[0], in[1], bias, nil)
+}
+
+// product sets y to w·x (+ bias where not nil, then k.norm's map and GELU
+// where set), with each plane of x scaled by its gate (gate[n·cin + c])
+// first where gate is not nil.
+func (k *conv1x1) product(y, x, w, bias, gate []float32) {
+	var beta float32
+	if bias != nil {
+		beta = 1
+	}
 	if k.gathered() {
 		cols := k.batch * k.hw
 		xs, ys := k.work.pair(k.cin*cols, k.cout*cols)
-		gather(xs, x, k.batch, k.cin, k.hw)
-		var beta float32
-		if k.bias {
-			fillRows(ys, in[2], cols)
-			beta = 1
+		gather(xs, x, gate, k.batch, k.cin, k.hw)
+		if bias != nil {
+			fillRows(ys, bias, cols)
 		}
 		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, xs, cols, beta, ys, cols)
 		if k.norm != nil {
-			k.norm.prepare(in[2], in[3])
 			parallelFor(k.cout, func(_, lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					k.norm.planes(y[ch*k.hw:], ys[ch*cols:], ch, k.hw, k.batch, k.cout*k.hw, k.hw)
@@ -89,19 +113,22 @@ func (k *conv1x1) forward(y []float32, in [][]float32) {
 		scatter(y, ys, k.batch, k.cout, k.hw)
 		return
 	}
-	if k.norm != nil {
-		k.norm.prepare(in[2], in[3])
-	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
-	parallelFor(k.batch, func(_, lo, hi int) {
+	var gated [][]float32
+	if gate != nil {
+		gated = k.work.columns(workers(k.batch), xs)
+	}
+	parallelFor(k.batch, func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			yn := y[n*ys : (n+1)*ys]
-			var beta float32
-			if k.bias {
-				fillRows(yn, in[2], k.hw)
-				beta = 1
+			xn, yn := x[n*xs:(n+1)*xs], y[n*ys:(n+1)*ys]
+			if gate != nil {
+				gather(gated[wk], xn, gate[n*k.cin:(n+1)*k.cin], 1, k.cin, k.hw)
+				xn = gated[wk][:xs]
 			}
-			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.hw, k.cin, 1, w, k.cin, x[n*xs:(n+1)*xs], k.hw, beta, yn, k.hw)
+			if bias != nil {
+				fillRows(yn, bias, k.hw)
+			}
+			k.gemm.Sgemm(noTrans, noTrans, k.cout, k.hw, k.cin, 1, w, k.cin, xn, k.hw, beta, yn, k.hw)
 			if k.norm != nil {
 				for ch := range k.cout {
 					k.norm.planes(yn[ch*k.hw:], yn[ch*k.hw:], ch, k.hw, 1, 0, 0)
@@ -151,7 +178,7 @@ func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
 	if k.gathered() {
 		cols := k.batch * k.hw
 		dys, dxs := k.work.pair(k.cout*cols, k.cin*cols)
-		gather(dys, dy, k.batch, k.cout, k.hw)
+		gather(dys, dy, nil, k.batch, k.cout, k.hw)
 		k.gemm.Sgemm(trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, dys, cols, 0, dxs, cols)
 		scatter(dx, dxs, k.batch, k.cin, k.hw)
 		return
@@ -175,8 +202,8 @@ func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 	if k.gathered() {
 		cols := k.batch * k.hw
 		dys, xgs := k.work.pair(k.cout*cols, k.cin*cols)
-		gather(dys, dy, k.batch, k.cout, k.hw)
-		gather(xgs, x, k.batch, k.cin, k.hw)
+		gather(dys, dy, nil, k.batch, k.cout, k.hw)
+		gather(xgs, x, nil, k.batch, k.cin, k.hw)
 		k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, cols, 1, dys, cols, xgs, cols, 0, dw, k.cin)
 		return
 	}
@@ -370,9 +397,9 @@ func (k *conv3x3DW) forward(dw []float32, in [][]float32) {
 type depthwise struct {
 	batch, c, stride int
 	h, w, ho, wo     int
-	dw               []float32    // weight gradient, set by depthwiseBack
+	dw               []float32     // weight gradient, set by depthwiseBack
 	cl               *channelsLast // work buffers of the channels-last passes, shared by the graph's depthwise convolutions
-	norm             *evalNorm    // a BatchNorm and GELU fused after it (evaluation), or nil
+	norm             *evalNorm     // a BatchNorm and GELU fused after it (evaluation), or nil
 }
 
 func (b *builder) depthwise(name string, x, w *gorgonia.Node, stride int) *gorgonia.Node {

@@ -22,22 +22,69 @@ type squeezeExcite struct {
 }
 
 func (b *builder) squeezeExcite(name string, x, w1, b1, w2, b2 *gorgonia.Node) *gorgonia.Node {
+	return b.apply(name, x.Shape(), b.squeezeExciteKernel(name, x, w1, b1, w2, b2), x, w1, b1, w2, b2)
+}
+
+// squeezeExciteKernel returns the kernel of a squeeze-excitation gate of x.
+func (b *builder) squeezeExciteKernel(name string, x, w1, b1, w2, b2 *gorgonia.Node) *squeezeExcite {
 	batch, c, h, w := b.dims4(x)
 	rd := w1.Shape()[0]
 	if w1.Shape().TotalSize() != rd*c || w2.Shape().TotalSize() != rd*c || b1.Shape().TotalSize() != rd || b2.Shape().TotalSize() != c {
 		b.failf("%s: parameters %v %v %v %v do not fit %d channels", name, w1.Shape(), b1.Shape(), w2.Shape(), b2.Shape(), c)
 	}
-	k := &squeezeExcite{batch: batch, c: c, rd: rd, hw: h * w,
+	return &squeezeExcite{batch: batch, c: c, rd: rd, hw: h * w,
 		s: make([]float32, batch*c), h: make([]float32, batch*rd), g: make([]float32, batch*c), a: make([]float32, rd)}
-	return b.apply(name, x.Shape(), k, x, w1, b1, w2, b2)
+}
+
+// gatedConv1x1 is, in evaluation, the squeeze-excitation gate fused into
+// the 1x1 convolution after it, with inputs (x, fc1.weight, fc1.bias,
+// fc2.weight, fc2.bias, weight, bias): the gated activation is formed
+// only as the convolution's gathered input (or one sample at a time),
+// never whole. The same bits as the two ops.
+type gatedConv1x1 struct {
+	se   *squeezeExcite
+	conv *conv1x1
+}
+
+// gatedConv1x1 adds a squeeze-excitation gate and a 1x1 convolution with
+// bias, fused, for evaluation.
+func (b *builder) gatedConv1x1(seName, convName string, x, w1, b1, w2, b2, w, bias *gorgonia.Node) *gorgonia.Node {
+	se := b.squeezeExciteKernel(seName, x, w1, b1, w2, b2)
+	conv, shape := b.conv1x1Kernel(convName, x, w, true, false)
+	return b.apply(convName, shape, &gatedConv1x1{se: se, conv: conv}, x, w1, b1, w2, b2, w, bias)
+}
+
+func (k *gatedConv1x1) forward(y []float32, in [][]float32) {
+	k.se.gates(in[0], in[1], in[2], in[3], in[4])
+	k.conv.product(y, in[0], in[5], in[6], k.se.g)
+}
+
+func (k *gatedConv1x1) wrt() []bool { return make([]bool, 7) } // evaluation only
+
+func (k *gatedConv1x1) grads(b *builder, _ gorgonia.Nodes, _, _ *gorgonia.Node) gorgonia.Nodes {
+	b.failf("the fused squeeze-excitation and convolution of evaluation has no gradient")
+	return nil
 }
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
 func (k *squeezeExcite) forward(y []float32, in [][]float32) {
-	x, w1, b1, w2, b2 := in[0], in[1], in[2], in[3], in[4]
-	planes := k.batch * k.c
-	parallelFor(planes, func(_, lo, hi int) {
+	x := in[0]
+	k.gates(x, in[1], in[2], in[3], in[4])
+	parallelFor(k.batch*k.c, func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			g := k.g[p]
+			src, dst := x[p*k.hw:(p+1)*k.hw], y[p*k.hw:(p+1)*k.hw]
+			for i, v := range src {
+				dst[i] = v * g
+			}
+		}
+	})
+}
+
+// gates computes every sample's squeezed input, fc1 output and gate.
+func (k *squeezeExcite) gates(x, w1, b1, w2, b2 []float32) {
+	parallelFor(k.batch*k.c, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			var s float64
 			for _, v := range x[p*k.hw : (p+1)*k.hw] {
@@ -53,15 +100,6 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
 			k.gate(n, k.as[wk], b1, b2)
-		}
-	})
-	parallelFor(planes, func(_, lo, hi int) {
-		for p := lo; p < hi; p++ {
-			g := k.g[p]
-			src, dst := x[p*k.hw:(p+1)*k.hw], y[p*k.hw:(p+1)*k.hw]
-			for i, v := range src {
-				dst[i] = v * g
-			}
 		}
 	})
 }
