@@ -49,10 +49,15 @@ func (k *conv1x1) gathered() bool { return k.hw < gatherBelow }
 
 // gather copies NCHW x [B,C,HW] into g [C, B·HW], each plane multiplied
 // by its gate (gate[n·C + c]) where gate is not nil, as squeezeExcite
-// scales its output.
+// scales its output; channels in parallel.
 func gather(g, x, gate []float32, batch, c, hw int) {
-	for n := range batch {
-		for ch := range c {
+	parallelFor(c, func(_, lo, hi int) { gatherChannels(g, x, gate, batch, c, hw, lo, hi) })
+}
+
+// gatherChannels is gather for channels [lo, hi).
+func gatherChannels(g, x, gate []float32, batch, c, hw, lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		for n := range batch {
 			dst, src := g[(ch*batch+n)*hw:(ch*batch+n+1)*hw], x[(n*c+ch)*hw:(n*c+ch+1)*hw]
 			if gate == nil {
 				copy(dst, src)
@@ -66,13 +71,15 @@ func gather(g, x, gate []float32, batch, c, hw int) {
 	}
 }
 
-// scatter copies g [C, B·HW] into NCHW x [B,C,HW].
+// scatter copies g [C, B·HW] into NCHW x [B,C,HW], channels in parallel.
 func scatter(x, g []float32, batch, c, hw int) {
-	for n := range batch {
-		for ch := range c {
-			copy(x[(n*c+ch)*hw:(n*c+ch+1)*hw], g[(ch*batch+n)*hw:(ch*batch+n+1)*hw])
+	parallelFor(c, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			for n := range batch {
+				copy(x[(n*c+ch)*hw:(n*c+ch+1)*hw], g[(ch*batch+n)*hw:(ch*batch+n+1)*hw])
+			}
 		}
-	}
+	})
 }
 
 func (k *conv1x1) forward(y []float32, in [][]float32) {
@@ -122,7 +129,7 @@ func (k *conv1x1) product(y, x, w, bias, gate []float32) {
 		for n := lo; n < hi; n++ {
 			xn, yn := x[n*xs:(n+1)*xs], y[n*ys:(n+1)*ys]
 			if gate != nil {
-				gather(gated[wk], xn, gate[n*k.cin:(n+1)*k.cin], 1, k.cin, k.hw)
+				gatherChannels(gated[wk], xn, gate[n*k.cin:(n+1)*k.cin], 1, k.cin, k.hw, 0, k.cin)
 				xn = gated[wk][:xs]
 			}
 			if bias != nil {
