@@ -102,7 +102,7 @@ bench-long: build
 	./scripts/long-run.sh
 
 # Learning from little data side by side with the PyTorch reference, model selection and
-# fine-tuning (about 1.5 hours on 2 cores): replaces its section of BENCHMARKS.md.
+# fine-tuning (about 20 minutes on 2 cores): replaces its section of BENCHMARKS.md.
 bench-lowdata: build
 	./scripts/lowdata-run.sh
 

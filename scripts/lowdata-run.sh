@@ -8,7 +8,7 @@
 # sides run at the same time (so the times compare like with like), then the
 # selection evidence (jobs/lowdata-select.hcl: best vs last on a 50-image val split)
 # and the fine-tuning job (jobs/finetune.hcl). Replaces the "lowdata" section of
-# BENCHMARKS.md. About an hour and a half on two cores.
+# BENCHMARKS.md. About 20 minutes on two cores (18 on the machine of BENCHMARKS.md).
 #
 # EPOCHS=N (at least 2) is a smoke run of the same steps: every job and the
 # reference train N epochs (one of them warmup); with OUT=some-copy.md it
