@@ -1,6 +1,10 @@
 package model
 
-import "github.com/astroformer/astroformer/model/internal/asm"
+import (
+	"runtime"
+
+	"github.com/astroformer/astroformer/model/internal/asm"
+)
 
 // The depthwise convolution channels last: on CPUs with the assembly
 // kernels (asm.Available), for the shapes where it is faster (see
@@ -24,8 +28,9 @@ const forwardChannelsLastMax = 256
 // output [Ho·Wo][C] (and in the backward pass their gradients).
 type channelsLast struct {
 	taps, x, y []float32
-	dy, dx, s  []float32 // the backward pass's: output and input gradients, and the taps' row sums
-	dw         []float64 // the weight gradient, [9][C]
+	dy, dx, s  []float32   // the backward pass's: output and input gradients, and the taps' row sums
+	dw         []float64   // the weight gradient, [9][C]
+	xs, ys     [][]float32 // per worker: a sample's input and output, when samples run in parallel
 }
 
 // forwardInChannelsLast reports whether the forward pass runs channels
@@ -50,11 +55,26 @@ func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 			cl.taps[t*c+ch] = w[ch*9+t]
 		}
 	}
+	if k.batch >= 2*runtime.GOMAXPROCS(0) {
+		// Enough samples to share out whole: no barrier per sample.
+		cl.xs, cl.ys = scratch(cl.xs, workers(k.batch), ip*c), scratch(cl.ys, workers(k.batch), op*c)
+		parallelFor(k.batch, func(wk, lo, hi int) {
+			xs, ys := cl.xs[wk], cl.ys[wk]
+			for n := lo; n < hi; n++ {
+				transposeBands(xs, x[n*c*ip:(n+1)*c*ip], c, ip, 0, (c+15)/16)
+				for oh := range k.ho {
+					k.outputRow(xs, ys, oh)
+				}
+				transposeBands(y[n*c*op:(n+1)*c*op], ys, op, c, 0, (op+15)/16)
+			}
+		})
+		return
+	}
 	for n := range k.batch {
 		transpose(cl.x, x[n*c*ip:(n+1)*c*ip], c, ip)
 		parallelFor(k.ho, func(_, lo, hi int) {
 			for oh := lo; oh < hi; oh++ {
-				k.outputRow(oh)
+				k.outputRow(cl.x, cl.y, oh)
 			}
 		})
 		transpose(y[n*c*op:(n+1)*c*op], cl.y, op, c)
@@ -131,11 +151,12 @@ func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
 	}
 }
 
-// outputRow computes output row oh of the sample in k.cl.
-func (k *depthwise) outputRow(oh int) {
+// outputRow computes output row oh into y of the sample x, both channels
+// last, with the taps in k.cl.
+func (k *depthwise) outputRow(x, y []float32, oh int) {
 	c, cl := k.c, k.cl
 	for ow := range k.wo {
-		o := cl.y[(oh*k.wo+ow)*c : (oh*k.wo+ow+1)*c]
+		o := y[(oh*k.wo+ow)*c : (oh*k.wo+ow+1)*c]
 		clear(o)
 		for kh := range 3 {
 			ih := oh*k.stride + kh - 1
@@ -147,12 +168,12 @@ func (k *depthwise) outputRow(oh int) {
 				if iw < 0 || iw >= k.w {
 					continue
 				}
-				asm.MulAdd(&o[0], &cl.taps[(kh*3+kw)*c], &cl.x[(ih*k.w+iw)*c], c)
+				asm.MulAdd(&o[0], &cl.taps[(kh*3+kw)*c], &x[(ih*k.w+iw)*c], c)
 			}
 		}
 	}
 	if k.norm != nil {
-		k.norm.rows(cl.y[oh*k.wo*c:(oh+1)*k.wo*c], k.wo)
+		k.norm.rows(y[oh*k.wo*c:(oh+1)*k.wo*c], k.wo)
 	}
 }
 
@@ -161,22 +182,24 @@ func (k *depthwise) outputRow(oh int) {
 // CPUs with the assembly kernels), bands of 16 rows in parallel.
 func transpose(dst, src []float32, rows, cols int) {
 	_, _ = dst[rows*cols-1], src[rows*cols-1] // the tiles stay inside both
-	bands := (rows + 15) / 16
-	parallelFor(bands, func(_, lo, hi int) {
-		for r0 := lo * 16; r0 < min(hi*16, rows); r0 += 16 {
-			r1 := min(r0+16, rows)
-			for c0 := 0; c0 < cols; c0 += 16 {
-				c1 := min(c0+16, cols)
-				if asm.Available && r1-r0 == 16 && c1-c0 == 16 {
-					asm.Transpose16(&dst[c0*rows+r0], rows, &src[r0*cols+c0], cols)
-					continue
-				}
-				for r := r0; r < r1; r++ {
-					for j := c0; j < c1; j++ {
-						dst[j*rows+r] = src[r*cols+j]
-					}
+	parallelFor((rows+15)/16, func(_, lo, hi int) { transposeBands(dst, src, rows, cols, lo, hi) })
+}
+
+// transposeBands is transpose for the bands of 16 rows [lo, hi).
+func transposeBands(dst, src []float32, rows, cols, lo, hi int) {
+	for r0 := lo * 16; r0 < min(hi*16, rows); r0 += 16 {
+		r1 := min(r0+16, rows)
+		for c0 := 0; c0 < cols; c0 += 16 {
+			c1 := min(c0+16, cols)
+			if asm.Available && r1-r0 == 16 && c1-c0 == 16 {
+				asm.Transpose16(&dst[c0*rows+r0], rows, &src[r0*cols+c0], cols)
+				continue
+			}
+			for r := r0; r < r1; r++ {
+				for j := c0; j < c1; j++ {
+					dst[j*rows+r] = src[r*cols+j]
 				}
 			}
 		}
-	})
+	}
 }

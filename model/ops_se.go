@@ -95,8 +95,8 @@ func (k *squeezeExcite) gates(x, w1, b1, w2, b2 []float32) {
 	})
 	k.as = scratch(k.as, workers(k.batch), k.rd)
 	k.w1t, k.w2t = grow(k.w1t, k.rd*k.c), grow(k.w2t, k.c*k.rd)
-	transposeInto(k.w1t, w1, k.rd, k.c)
-	transposeInto(k.w2t, w2, k.c, k.rd)
+	transpose(k.w1t, w1, k.rd, k.c)
+	transpose(k.w2t, w2, k.c, k.rd)
 	parallelFor(k.batch, func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
 			k.gate(n, k.as[wk], b1, b2)
@@ -125,15 +125,6 @@ func (k *squeezeExcite) gate(n int, a, b1, b2 []float32) {
 	}
 	for c, v := range g {
 		g[c] = sigmoid(v)
-	}
-}
-
-// transposeInto sets dst, cols x rows, to the transpose of src, rows x cols.
-func transposeInto(dst, src []float32, rows, cols int) {
-	for r := range rows {
-		for c, v := range src[r*cols : (r+1)*cols] {
-			dst[c*rows+r] = v
-		}
 	}
 }
 
