@@ -265,6 +265,10 @@ func (b *builder) conv3x3(name string, x, w *gorgonia.Node, stride int, inputGra
 // col [Cin·9, Ho·Wo], zero where the patch leaves the image.
 func (k *conv3x3) im2col(col, x []float32) {
 	hw := k.ho * k.wo
+	if k.stride == 1 {
+		k.im2colShifted(col, x)
+		return
+	}
 	for c := range k.cin {
 		plane := x[c*k.h*k.w : (c+1)*k.h*k.w]
 		for kh := range 3 {
@@ -287,6 +291,48 @@ func (k *conv3x3) im2col(col, x []float32) {
 					}
 					for ow := a; ow < b; ow++ {
 						dst[ow] = src[ow*k.stride+kw-1]
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colShifted is im2col for stride 1, where the output has the input's
+// size: the row of tap (kh, kw) is the input plane shifted by kh−1 rows
+// and kw−1 columns, so it is copied whole and then the rows that fall
+// outside and the column that wraps around are zeroed.
+func (k *conv3x3) im2colShifted(col, x []float32) {
+	h, w := k.h, k.w
+	hw := h * w
+	for c := range k.cin {
+		plane := x[c*hw : (c+1)*hw]
+		for kh := range 3 {
+			dy := kh - 1
+			lo, hi := max(0, -dy), min(h, h-dy) // the output rows that read inside the image
+			for kw := range 3 {
+				dx := kw - 1
+				row := col[(c*9+kh*3+kw)*hw : (c*9+kh*3+kw+1)*hw]
+				clear(row[:lo*w])
+				clear(row[hi*w:])
+				if lo >= hi {
+					continue
+				}
+				dst, src := lo*w, (lo+dy)*w+dx
+				n := (hi - lo) * w
+				if src < 0 { // the first value is the wrapped column
+					dst, src, n = dst+1, 0, n-1
+				}
+				n = min(n, hw-src)
+				copy(row[dst:dst+n], plane[src:src+n])
+				switch dx {
+				case -1:
+					for oh := lo; oh < hi; oh++ {
+						row[oh*w] = 0
+					}
+				case 1:
+					for oh := lo; oh < hi; oh++ {
+						row[oh*w+w-1] = 0
 					}
 				}
 			}
