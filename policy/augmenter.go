@@ -120,15 +120,30 @@ func (a *Augmenter) Apply(m Image, rng *rand.Rand) Image {
 	return out
 }
 
+// EvalKeeps reports whether Eval returns an h×w image as it is (a copy):
+// it has the model's size and the crop keeps all of it.
+func (a *Augmenter) EvalKeeps(h, w int) bool {
+	rh, rw := a.evalSize(h, w)
+	return h == a.cfg.Height && w == a.cfg.Width && rh == h && rw == w
+}
+
+// evalSize returns the size Eval resizes an h×w image to before cropping.
+func (a *Augmenter) evalSize(mh, mw int) (rh, rw int) {
+	h, w := a.cfg.Height, a.cfg.Width
+	s := math.Max(float64(h)/(a.cfg.CropPct*float64(mh)), float64(w)/(a.cfg.CropPct*float64(mw)))
+	return max(h, int(math.Floor(float64(mh)*s+1e-9))), max(w, int(math.Floor(float64(mw)*s+1e-9)))
+}
+
 // Eval returns the evaluation view of m, as timm's eval transform: m is
 // resized (keeping its aspect ratio) so that Height×Width is CropPct of it
 // along its tighter axis, then centre-cropped to Height×Width. m is not
 // modified.
 func (a *Augmenter) Eval(m Image) Image {
 	h, w := a.cfg.Height, a.cfg.Width
-	s := math.Max(float64(h)/(a.cfg.CropPct*float64(m.H)), float64(w)/(a.cfg.CropPct*float64(m.W)))
-	rh := max(h, int(math.Floor(float64(m.H)*s+1e-9)))
-	rw := max(w, int(math.Floor(float64(m.W)*s+1e-9)))
+	rh, rw := a.evalSize(m.H, m.W)
+	if rh == m.H && rw == m.W {
+		return CenterCrop(m, h, w) // Resize would return a copy: CenterCrop makes one anyway
+	}
 	return CenterCrop(Resize(m, rh, rw), h, w)
 }
 

@@ -200,3 +200,31 @@ func BenchmarkMix(b *testing.B) {
 		i++
 	}
 }
+
+// TestEvalKeeps checks EvalKeeps against what Eval does.
+func TestEvalKeeps(t *testing.T) {
+	for _, tc := range []struct {
+		cropPct float64
+		h, w    int
+		keeps   bool
+	}{{1, 32, 32, true}, {1, 40, 32, false}, {0.875, 32, 32, false}, {1, 16, 16, false}} {
+		cfg := Defaults()
+		cfg.Height, cfg.Width, cfg.CropPct = 32, 32, tc.cropPct
+		a, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.EvalKeeps(tc.h, tc.w); got != tc.keeps {
+			t.Errorf("crop_pct %g, %dx%d: EvalKeeps %v, want %v", tc.cropPct, tc.h, tc.w, got, tc.keeps)
+		}
+		if tc.keeps {
+			m := NewImage(tc.h, tc.w, 3)
+			for i := range m.Pix {
+				m.Pix[i] = float32(i)
+			}
+			if got := a.Eval(m); !slices.Equal(got.Pix, m.Pix) {
+				t.Errorf("crop_pct %g, %dx%d: Eval changed the image", tc.cropPct, tc.h, tc.w)
+			}
+		}
+	}
+}

@@ -68,6 +68,35 @@ func (n Normalizer) Into(dst []float32, m Image) error {
 	return nil
 }
 
+// HWCInto is FromHWC then Into without the intermediate image: it writes
+// the interleaved 8-bit pixels pix of an h×w×c image, as v/255 normalised,
+// into dst (c·h·w values), with the same arithmetic and so the same values.
+func (n Normalizer) HWCInto(dst []float32, pix []byte, h, w, c int) error {
+	if h <= 0 || w <= 0 || c <= 0 {
+		return fmt.Errorf("policy: image of %dx%dx%d (height x width x channels): every dimension must be positive", h, w, c)
+	}
+	if len(pix) != h*w*c {
+		return fmt.Errorf("policy: %d bytes for a %dx%dx%d image, expected %d", len(pix), h, w, c, h*w*c)
+	}
+	if len(n.Mean) != 1 && len(n.Mean) != c {
+		return fmt.Errorf("policy: normalising a %d-channel image with %d-channel statistics", c, len(n.Mean))
+	}
+	if len(dst) != len(pix) {
+		return fmt.Errorf("policy: normalising a %dx%dx%d image (%d values) into a buffer of %d values", c, h, w, len(pix), len(dst))
+	}
+	plane := h * w
+	for ch := range c {
+		scale := float32(1 / channel(n.Std, ch))
+		shift := float32(-channel(n.Mean, ch) / channel(n.Std, ch))
+		out := dst[ch*plane : (ch+1)*plane]
+		for i := range out {
+			v := float32(pix[i*c+ch]) / 255
+			out[i] = v*scale + shift
+		}
+	}
+	return nil
+}
+
 // ChannelStats accumulates per-channel mean and standard deviation over a
 // stream of images, every pixel weighted equally. The zero value is ready to
 // use; all images must have the same number of channels. It is exact in

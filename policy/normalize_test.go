@@ -2,6 +2,7 @@ package policy
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,35 @@ func TestChannelStats(t *testing.T) {
 	_ = flat.Add(NewImage(2, 2, 1))
 	if _, err := flat.Normalizer(); err == nil || !strings.Contains(err.Error(), "constant") {
 		t.Errorf("constant channel: %v", err)
+	}
+}
+
+// TestHWCInto checks that normalising straight from the pixel bytes gives
+// the values of FromHWC followed by Into, bit for bit.
+func TestHWCInto(t *testing.T) {
+	const h, w, c = 5, 7, 3
+	pix := make([]byte, h*w*c)
+	for i := range pix {
+		pix[i] = byte(i * 37)
+	}
+	for _, n := range []Normalizer{{Mean: ImageNetMean(), Std: ImageNetStd()}, {Mean: []float64{0.5}, Std: []float64{0.5}}} {
+		img, err := FromHWC(pix, h, w, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, h*w*c)
+		if err := n.Into(want, img); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, h*w*c)
+		if err := n.HWCInto(got, pix, h, w, c); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: HWCInto differs from FromHWC and Into", n)
+		}
+		if err := n.HWCInto(got[1:], pix, h, w, c); err == nil {
+			t.Error("HWCInto into a short buffer: no error")
+		}
 	}
 }

@@ -534,6 +534,15 @@ func (p *Predictor) prepare(b *batch) error {
 		if r.c != meta.InChans {
 			return fmt.Errorf("object %q (row %d): %d channels, but the model takes %d", r.id, r.row, r.c, meta.InChans)
 		}
+		if p.opt.TTA == 1 && p.aug.EvalKeeps(r.h, r.w) {
+			// The evaluation view is the cutout itself: normalised straight
+			// from its bytes, the same values without the copies.
+			if err := p.norm.HWCInto(b.x[0][i*p.imgSize:(i+1)*p.imgSize], r.pixels, r.h, r.w, r.c); err != nil {
+				return fmt.Errorf("object %q (row %d): %w", r.id, r.row, err)
+			}
+			r.pixels = nil
+			continue
+		}
 		img, err := policy.FromHWC(r.pixels, r.h, r.w, r.c)
 		if err != nil {
 			return fmt.Errorf("object %q (row %d): %w", r.id, r.row, err)
