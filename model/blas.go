@@ -26,6 +26,47 @@ const (
 	trans   = blas.Trans
 )
 
+// blockedSgemm computes g.Sgemm(tA, tB, m, n, k, ...) with the n columns
+// of C cut into blocks, several goroutines taking them as they come free:
+// the one large product of a layer whose batch is gathered into a single
+// matrix would otherwise run on one core (each product is single-threaded:
+// the kernels parallelise over samples). The blocks depend on n alone, never
+// on the number of threads, so results are the same for any GOMAXPROCS.
+func blockedSgemm(g gemm, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	width := gemmBlockWidth(n)
+	blocks := (n + width - 1) / width
+	if blocks <= 1 {
+		g.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	parallelFor(blocks, func(_, lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			j0 := blk * width
+			jn := min(n, j0+width) - j0
+			bj := j0 // column j0 of op(B): B's column j0, or its row j0 when transposed
+			if tB == trans {
+				bj = j0 * ldb
+			}
+			g.Sgemm(tA, tB, m, jn, k, alpha, a, lda, b[bj:], ldb, beta, c[j0:], ldc)
+		}
+	})
+}
+
+// gemmBlockWidth is the width of blockedSgemm's column blocks for n
+// columns: wide enough that packing A again for each block costs little,
+// narrow enough that two cores share even a small product.
+func gemmBlockWidth(n int) int {
+	switch {
+	case n >= 1024:
+		return 256
+	case n >= 256:
+		return 128
+	case n >= 128:
+		return 64
+	}
+	return n
+}
+
 // GEMMFLOPS measures the single-precision matrix product of this build (the
 // backend every dense kernel uses) on this machine: GOMAXPROCS goroutines
 // each multiply two n×n matrices reps times, as the kernels do, and the

@@ -108,7 +108,7 @@ func (k *conv1x1) product(y, x, w, bias, gate []float32) {
 		if bias != nil {
 			fillRows(ys, bias, cols)
 		}
-		k.gemm.Sgemm(noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, xs, cols, beta, ys, cols)
+		blockedSgemm(k.gemm, noTrans, noTrans, k.cout, cols, k.cin, 1, w, k.cin, xs, cols, beta, ys, cols)
 		if k.norm != nil {
 			parallelFor(k.cout, func(_, lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
@@ -186,7 +186,7 @@ func (k *conv1x1DX) forward(dx []float32, in [][]float32) {
 		cols := k.batch * k.hw
 		dys, dxs := k.work.pair(k.cout*cols, k.cin*cols)
 		gather(dys, dy, nil, k.batch, k.cout, k.hw)
-		k.gemm.Sgemm(trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, dys, cols, 0, dxs, cols)
+		blockedSgemm(k.gemm, trans, noTrans, k.cin, cols, k.cout, 1, w, k.cin, dys, cols, 0, dxs, cols)
 		scatter(dx, dxs, k.batch, k.cin, k.hw)
 		return
 	}
@@ -211,7 +211,7 @@ func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 		dys, xgs := k.work.pair(k.cout*cols, k.cin*cols)
 		gather(dys, dy, nil, k.batch, k.cout, k.hw)
 		gather(xgs, x, nil, k.batch, k.cin, k.hw)
-		k.gemm.Sgemm(noTrans, trans, k.cout, k.cin, cols, 1, dys, cols, xgs, cols, 0, dw, k.cin)
+		blockedSgemm(k.gemm, noTrans, trans, k.cout, k.cin, cols, 1, dys, cols, xgs, cols, 0, dw, k.cin)
 		return
 	}
 	xs, ys := k.cin*k.hw, k.cout*k.hw
