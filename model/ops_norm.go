@@ -38,10 +38,16 @@ type batchNorm struct {
 // on planes of a multiple of four values.
 func (k *batchNorm) planeSums() bool { return asm.Available && k.hw > 0 && k.hw%4 == 0 }
 
-// combine4 returns the sums of a plane from its four-lane sums acc[0:4]
-// and acc[4:8], as shiftedSums and dzSums combine theirs.
-func combine4(acc []float64) (s, q float64) {
-	return (acc[0] + acc[1]) + (acc[2] + acc[3]), (acc[4] + acc[5]) + (acc[6] + acc[7])
+// planeTotals returns the two sums over planes planes whose four-lane
+// sums lie in acc, eight values a plane: each plane's lanes combined as
+// shiftedSums and dzSums combine theirs, then added in plane order.
+func planeTotals(acc []float64, planes int) (s, q float64) {
+	for p := range planes {
+		a := acc[8*p : 8*p+8]
+		s += (a[0] + a[1]) + (a[2] + a[3])
+		q += (a[4] + a[5]) + (a[6] + a[7])
+	}
+	return s, q
 }
 
 // bnStats is the running state of one BatchNorm layer: views of its buffers.
@@ -79,11 +85,7 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 				if k.planeSums() {
 					acc := k.accs[wk]
 					asm.ShiftedSums4Planes(&x[c*k.hw], k.hw, k.batch, k.c*k.hw, origin, &acc[0])
-					for n := range k.batch {
-						ps, pss := combine4(acc[8*n:])
-						s += ps
-						ss += pss
-					}
+					s, ss = planeTotals(acc, k.batch)
 				} else {
 					for n := range k.batch {
 						ps, pss := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], origin)
@@ -168,11 +170,7 @@ func (k *batchNormBack) forward(dx []float32, in [][]float32) {
 			if many {
 				acc := k.accs[wk]
 				asm.DzSumsMul4Planes(&dx[c*k.hw], &dy[c*k.hw], &k.dgelu[c*k.hw], &x[c*k.hw], k.hw, k.batch, k.c*k.hw, mean, invstd, &acc[0])
-				for n := range k.batch {
-					s, sx := combine4(acc[8*n:])
-					sdz += s
-					sdzx += sx
-				}
+				sdz, sdzx = planeTotals(acc, k.batch)
 			} else {
 				for n := range k.batch {
 					off := (n*k.c + c) * k.hw
