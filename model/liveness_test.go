@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -185,7 +186,9 @@ func TestPlanSeparatesLiveValues(t *testing.T) {
 // GELU run inside the convolutions before them and graphs where they are
 // ops of their own, on maps small enough for the channels-last depthwise
 // convolution and the gathered 1x1 products and large enough for the
-// per-plane and per-sample ones: the logits agree bit for bit.
+// per-plane and per-sample ones, and on batches too small and large enough
+// for the channels-last pass to share out whole samples: the logits agree
+// bit for bit.
 func TestFusedNormsChangeNothing(t *testing.T) {
 	for _, size := range [][2]int{{32, 32}, {128, 96}} {
 		s := mustSpec(t, DefaultVariant, size[0], size[1], 5)
@@ -200,18 +203,19 @@ func TestFusedNormsChangeNothing(t *testing.T) {
 			}
 			copy(separate.Buffers()[i].Data, b.Data)
 		}
-		const batch = 3
-		x := randomImages(rng, s, batch)
-		a, err := fused.Forward(x, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := separate.Forward(x, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(a, b) {
-			t.Errorf("%dx%d: logits differ with fused norms:\n%v\n%v", size[0], size[1], a, b)
+		for _, batch := range []int{3, 4 * runtime.GOMAXPROCS(0)} {
+			x := randomImages(rng, s, batch)
+			a, err := fused.Forward(x, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := separate.Forward(x, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a, b) {
+				t.Errorf("%dx%d, batch %d: logits differ with fused norms", size[0], size[1], batch)
+			}
 		}
 	}
 }
