@@ -75,7 +75,8 @@ type Predictor struct {
 	aug      *policy.Augmenter
 	norm     policy.Normalizer
 	schema   *arrow.Schema
-	imgSize  int // C*H*W of one model input
+	imgSize  int       // C*H*W of one model input
+	views    sync.Pool // *[]float32 of BatchSize·imgSize values: a batch's view, reused
 }
 
 // NewPredictor checks opt against the model and returns a Predictor.
@@ -527,7 +528,7 @@ func (p *Predictor) prepare(b *batch) error {
 	meta := p.model.Meta
 	b.x = make([][]float32, p.opt.TTA)
 	for v := range b.x {
-		b.x[v] = make([]float32, len(b.rows)*p.imgSize)
+		b.x[v] = p.view(len(b.rows))
 	}
 	for i := range b.rows {
 		r := &b.rows[i]
@@ -555,6 +556,15 @@ func (p *Predictor) prepare(b *batch) error {
 		r.pixels = nil
 	}
 	return nil
+}
+
+// view returns a buffer for one view of n cutouts, reused from an earlier
+// batch where one is free: prepare writes every value of it.
+func (p *Predictor) view(n int) []float32 {
+	if x, ok := p.views.Get().(*[]float32); ok && cap(*x) >= n*p.imgSize {
+		return (*x)[:n*p.imgSize]
+	}
+	return make([]float32, max(n, p.opt.BatchSize)*p.imgSize)[:n*p.imgSize]
 }
 
 // infer runs the model on every view of b and combines the probabilities.
@@ -598,6 +608,9 @@ func (p *Predictor) infer(b *batch) error {
 	}
 	if err := nonFinite(p.model.Path, b.rows, bad); err != nil {
 		return err
+	}
+	for _, x := range b.x {
+		p.views.Put(&x)
 	}
 	b.x = nil
 	b.mean, b.std = combineViews(probs, p.opt.TTA, n, classes)
