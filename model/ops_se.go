@@ -40,7 +40,8 @@ func (b *builder) squeezeExciteKernel(name string, x, w1, b1, w2, b2 *gorgonia.N
 // the 1x1 convolution after it, with inputs (x, fc1.weight, fc1.bias,
 // fc2.weight, fc2.bias, weight, bias): the gated activation is formed
 // only as the convolution's gathered input (or one sample at a time),
-// never whole. The same bits as the two ops.
+// never whole. The same bits as the two ops. It has no gradient: a
+// training graph fuses it only into frozen parts, which need none.
 type gatedConv1x1 struct {
 	se   *squeezeExcite
 	conv *conv1x1
@@ -57,13 +58,6 @@ func (b *builder) gatedConv1x1(seName, convName string, x, w1, b1, w2, b2, w, bi
 func (k *gatedConv1x1) forward(y []float32, in [][]float32) {
 	k.se.gates(in[0], in[1], in[2], in[3], in[4])
 	k.conv.product(y, in[0], in[5], in[6], k.se.g)
-}
-
-func (k *gatedConv1x1) wrt() []bool { return make([]bool, 7) } // evaluation only
-
-func (k *gatedConv1x1) grads(b *builder, _ gorgonia.Nodes, _, _ *gorgonia.Node) gorgonia.Nodes {
-	b.failf("the fused squeeze-excitation and convolution of evaluation has no gradient")
-	return nil
 }
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
