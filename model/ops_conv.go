@@ -63,10 +63,7 @@ func gatherChannels(g, x, gate []float32, batch, c, hw, lo, hi int) {
 				copy(dst, src)
 				continue
 			}
-			gv := gate[n*c+ch]
-			for i, v := range src {
-				dst[i] = v * gv
-			}
+			scaleInto(dst, src, gate[n*c+ch])
 		}
 	}
 }

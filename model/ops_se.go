@@ -67,13 +67,18 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 	k.gates(x, in[1], in[2], in[3], in[4])
 	parallelFor(k.batch*k.c, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
-			g := k.g[p]
-			src, dst := x[p*k.hw:(p+1)*k.hw], y[p*k.hw:(p+1)*k.hw]
-			for i, v := range src {
-				dst[i] = v * g
-			}
+			scaleInto(y[p*k.hw:(p+1)*k.hw], x[p*k.hw:(p+1)*k.hw], k.g[p])
 		}
 	})
+}
+
+// scaleInto sets dst[i] = src[i]·g: a plane gated, by squeezeExcite or as
+// gatedConv1x1 gathers it.
+func scaleInto(dst, src []float32, g float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v * g
+	}
 }
 
 // gates computes every sample's squeezed input, fc1 output and gate.

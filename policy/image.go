@@ -37,11 +37,8 @@ func (m Image) Plane(c int) []float32 {
 // stored in the cutouts table's pixels column) to an Image with values
 // v/255.
 func FromHWC(pix []byte, h, w, c int) (Image, error) {
-	if h <= 0 || w <= 0 || c <= 0 {
-		return Image{}, fmt.Errorf("policy: FromHWC: image of %dx%dx%d (height x width x channels): every dimension must be positive", h, w, c)
-	}
-	if len(pix) != h*w*c {
-		return Image{}, fmt.Errorf("policy: FromHWC: %d bytes for a %dx%dx%d image, expected %d", len(pix), h, w, c, h*w*c)
+	if err := checkHWC(pix, h, w, c); err != nil {
+		return Image{}, fmt.Errorf("policy: FromHWC: %w", err)
 	}
 	m := NewImage(h, w, c)
 	n := h * w
@@ -52,6 +49,17 @@ func FromHWC(pix []byte, h, w, c int) (Image, error) {
 		}
 	}
 	return m, nil
+}
+
+// checkHWC reports whether pix holds an h×w×c image of interleaved bytes.
+func checkHWC(pix []byte, h, w, c int) error {
+	if h <= 0 || w <= 0 || c <= 0 {
+		return fmt.Errorf("image of %dx%dx%d (height x width x channels): every dimension must be positive", h, w, c)
+	}
+	if len(pix) != h*w*c {
+		return fmt.Errorf("%d bytes for a %dx%dx%d image, expected %d", len(pix), h, w, c, h*w*c)
+	}
+	return nil
 }
 
 // HWC converts m to interleaved 8-bit pixels, the inverse of FromHWC: each

@@ -72,11 +72,8 @@ func (n Normalizer) Into(dst []float32, m Image) error {
 // the interleaved 8-bit pixels pix of an h×w×c image, as v/255 normalised,
 // into dst (c·h·w values), with the same arithmetic and so the same values.
 func (n Normalizer) HWCInto(dst []float32, pix []byte, h, w, c int) error {
-	if h <= 0 || w <= 0 || c <= 0 {
-		return fmt.Errorf("policy: image of %dx%dx%d (height x width x channels): every dimension must be positive", h, w, c)
-	}
-	if len(pix) != h*w*c {
-		return fmt.Errorf("policy: %d bytes for a %dx%dx%d image, expected %d", len(pix), h, w, c, h*w*c)
+	if err := checkHWC(pix, h, w, c); err != nil {
+		return fmt.Errorf("policy: %w", err)
 	}
 	if len(n.Mean) != 1 && len(n.Mean) != c {
 		return fmt.Errorf("policy: normalising a %d-channel image with %d-channel statistics", c, len(n.Mean))

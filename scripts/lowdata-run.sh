@@ -34,9 +34,6 @@ go build -o bin/astroformer-lowdata ./cmd/astroformer-lowdata
 [ -d data/lowdata/syn32 ] || bin/astroformer-lowdata -out data/lowdata/syn32 -size 32 -train 100 -test 1000 -seed 2
 [ -d data/lowdata/syn64 ] || bin/astroformer-lowdata -out data/lowdata/syn64 -size 64 -train 100 -test 300 -seed 1
 
-# top1 prints the test top-1 (percent) of a run log.
-top1() { grep -m1 -o 'top-1 [0-9.]*%' "$1" | grep -o '[0-9.]*'; }
-
 # side task seed: both implementations of one task and seed, at once, one thread each.
 side() {
   local task=$1 seed=$2 image epochs
