@@ -90,7 +90,7 @@ func BenchmarkDepthwise(b *testing.B) {
 		b.Skip("no assembly kernels on this CPU or build")
 	}
 	for _, tc := range []struct{ batch, c, h, stride int }{
-		{32, 384, 16, 1}, {8, 768, 32, 1}, {8, 384, 64, 1}, {32, 384, 32, 2}, {8, 384, 128, 2},
+		{32, 384, 16, 1}, {8, 768, 32, 1}, {8, 384, 64, 1}, {32, 384, 32, 2}, {32, 1536, 8, 2}, {8, 1536, 32, 2}, {8, 384, 128, 2},
 	} {
 		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.h, ho: (tc.h-1)/tc.stride + 1, wo: (tc.h-1)/tc.stride + 1, cl: &channelsLast{}}
 		k.dw = make([]float32, tc.c*9)

@@ -12,15 +12,15 @@ import (
 // so that a tap multiplies and adds the whole row of channels of a pixel
 // at once (asm.MulAdd, sixteen channels at a time), and the result is
 // transposed back. Every output sums the same products in the same order
-// as the loops over planes, so the values are the same bit for bit.
+// as the loops over planes, and the weight gradient sums each sample's
+// apart before adding them in sample order, as the loop over planes does,
+// so the values are the same bit for bit.
 
 // forwardChannelsLastMax is the largest output plane (Ho·Wo) of a stride-1
 // convolution whose forward pass runs channels last; strided ones always
-// do, and every stride-1 backward pass. From BenchmarkDepthwise (2
-// threads, Zen 4, idle, two runs each; BENCHMARKS.md): forward, channels
-// last is 2.0x faster on 16×16 planes, 1.3x slower on 32×32 and 1.8x on
-// 64×64, 1.5-2.7x faster with stride 2; backward, 1.6-2.0x faster with
-// stride 1, 1.4-2.2x slower with stride 2.
+// do. From BenchmarkDepthwise (2 threads, Zen 4, idle, two runs each;
+// BENCHMARKS.md): forward, channels last is 2.0x faster on 16×16 planes,
+// 1.3x slower on 32×32 and 1.8x on 64×64, 1.5-2.7x faster with stride 2.
 const forwardChannelsLastMax = 256
 
 // channelsLast holds the work buffers of a channels-last depthwise
@@ -29,8 +29,9 @@ const forwardChannelsLastMax = 256
 type channelsLast struct {
 	taps, x, y []float32
 	dy, dx, s  []float32   // the backward pass's: output and input gradients, and the taps' row sums
-	dw         []float64   // the weight gradient, [9][C]
-	xs, ys     [][]float32 // per worker: a sample's input and output, when samples run in parallel
+	dws        [][]float64 // per sample: its weight gradient, [9][C]
+	xs, ys     [][]float32 // per worker: a sample's input and output (or output gradient), when samples run in parallel
+	dxs, ss    [][]float32 // per worker: a sample's input gradient and the row sums, when samples run in parallel
 }
 
 // forwardInChannelsLast reports whether the forward pass runs channels
@@ -39,10 +40,18 @@ func (k *depthwise) forwardInChannelsLast() bool {
 	return asm.Available && (k.stride > 1 || k.ho*k.wo <= forwardChannelsLastMax)
 }
 
+// backChannelsLastMax is the largest input sample (H·W·C values) of a
+// stride-2 convolution whose backward pass runs channels last; stride-1
+// ones always do. From BenchmarkDepthwise (2 threads, Zen 4): channels
+// last is 1.3-2.6x faster on the stride-2 shapes of astroformer_0 at
+// 64x64 (32×32×384 to 8×8×1536), 1.6-2.1x slower on those at 256x256
+// (32×32×1536 and up), whose samples outgrow the caches.
+const backChannelsLastMax = 1 << 19
+
 // backInChannelsLast reports whether the backward pass runs channels
 // last.
 func (k *depthwise) backInChannelsLast() bool {
-	return asm.Available && k.stride == 1
+	return asm.Available && (k.stride == 1 || k.h*k.w*k.c <= backChannelsLastMax)
 }
 
 // forwardChannelsLast is depthwise.forward channels last.
@@ -84,47 +93,75 @@ func (k *depthwise) forwardChannelsLast(y, x, w []float32) {
 // backChannelsLast is depthwiseBack.forward channels last: for each
 // sample, output row, tap and output pixel in the loop's order, the input
 // gradient of the tap's pixel gains weight·dy and the tap's row sum dy·x,
-// all channels at once; each row sum is added to the weight gradient in
-// float64. So every sum runs in the loop's order, bit for bit.
+// all channels at once; each row sum is added to the sample's weight
+// gradient in float64, and the samples' gradients are added in sample
+// order. So every sum runs in the same order whatever the number of
+// goroutines.
 func (k *depthwiseBack) backChannelsLast(dx, dy, x, w []float32) {
 	c, ip, op := k.c, k.h*k.w, k.ho*k.wo
 	cl := k.cl
-	cl.taps, cl.x, cl.dy = grow(cl.taps, 9*c), grow(cl.x, ip*c), grow(cl.dy, op*c)
-	cl.dx, cl.s = grow(cl.dx, ip*c), grow(cl.s, c)
-	if len(cl.dw) < 9*c {
-		cl.dw = make([]float64, 9*c)
-	}
-	dw := cl.dw[:9*c]
-	clear(dw)
+	cl.taps = grow(cl.taps, 9*c)
 	for ch := range c {
 		for t := range 9 {
 			cl.taps[t*c+ch] = w[ch*9+t]
 		}
 	}
-	for n := range k.batch {
-		transpose(cl.x, x[n*c*ip:(n+1)*c*ip], c, ip)
-		transpose(cl.dy, dy[n*c*op:(n+1)*c*op], c, op)
-		clear(cl.dx)
-		// A few blocks of channels, multiples of 16, so that each
-		// MulAdd runs over many.
-		block := max(16, (c/(2*workers(c))+15)&^15)
-		parallelFor((c+block-1)/block, func(_, lo, hi int) {
-			k.backChannels(dw, lo*block, min(hi*block, c))
+	cl.dws = scratch(cl.dws, k.batch, 9*c)
+	if k.batch >= 2*runtime.GOMAXPROCS(0) {
+		// Enough samples to share out whole: no barrier per sample.
+		wk := workers(k.batch)
+		cl.xs, cl.ys = scratch(cl.xs, wk, ip*c), scratch(cl.ys, wk, op*c)
+		cl.dxs, cl.ss = scratch(cl.dxs, wk, ip*c), scratch(cl.ss, wk, c)
+		parallelFor(k.batch, func(wk, lo, hi int) {
+			xs, dys, dxs, s := cl.xs[wk][:ip*c], cl.ys[wk][:op*c], cl.dxs[wk][:ip*c], cl.ss[wk][:c]
+			for n := lo; n < hi; n++ {
+				transposeBands(xs, x[n*c*ip:(n+1)*c*ip], c, ip, 0, (c+15)/16)
+				transposeBands(dys, dy[n*c*op:(n+1)*c*op], c, op, 0, (c+15)/16)
+				clear(dxs)
+				dw := cl.dws[n][:9*c]
+				clear(dw)
+				k.backChannels(dxs, dys, xs, s, dw, 0, c)
+				transposeBands(dx[n*c*ip:(n+1)*c*ip], dxs, ip, c, 0, (ip+15)/16)
+			}
 		})
-		transpose(dx[n*c*ip:(n+1)*c*ip], cl.dx, ip, c)
-	}
-	for ch := range c {
-		for t := range 9 {
-			k.dw[ch*9+t] = float32(dw[t*c+ch])
+	} else {
+		cl.x, cl.dy = grow(cl.x, ip*c), grow(cl.dy, op*c)
+		cl.dx, cl.s = grow(cl.dx, ip*c), grow(cl.s, c)
+		for n := range k.batch {
+			transpose(cl.x, x[n*c*ip:(n+1)*c*ip], c, ip)
+			transpose(cl.dy, dy[n*c*op:(n+1)*c*op], c, op)
+			clear(cl.dx)
+			dw := cl.dws[n][:9*c]
+			clear(dw)
+			// A few blocks of channels, multiples of 16, so that each
+			// MulAdd runs over many.
+			block := max(16, (c/(2*workers(c))+15)&^15)
+			parallelFor((c+block-1)/block, func(_, lo, hi int) {
+				c0, c1 := lo*block, min(hi*block, c)
+				k.backChannels(cl.dx, cl.dy, cl.x, cl.s[c0:c1], dw, c0, c1)
+			})
+			transpose(dx[n*c*ip:(n+1)*c*ip], cl.dx, ip, c)
 		}
 	}
+	parallelFor(c, func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			for t := range 9 {
+				var sum float64
+				for _, dw := range cl.dws[:k.batch] {
+					sum += dw[t*c+ch]
+				}
+				k.dw[ch*9+t] = float32(sum)
+			}
+		}
+	})
 }
 
-// backChannels runs backChannelsLast's loop for channels [c0, c1) of the
-// sample in k.cl.
-func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
-	c, cl, n := k.c, k.cl, c1-c0
-	s := cl.s[c0:c1]
+// backChannels runs backChannelsLast's loop for channels [c0, c1) of one
+// sample: dx, dy and x its gradients and input channels last, s scratch
+// for the row sums of channels [c0, c1), dw the sample's weight gradient
+// [9][C].
+func (k *depthwiseBack) backChannels(dx, dy, x, s []float32, dw []float64, c0, c1 int) {
+	c, taps, n := k.c, k.cl.taps, c1-c0
 	for oh := range k.ho {
 		for kh := range 3 {
 			ih := oh*k.stride + kh - 1
@@ -139,9 +176,9 @@ func (k *depthwiseBack) backChannels(dw []float64, c0, c1 int) {
 					if iw < 0 || iw >= k.w {
 						continue
 					}
-					g := &cl.dy[(oh*k.wo+ow)*c+c0]
-					asm.MulAdd(&cl.dx[(ih*k.w+iw)*c+c0], &cl.taps[t*c+c0], g, n)
-					asm.MulAdd(&s[0], g, &cl.x[(ih*k.w+iw)*c+c0], n)
+					g := &dy[(oh*k.wo+ow)*c+c0]
+					asm.MulAdd(&dx[(ih*k.w+iw)*c+c0], &taps[t*c+c0], g, n)
+					asm.MulAdd(&s[0], g, &x[(ih*k.w+iw)*c+c0], n)
 				}
 				for i, v := range s {
 					dw[t*c+c0+i] += float64(v)

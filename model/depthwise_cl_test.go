@@ -100,11 +100,13 @@ func fourSums(src, gr []float32, shift float64, mean, invstd float32) (s, q, sd,
 	return s, q, sd, qd
 }
 
-// TestDepthwiseBackRows compares the depthwise convolution's gradients
-// with the loop they are defined by, bit for bit, for both strides.
+// TestDepthwiseBackRows compares the depthwise convolution's gradients,
+// plane by plane and (where the assembly runs) channels last, with the
+// loop they are defined by, bit for bit, for both strides; batches of 4
+// and more share out whole samples among the goroutines.
 func TestDepthwiseBackRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}, {1, 2, 3, 1, 2}, {2, 3, 9, 7, 2}, {1, 2, 5, 5, 2}, {1, 1, 2, 2, 2}, {1, 2, 6, 3, 2}} {
+	for _, tc := range []struct{ batch, c, h, w, stride int }{{2, 3, 7, 9, 1}, {2, 4, 8, 8, 2}, {1, 2, 20, 37, 1}, {1, 2, 3, 1, 2}, {2, 3, 9, 7, 2}, {1, 2, 5, 5, 2}, {1, 1, 2, 2, 2}, {1, 2, 6, 3, 2}, {5, 19, 6, 7, 1}, {6, 33, 9, 8, 2}} {
 		k := &depthwise{batch: tc.batch, c: tc.c, stride: tc.stride, h: tc.h, w: tc.w, ho: (tc.h-1)/tc.stride + 1, wo: (tc.w-1)/tc.stride + 1, cl: &channelsLast{}}
 		k.dw = make([]float32, tc.c*9)
 		x := make([]float32, tc.batch*tc.c*tc.h*tc.w)
@@ -115,14 +117,18 @@ func TestDepthwiseBackRows(t *testing.T) {
 				v[i] = float32(rng.NormFloat64())
 			}
 		}
-		dx := make([]float32, len(x))
-		(&depthwiseBack{k}).forward(dx, [][]float32{dy, x, w})
+		back := &depthwiseBack{k}
+		ways := map[string]func(dx []float32){"planes": func(dx []float32) { back.backPlanes(dx, dy, x, w) }}
+		if asm.Available {
+			ways["channels last"] = func(dx []float32) { back.backChannelsLast(dx, dy, x, w) }
+		}
 
 		wantDX, wantDW := make([]float32, len(x)), make([]float32, len(w))
 		ip, op := k.h*k.w, k.ho*k.wo
 		for c := range k.c {
 			var dw [9]float64
 			for n := range k.batch {
+				var dwn [9]float64 // each sample's sums apart, then added in sample order
 				p := n*k.c + c
 				g, src, dst := dy[p*op:(p+1)*op], x[p*ip:(p+1)*ip], wantDX[p*ip:(p+1)*ip]
 				for oh := range k.ho {
@@ -141,17 +147,25 @@ func TestDepthwiseBackRows(t *testing.T) {
 								s += float32(g[oh*k.wo+ow] * src[ih*k.w+iw])
 								dst[ih*k.w+iw] += float32(w[c*9+kh*3+kw] * g[oh*k.wo+ow])
 							}
-							dw[kh*3+kw] += float64(s)
+							dwn[kh*3+kw] += float64(s)
 						}
 					}
+				}
+				for i, v := range dwn {
+					dw[i] += v
 				}
 			}
 			for i, v := range dw {
 				wantDW[c*9+i] = float32(v)
 			}
 		}
-		if !slices.Equal(dx, wantDX) || !slices.Equal(k.dw, wantDW) {
-			t.Errorf("%+v: gradients differ from the loop's", tc)
+		for name, way := range ways {
+			dx := make([]float32, len(x))
+			clear(k.dw)
+			way(dx)
+			if !slices.Equal(dx, wantDX) || !slices.Equal(k.dw, wantDW) {
+				t.Errorf("%+v, %s: gradients differ from the loop's", tc, name)
+			}
 		}
 	}
 }

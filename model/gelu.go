@@ -112,24 +112,26 @@ func geluGrad(x float32) float32 {
 	return float32(cdf + float64(float64(x)*pdf))
 }
 
-// geluGradTable is normalTable for asm.GELUGrad8, with a sentinel piece
-// before the table (Φ = φ = 0) and one after it (Φ = 1, φ = 0), each piece
-// eight float64: the cdf cubic, then the pdf cubic.
-var geluGradTable = func() (t [2*normalRange*normalSteps + 2][8]float64) {
-	for i, p := range normalTable {
-		copy(t[i+1][:4], p.cdf[:])
-		copy(t[i+1][4:], p.pdf[:])
-	}
-	t[len(t)-1][0] = 1
-	return t
-}()
-
 // geluPoly holds, for asm.GELUPoly, the normal distribution function Φ
 // on [−8, 8) as 16 polynomials of degree 7, one per unit interval: Φ(x) =
 // Σ_k geluPoly[k][p]·t^k for p = ⌊x⌋ + 8 and t = x − ⌊x⌋ − ½. Each
 // interpolates Φ at the 8 Chebyshev nodes of its interval (near-minimax:
 // below 1e-8 off Φ, under float32 rounding).
-var geluPoly = func() (c [8][16]float32) {
+var geluPoly = piecewise(func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) })
+
+// geluGradPoly holds, for asm.GELUPolyGrad, geluPoly's polynomials of Φ
+// and then, in the same form, those of the normal density φ.
+var geluGradPoly = func() (c [16][8 * 2]float32) {
+	pdf := piecewise(func(x float64) float64 { return math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi) })
+	copy(c[:8], geluPoly[:])
+	copy(c[8:], pdf[:])
+	return c
+}()
+
+// piecewise returns f on [−8, 8) as 16 polynomials of degree 7 in the
+// form of geluPoly, each interpolating f at the 8 Chebyshev nodes of its
+// unit interval.
+func piecewise(f func(float64) float64) (c [8][16]float32) {
 	const degree = 7
 	for p := range 16 {
 		center := float64(p) - 8 + 0.5
@@ -140,14 +142,14 @@ var geluPoly = func() (c [8][16]float32) {
 			for k, tk := 0, 1.0; k <= degree; k, tk = k+1, tk*t {
 				v[j][k] = tk
 			}
-			v[j][degree+1] = 0.5 * math.Erfc(-(center+t)/math.Sqrt2)
+			v[j][degree+1] = f(center + t)
 		}
 		for k, x := range solve(v) {
 			c[k][p] = float32(x)
 		}
 	}
 	return c
-}()
+}
 
 // solve returns the solution of the linear system whose augmented rows
 // are a (n rows of n+1 values), by Gaussian elimination with partial
@@ -180,47 +182,56 @@ func solve(a [][]float64) []float64 {
 	return x
 }
 
-// geluPlanes is geluAffine without derivatives over planes planes of hw
-// values, plane p at p·stride in dst and src: one call of asm.GELUPoly
-// where it runs, so that small planes do not each pay for a call.
-func geluPlanes(dst, src []float32, hw, planes, stride int, scale, shift float32) {
+// geluPlanes is geluAffine over planes planes of hw values, plane p at
+// p·stride in dst, grad (when not nil) and src: one call of the assembly
+// kernel where it runs, so that small planes do not each pay for a call.
+func geluPlanes(dst, grad, src []float32, hw, planes, stride int, scale, shift float32) {
 	if planes == 0 || hw == 0 {
 		return
 	}
 	last := (planes-1)*stride + hw
-	if asm.Available {
+	switch {
+	case asm.Available && grad == nil:
 		_, _ = dst[last-1], src[last-1] // every plane lies inside both
 		asm.GELUPoly(&dst[0], &src[0], hw, planes, stride, stride, scale, shift, &geluPoly)
 		return
+	case asm.Available:
+		_, _, _ = dst[last-1], grad[last-1], src[last-1]
+		asm.GELUPolyGrad(&dst[0], &grad[0], &src[0], hw, planes, stride, scale, shift, &geluGradPoly)
+		return
 	}
 	for p := range planes {
-		geluAffine(dst[p*stride:p*stride+hw], nil, src[p*stride:p*stride+hw], scale, shift)
+		var g []float32
+		if grad != nil {
+			g = grad[p*stride : p*stride+hw]
+		}
+		geluAffine(dst[p*stride:p*stride+hw], g, src[p*stride:p*stride+hw], scale, shift)
 	}
 }
 
 // geluAffine sets dst[i] = gelu(z) for z = src[i]·scale + shift and, where
-// grad is not nil, grad[i] = gelu'(z), bit for bit as gelu and geluGrad
-// would. It is the inner loop of the GELU kernels, with the table lookup
-// written out so that nothing is called per element inside the table.
+// grad is not nil, grad[i] = gelu'(z).
 //
-// Without derivatives (evaluation), on CPUs with the assembly kernels,
-// asm.GELUPoly computes it instead, sixteen at a time from the piecewise
-// polynomials of geluPoly: within 2e-7·max(1, |z|) of the exact GELU
-// (1e-7 measured), as PyTorch's vectorised CPU GELU is within about
-// 1e-7·|z| (its erf has an absolute error of 1.5e-7), and several times
-// faster than the table.
+// On CPUs with the assembly kernels, asm.GELUPoly and asm.GELUPolyGrad
+// compute them sixteen at a time from the piecewise polynomials of
+// geluPoly and geluGradPoly: within 2e-7·max(1, |z|) of the exact GELU
+// and its derivative (1e-7 measured), as PyTorch's vectorised CPU GELU is
+// within about 1e-7·|z| (its erf has an absolute error of 1.5e-7), and
+// several times faster than the table. Elsewhere the loop below computes
+// them bit for bit as gelu and geluGrad would, with the table lookup
+// written out so that nothing is called per element inside the table.
 func geluAffine(dst, grad, src []float32, scale, shift float32) {
 	dst = dst[:len(src)]
-	switch n := len(src) &^ 7; {
-	case grad == nil && asm.Available && len(src) > 0:
-		asm.GELUPoly(&dst[0], &src[0], len(src), 1, 0, 0, scale, shift, &geluPoly)
+	if grad != nil {
+		grad = grad[:len(src)]
+	}
+	if asm.Available && len(src) > 0 {
+		if grad == nil {
+			asm.GELUPoly(&dst[0], &src[0], len(src), 1, 0, 0, scale, shift, &geluPoly)
+		} else {
+			asm.GELUPolyGrad(&dst[0], &grad[0], &src[0], len(src), 1, 0, scale, shift, &geluGradPoly)
+		}
 		return
-	case grad != nil && asm.Available && n > 0:
-		grad = grad[:len(src)]
-		asm.GELUGrad8(&dst[0], &grad[0], &src[0], n, scale, shift, &geluGradTable[0])
-		dst, grad, src = dst[n:], grad[n:], src[n:]
-	case grad != nil:
-		grad = grad[:len(src)]
 	}
 	t := &normalTable
 	for i, v := range src {

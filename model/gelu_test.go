@@ -37,39 +37,80 @@ func TestGELU(t *testing.T) {
 	t.Logf("gelu relative error %.3g, derivative error %.3g", worstY, worstD)
 }
 
+// TestGELUAffineMatchesScalar checks that the Go loop of geluAffine, the
+// kernel of builds without the assembly, gives gelu and geluGrad bit for
+// bit, NaN included.
 func TestGELUAffineMatchesScalar(t *testing.T) {
+	if asm.Available {
+		t.Skip("this build computes the GELU by the polynomial kernels: TestGELUEvaluation and TestGELUDerivative check them")
+	}
 	var src []float32
 	for x := -12.0; x <= 12; x += 0.0137 {
 		src = append(src, float32(x))
 	}
-	src = append(src, float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0)
+	src = append(src, float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0, float32(math.NaN()))
 	const scale, shift = 0.75, 0.125
-	y, d := make([]float32, len(src)), make([]float32, len(src))
+	y, d, y2 := make([]float32, len(src)), make([]float32, len(src)), make([]float32, len(src))
 	geluAffine(y, d, src, scale, shift)
+	geluAffine(y2, nil, src, scale, shift)
 	for i, v := range src {
 		z := v*scale + shift
-		if y[i] != gelu(z) || d[i] != geluGrad(z) {
+		if z != z {
+			if y[i] == y[i] || d[i] == d[i] || y2[i] == y2[i] {
+				t.Fatalf("geluAffine(NaN) = %g, derivative %g; want NaN, NaN", y[i], d[i])
+			}
+			continue
+		}
+		if y[i] != gelu(z) || d[i] != geluGrad(z) || y2[i] != y[i] {
 			t.Fatalf("geluAffine at %g: %g, %g; want %g, %g", z, y[i], d[i], gelu(z), geluGrad(z))
 		}
 	}
-	// NaN stays NaN, with its derivative, eight at a time as one by one.
-	nans := make([]float32, 9)
-	for i := range nans {
-		nans[i] = float32(math.NaN())
+}
+
+// TestGELUDerivative checks geluAffine with derivatives against the exact
+// GELU and its derivative Φ(x) + x·φ(x) in float64, as TestGELUEvaluation
+// checks it without them: within 2e-7·max(1, |x|) on a fine sweep of
+// [−12, 12] at every tail length, and 0, x, 1 or NaN where the values are
+// not finite or lie outside the polynomials.
+func TestGELUDerivative(t *testing.T) {
+	var src []float32
+	for x := -12.0; x <= 12; x += 1.0 / 4096 {
+		src = append(src, float32(x))
 	}
-	ny, nd := make([]float32, 9), make([]float32, 9)
-	geluAffine(ny, nd, nans, scale, shift)
-	for i := range ny {
-		if ny[i] == ny[i] || nd[i] == nd[i] {
-			t.Fatalf("geluAffine(NaN) = %g, derivative %g; want NaN, NaN", ny[i], nd[i])
+	exact := func(x float64) (float64, float64) {
+		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+		return x * cdf, cdf + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+	}
+	for _, n := range []int{len(src), len(src) - 1, 15, 1} {
+		y, d := make([]float32, n), make([]float32, n)
+		geluAffine(y, d, src[:n], 1, 0)
+		worstY, worstD, at := 0.0, 0.0, 0.0
+		for i := range y {
+			x := float64(src[i])
+			wy, wd := exact(x)
+			worstY = max(worstY, math.Abs(float64(y[i])-wy)/max(1, math.Abs(x)))
+			if e := math.Abs(float64(d[i])-wd) / max(1, math.Abs(x)); e > worstD {
+				worstD, at = e, x
+			}
+		}
+		if worstY > 2e-7 || worstD > 2e-7 {
+			t.Errorf("%d values: error %.3g, derivative error %.3g (at x = %g); want both below 2e-7·max(1, |x|)", n, worstY, worstD, at)
+		}
+		if n == len(src) {
+			t.Logf("assembly %v: largest errors %.3g and, of the derivative, %.3g·max(1, |x|) at x = %g", asm.Available, worstY, worstD, at)
 		}
 	}
-	// Without derivatives: the same values, or on CPUs with the assembly
-	// kernels the polynomial GELU (see TestGELUEvaluation).
-	y2 := make([]float32, len(src))
-	geluAffine(y2, nil, src, scale, shift)
-	if !asm.Available && !slices.Equal(y, y2) {
-		t.Error("geluAffine without derivatives differs from with them")
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	special := []float32{-inf, inf, nan, 8, -1e30, 1e30, -11}
+	y, d := make([]float32, len(special)), make([]float32, len(special))
+	geluAffine(y, d, special, 1, 0)
+	wantY := []float32{0, inf, nan, 8, 0, 1e30, 0}
+	wantD := []float32{0, 1, nan, 1, 0, 1, 0}
+	same := func(a, b float32) bool { return a == b || a != a && b != b }
+	for i := range special {
+		if !same(y[i], wantY[i]) || !same(d[i], wantD[i]) {
+			t.Errorf("gelu(%g) = %g, derivative %g; want %g, %g", special[i], y[i], d[i], wantY[i], wantD[i])
+		}
 	}
 }
 
@@ -131,12 +172,23 @@ func TestGELUPlanes(t *testing.T) {
 		for i := range got {
 			got[i], want[i] = 42, 42
 		}
-		geluPlanes(got, src, hw, planes, stride, scale, shift)
+		geluPlanes(got, nil, src, hw, planes, stride, scale, shift)
 		for p := range planes {
 			geluAffine(want[p*stride:p*stride+hw], nil, src[p*stride:p*stride+hw], scale, shift)
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("hw %d: geluPlanes differs from geluAffine plane by plane", hw)
+		}
+		gotD, wantD := make([]float32, len(src)), make([]float32, len(src))
+		for i := range gotD {
+			got[i], want[i], gotD[i], wantD[i] = 42, 42, 42, 42
+		}
+		geluPlanes(got, gotD, src, hw, planes, stride, scale, shift)
+		for p := range planes {
+			geluAffine(want[p*stride:p*stride+hw], wantD[p*stride:p*stride+hw], src[p*stride:p*stride+hw], scale, shift)
+		}
+		if !slices.Equal(got, want) || !slices.Equal(gotD, wantD) {
+			t.Errorf("hw %d: geluPlanes with derivatives differs from geluAffine plane by plane", hw)
 		}
 	}
 }

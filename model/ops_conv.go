@@ -573,6 +573,7 @@ func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 			taps := w[c*9 : c*9+9]
 			var dw [9]float64
 			for n := range k.batch {
+				var dwn [9]float64 // the sample's, added to dw once it is done
 				p := n*k.c + c
 				g, src, dst := dy[p*op:(p+1)*op], x[p*ip:(p+1)*ip], dx[p*ip:(p+1)*ip]
 				clear(dst)
@@ -586,9 +587,9 @@ func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 						row, drow := src[ih*k.w:(ih+1)*k.w], dst[ih*k.w:(ih+1)*k.w]
 						if k.stride == 2 {
 							s0, s1, s2 := backRow2(drow, row, gr, taps[kh*3], taps[kh*3+1], taps[kh*3+2])
-							dw[kh*3] += float64(s0)
-							dw[kh*3+1] += float64(s1)
-							dw[kh*3+2] += float64(s2)
+							dwn[kh*3] += float64(s0)
+							dwn[kh*3+1] += float64(s1)
+							dwn[kh*3+2] += float64(s2)
 							continue
 						}
 						for kw := range 3 {
@@ -600,9 +601,12 @@ func (k *depthwiseBack) backPlanes(dx, dy, x, w []float32) {
 								s += float32(gr[ow] * row[iw])
 								drow[iw] += float32(wt * gr[ow])
 							}
-							dw[kh*3+kw] += float64(s)
+							dwn[kh*3+kw] += float64(s)
 						}
 					}
+				}
+				for i, v := range dwn {
+					dw[i] += v
 				}
 			}
 			for i, v := range dw {

@@ -110,23 +110,19 @@ func (k *batchNorm) forward(y []float32, in [][]float32) {
 			} else {
 				scale, shift = evalAffine(gamma[c], beta[c], k.stats, c)
 			}
-			if k.gelu && k.dgelu == nil {
-				geluPlanes(y[c*k.hw:], x[c*k.hw:], k.hw, k.batch, k.c*k.hw, scale, shift)
+			if k.gelu {
+				var grad []float32
+				if k.dgelu != nil {
+					grad = k.dgelu[c*k.hw:]
+				}
+				geluPlanes(y[c*k.hw:], grad, x[c*k.hw:], k.hw, k.batch, k.c*k.hw, scale, shift)
 				continue
 			}
 			for n := range k.batch {
 				src := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
 				dst := y[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
-				if k.gelu {
-					var grad []float32
-					if k.dgelu != nil {
-						grad = k.dgelu[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
-					}
-					geluAffine(dst, grad, src, scale, shift)
-				} else {
-					for i, v := range src {
-						dst[i] = v*scale + shift
-					}
+				for i, v := range src {
+					dst[i] = v*scale + shift
 				}
 			}
 		}

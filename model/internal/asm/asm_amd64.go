@@ -83,14 +83,14 @@ func DzSumsMul4Planes(dz, gr, dg, src *float32, n, planes, stride int, mean, inv
 //go:noescape
 func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m2 float32)
 
-// GELUGrad8 sets dst[i] = gelu(z) and grad[i] = gelu'(z) for z =
-// src[i]·scale + shift, i < n, n a positive multiple of 8, by the table
-// interpolation of model.geluAffine with the same arithmetic: tab holds
-// pieces of four cdf and four pdf coefficients, a sentinel piece (zeros)
-// first and one (Φ = 1) last.
+// GELUPolyGrad sets dst[i] = gelu(z) and grad[i] = gelu'(z) for z =
+// src[i]·scale + shift over planes planes of hw values, plane p at p·stride
+// in dst, grad and src, with Φ from the 16 degree-7 polynomials coef[:8]
+// (as GELUPoly) and φ from coef[8:]: within 2e-7·max(1, |z|) of the exact
+// GELU and its derivative.
 //
 //go:noescape
-func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)
+func GELUPolyGrad(dst, grad, src *float32, hw, planes, stride int, scale, shift float32, coef *[16][16]float32)
 
 // AdamW8 applies model.AdamW's update to n values, n a positive multiple
 // of 8, with the same arithmetic: parameters p, gradients grad, moments m

@@ -724,132 +724,113 @@ nbnext:
 	VZEROUPPER
 	RET
 
-// func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64)
+// GELU_GRAD_OF_Z sets Z1 to gelu(z) and Z4 to gelu'(z) for z in Z0:
+// Φ(z) and φ(z) from the degree-7 polynomials in t = z − ⌊z⌋ − ½ of
+// piece ⌊z⌋ + 8, looked up by VPERMPS in Z24-Z31 (Φ) and Z8-Z15 (φ); then
+// z·Φ and Φ + z·φ. Below −8 both are 0; from 8 up they are z and 1; for
+// NaN both are NaN. It uses Z1-Z7 and K1-K3, K5, and the constants Z18
+// ones, Z20 −8, Z21 8, Z22 ½, Z23 the 8s added to ⌊z⌋.
+#define HORNER2(CP, CD) \
+	VPERMPS CP, Z3, Z5; \
+	VFMADD213PS Z5, Z2, Z4; \
+	VPERMPS CD, Z3, Z7; \
+	VFMADD213PS Z7, Z2, Z6
+
+#define GELU_GRAD_OF_Z \
+	VRNDSCALEPS $9, Z0, Z1; \
+	VSUBPS Z1, Z0, Z2; \
+	VSUBPS Z22, Z2, Z2; \
+	VCVTTPS2DQ Z1, Z3; \
+	VPADDD Z23, Z3, Z3; \
+	VPERMPS Z31, Z3, Z4; \
+	VPERMPS Z15, Z3, Z6; \
+	HORNER2(Z30, Z14); \
+	HORNER2(Z29, Z13); \
+	HORNER2(Z28, Z12); \
+	HORNER2(Z27, Z11); \
+	HORNER2(Z26, Z10); \
+	HORNER2(Z25, Z9); \
+	HORNER2(Z24, Z8); \
+	VMULPS Z4, Z0, Z1; \
+	VFMADD231PS Z6, Z0, Z4; \
+	VCMPPS $1, Z20, Z0, K1; \
+	VCMPPS $13, Z21, Z0, K2; \
+	VCMPPS $3, Z0, Z0, K3; \
+	KORW K3, K2, K5; \
+	KNOTW K1, K1; \
+	VMOVAPS.Z Z1, K1, Z1; \
+	VMOVAPS.Z Z4, K1, Z4; \
+	VMOVAPS Z0, K5, Z1; \
+	VMOVAPS Z18, K2, Z4; \
+	VMOVAPS Z0, K3, Z4
+
+// func GELUPolyGrad(dst, grad, src *float32, hw, planes, stride int, scale, shift float32, coef *[16][16]float32)
 //
-// dst[i] = gelu(z) and grad[i] = gelu'(z) for z = src[i]·scale + shift,
-// i < n, n a positive multiple of 8, eight at a time, with the arithmetic
-// of model.geluAffine's loop in the same order, so bit for bit the same:
-// z in float32, x = float64(z), pos = (x + 10)·32 clamped to [−1, 640]
-// (NaN to 640), f = pos − ⌊pos⌋, piece ⌊pos⌋ + 1 of tab (four cdf then four
-// pdf coefficients; piece 0 is Φ = φ = 0 below the table, piece 641 Φ = 1,
-// φ = 0 above it), Φ = (c0 + f·c1) + f·f·(c2 + f·c3) and φ alike,
-// dst = float32(x·Φ) (+0 where Φ = 0), grad = float32(Φ + x·φ) (Φ where
-// φ = 0, NaN for NaN).
+// dst[i] = gelu(z) and grad[i] = gelu'(z) for z = src[i]·scale + shift
+// over planes planes of hw values, plane p starting p·stride values after
+// the first in dst, grad and src, sixteen at a time and the rest of a
+// plane under a mask (GELU_GRAD_OF_Z; coef[k] holds the t^k coefficients
+// of Φ's 16 pieces on [−8, 8), coef[8+k] those of φ).
 //
-// The eight pieces are loaded whole, one per lane (their byte offsets
-// pass through the stack), and transposed, which is faster than gathering
-// each coefficient. Z1 x, Z2 pos, Z3 ⌊pos⌋, Z4 f, Y5 piece offsets, Z8
-// f·f, Z10-Z13 constants 10, 32, −1, 640, Y14 scale, Y15 shift, Z16 zero,
-// Y17 ones.
-TEXT ·GELUGrad8(SB), NOSPLIT, $32-48
+// Z16 scale, Z17 shift; R8 hw, R10 planes left, R11 the stride in bytes,
+// R12, R13 and R14 the source, destination and derivative in the plane,
+// CX its values left.
+TEXT ·GELUPolyGrad(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ grad+8(FP), DX
 	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
-	VBROADCASTSS scale+32(FP), Y14
-	VBROADCASTSS shift+36(FP), Y15
-	MOVQ tab+40(FP), AX
-	MOVQ $0x4024000000000000, R8 // 10
-	VPBROADCASTQ R8, Z10
-	MOVQ $0x4040000000000000, R8 // 32
-	VPBROADCASTQ R8, Z11
-	MOVQ $0xbff0000000000000, R8 // -1
-	VPBROADCASTQ R8, Z12
-	MOVQ $0x4084000000000000, R8 // 640
-	VPBROADCASTQ R8, Z13
-	VPXORQ Z16, Z16, Z16
-	MOVL $1, R8
-	VPBROADCASTD R8, Y17
+	MOVQ hw+24(FP), R8
+	MOVQ planes+32(FP), R10
+	MOVQ stride+40(FP), R11
+	SHLQ $2, R11
+	VBROADCASTSS scale+48(FP), Z16
+	VBROADCASTSS shift+52(FP), Z17
+	MOVQ coef+56(FP), AX
+	GELU_CONSTANTS
+	VMOVUPS 512(AX), Z8
+	VMOVUPS 576(AX), Z9
+	VMOVUPS 640(AX), Z10
+	VMOVUPS 704(AX), Z11
+	VMOVUPS 768(AX), Z12
+	VMOVUPS 832(AX), Z13
+	VMOVUPS 896(AX), Z14
+	VMOVUPS 960(AX), Z15
+	MOVL $0x3f800000, R9
+	VPBROADCASTD R9, Z18
+	TESTQ R10, R10
+	JZ gdone
 
-grad8:
-	VMOVUPS (SI), Y1
-	VMULPS Y14, Y1, Y1
-	VADDPS Y15, Y1, Y1
-	VCVTPS2PD Y1, Z1
-	VADDPD Z10, Z1, Z2
-	VMULPD Z11, Z2, Z2
-	VMINPD Z13, Z2, Z2
-	VMAXPD Z12, Z2, Z2
-	VRNDSCALEPD $9, Z2, Z3
-	VSUBPD Z3, Z2, Z4
-	VCVTTPD2DQ Z3, Y5
-	VPADDD Y17, Y5, Y5 // piece ⌊pos⌋ + 1
-	VPSLLD $6, Y5, Y5  // its byte offset, 64 a piece
-	VMOVDQU Y5, off-32(SP)
-	MOVL off-32(SP), R8
-	VMOVUPD (AX)(R8*1), Z18
-	MOVL off-28(SP), R8
-	VMOVUPD (AX)(R8*1), Z19
-	MOVL off-24(SP), R8
-	VMOVUPD (AX)(R8*1), Z20
-	MOVL off-20(SP), R8
-	VMOVUPD (AX)(R8*1), Z21
-	MOVL off-16(SP), R8
-	VMOVUPD (AX)(R8*1), Z22
-	MOVL off-12(SP), R8
-	VMOVUPD (AX)(R8*1), Z23
-	MOVL off-8(SP), R8
-	VMOVUPD (AX)(R8*1), Z24
-	MOVL off-4(SP), R8
-	VMOVUPD (AX)(R8*1), Z25
-	// Transpose the eight pieces (rows Z18-Z25, one per lane) into the
-	// eight coefficients across lanes: c0-c3 in Z26-Z29, p0-p3 in Z30,
-	// Z31, Z6, Z7.
-	VUNPCKLPD Z19, Z18, Z26
-	VUNPCKHPD Z19, Z18, Z27
-	VUNPCKLPD Z21, Z20, Z28
-	VUNPCKHPD Z21, Z20, Z29
-	VUNPCKLPD Z23, Z22, Z30
-	VUNPCKHPD Z23, Z22, Z31
-	VUNPCKLPD Z25, Z24, Z6
-	VUNPCKHPD Z25, Z24, Z7
-	VSHUFF64X2 $0x88, Z28, Z26, Z18
-	VSHUFF64X2 $0xdd, Z28, Z26, Z19
-	VSHUFF64X2 $0x88, Z29, Z27, Z20
-	VSHUFF64X2 $0xdd, Z29, Z27, Z21
-	VSHUFF64X2 $0x88, Z6, Z30, Z22
-	VSHUFF64X2 $0xdd, Z6, Z30, Z23
-	VSHUFF64X2 $0x88, Z7, Z31, Z24
-	VSHUFF64X2 $0xdd, Z7, Z31, Z25
-	VSHUFF64X2 $0x88, Z22, Z18, Z26
-	VSHUFF64X2 $0xdd, Z22, Z18, Z30
-	VSHUFF64X2 $0x88, Z23, Z19, Z28
-	VSHUFF64X2 $0xdd, Z23, Z19, Z6
-	VSHUFF64X2 $0x88, Z24, Z20, Z27
-	VSHUFF64X2 $0xdd, Z24, Z20, Z31
-	VSHUFF64X2 $0x88, Z25, Z21, Z29
-	VSHUFF64X2 $0xdd, Z25, Z21, Z7
-	VMULPD Z4, Z4, Z8      // f·f
-	VMULPD Z27, Z4, Z27
-	VADDPD Z27, Z26, Z26   // c0 + f·c1
-	VMULPD Z29, Z4, Z29
-	VADDPD Z29, Z28, Z28   // c2 + f·c3
-	VMULPD Z28, Z8, Z28
-	VADDPD Z28, Z26, Z26   // Φ
-	VMULPD Z31, Z4, Z31
-	VADDPD Z31, Z30, Z30   // p0 + f·p1
-	VMULPD Z7, Z4, Z7
-	VADDPD Z7, Z6, Z6      // p2 + f·p3
-	VMULPD Z6, Z8, Z6
-	VADDPD Z6, Z30, Z30    // φ
-	VMULPD Z26, Z1, Z9     // x·Φ
-	VCVTPD2PS Z9, Y9
-	VCMPPD $4, Z16, Z26, K2 // Φ ≠ 0
-	VMOVAPS.Z Y9, K2, Y9
-	VMOVUPS Y9, (DI)
-	VMULPD Z30, Z1, Z9     // x·φ
-	VADDPD Z9, Z26, Z9     // Φ + x·φ
-	VCMPPD $0, Z16, Z30, K3 // φ = 0: outside the table
-	VMOVAPD Z26, K3, Z9
-	VCMPPD $3, Z1, Z1, K4  // NaN
-	VMOVAPD Z1, K4, Z9
-	VCVTPD2PS Z9, Y9
-	VMOVUPS Y9, (DX)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	ADDQ $32, DX
-	SUBQ $8, CX
-	JNZ grad8
+gplane:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ DX, R14
+	MOVQ R8, CX
+	KXNORW K0, K0, K4
+
+gnext:
+	TAIL_MASK(gwhole, gplaneDone)
+
+gwhole:
+	VMOVUPS.Z (R12), K4, Z0
+	VMULPS Z16, Z0, Z0
+	VADDPS Z17, Z0, Z0 // z
+	GELU_GRAD_OF_Z
+	VMOVUPS Z1, K4, (R13)
+	VMOVUPS Z4, K4, (R14)
+	ADDQ $64, R12
+	ADDQ $64, R13
+	ADDQ $64, R14
+	SUBQ $16, CX
+	JMP gnext
+
+gplaneDone:
+	ADDQ R11, SI
+	ADDQ R11, DI
+	ADDQ R11, DX
+	DECQ R10
+	JNZ gplane
+
+gdone:
 	VZEROUPPER
 	RET
 

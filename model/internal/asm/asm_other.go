@@ -60,9 +60,9 @@ func NormBackDx(dx, src *float32, hw, planes, stride int, mean, invstd, a, m1, m
 	panic("asm: NormBackDx without assembly")
 }
 
-// GELUGrad8 is not available in this build.
-func GELUGrad8(dst, grad, src *float32, n int, scale, shift float32, tab *[8]float64) {
-	panic("asm: GELUGrad8 without assembly")
+// GELUPolyGrad is not available in this build.
+func GELUPolyGrad(dst, grad, src *float32, hw, planes, stride int, scale, shift float32, coef *[16][16]float32) {
+	panic("asm: GELUPolyGrad without assembly")
 }
 
 // AdamW8 is not available in this build.
