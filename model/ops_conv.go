@@ -225,16 +225,18 @@ type channelSum struct{ batch, c, hw int }
 
 func (k *channelSum) forward(out []float32, in [][]float32) {
 	x := in[0]
-	for c := range out {
-		var s float64
-		for n := range k.batch {
-			row := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
-			for _, v := range row {
-				s += float64(v)
+	parallelFor(len(out), func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var s float64
+			for n := range k.batch {
+				row := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
+				for _, v := range row {
+					s += float64(v)
+				}
 			}
+			out[c] = float32(s)
 		}
-		out[c] = float32(s)
-	}
+	})
 }
 
 // conv3x3 is a dense 3x3 convolution with padding 1 and stride 1 or 2,

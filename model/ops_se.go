@@ -14,8 +14,7 @@ import (
 type squeezeExcite struct {
 	batch, c, rd, hw int
 	s, h, g          []float32   // squeezed input, fc1 output and gate, per sample
-	a                []float32   // scratch of the backward pass: SiLU of fc1's output for one sample
-	as               [][]float32 // the same for the forward pass, one per worker
+	as               [][]float32 // per worker: SiLU of fc1's output for one sample
 	w1t, w2t         []float32   // fc1's and fc2's weights transposed, for the gate's products
 
 	dw1, db1, dw2, db2 []float32 // set by squeezeExciteBack
@@ -33,7 +32,7 @@ func (b *builder) squeezeExciteKernel(name string, x, w1, b1, w2, b2 *gorgonia.N
 		b.failf("%s: parameters %v %v %v %v do not fit %d channels", name, w1.Shape(), b1.Shape(), w2.Shape(), b2.Shape(), c)
 	}
 	return &squeezeExcite{batch: batch, c: c, rd: rd, hw: h * w,
-		s: make([]float32, batch*c), h: make([]float32, batch*rd), g: make([]float32, batch*c), a: make([]float32, rd)}
+		s: make([]float32, batch*c), h: make([]float32, batch*rd), g: make([]float32, batch*c)}
 }
 
 // gatedConv1x1 is, in evaluation, the squeeze-excitation gate fused into
@@ -158,63 +157,107 @@ func (k *squeezeExcite) grads(b *builder, in gorgonia.Nodes, _, dy *gorgonia.Nod
 // parameter gradients into squeezeExcite's dw1, db1, dw2 and db2.
 type squeezeExciteBack struct {
 	*squeezeExcite
-	dz, ds, dh []float32
+	dz, ds []float32 // per plane: the gradients of the gate's logit and of the squeezed input
+	a, d   []float32 // per sample: SiLU of fc1's output, and the gradient of fc1's output
 }
 
+// forward computes the gradients in three parallel passes and, between
+// them, the small products of the two fully connected layers: per sample
+// for the gradients they pass back, per output row for their weight
+// gradients, each summing over the samples in order as one loop would.
 func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 	dy, x, w1, w2 := in[0], in[1], in[2], in[3]
 	planes := k.batch * k.c
 	if k.dz == nil {
-		k.dz, k.ds, k.dh = make([]float32, planes), make([]float32, planes), make([]float32, k.rd)
+		k.dz, k.ds = make([]float32, planes), make([]float32, planes)
+		k.a, k.d = make([]float32, k.batch*k.rd), make([]float32, k.batch*k.rd)
 	}
-	// dz = (Σ dy·x)·σ'(z), the gradient at the gate's logit.
 	parallelFor(planes, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
-			var s float64
-			gr := dy[p*k.hw : (p+1)*k.hw]
-			for i, v := range x[p*k.hw : (p+1)*k.hw] {
-				s += float64(gr[i] * v)
-			}
+			s := dot64(dy[p*k.hw:(p+1)*k.hw], x[p*k.hw:(p+1)*k.hw])
 			g := k.g[p]
 			k.dz[p] = float32(s) * g * (1 - g)
 		}
 	})
-	clear(k.dw1)
-	clear(k.db1)
-	clear(k.dw2)
-	clear(k.db2)
-	a, dh := k.a, k.dh
-	for n := range k.batch {
-		h := k.h[n*k.rd : (n+1)*k.rd]
-		for r, v := range h {
-			a[r] = v * sigmoid(v)
+	// Per sample: fc2's input gradient, through the SiLU, and fc1's.
+	parallelFor(k.batch, func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			h, a, dh := k.h[n*k.rd:(n+1)*k.rd], k.a[n*k.rd:(n+1)*k.rd], k.d[n*k.rd:(n+1)*k.rd]
+			for r, v := range h {
+				a[r] = v * sigmoid(v)
+			}
+			clear(dh)
+			for c, d := range k.dz[n*k.c : (n+1)*k.c] {
+				addScaled(dh, w2[c*k.rd:(c+1)*k.rd], d)
+			}
+			for r, v := range h {
+				sg := sigmoid(v)
+				dh[r] = dh[r] * sg * (1 + v*(1-sg))
+			}
+			ds := k.ds[n*k.c : (n+1)*k.c]
+			clear(ds)
+			for r, d := range dh {
+				addScaled(ds, w1[r*k.c:(r+1)*k.c], d)
+			}
 		}
-		dz := k.dz[n*k.c : (n+1)*k.c]
-		clear(dh)
-		for c, d := range dz {
-			k.db2[c] += d
-			addScaled(k.dw2[c*k.rd:(c+1)*k.rd], a, d)
-			addScaled(dh, w2[c*k.rd:(c+1)*k.rd], d)
+	})
+	// The weight gradients, a row each, summed over the samples in order.
+	parallelFor(k.c+k.rd, func(_, lo, hi int) {
+		for row := lo; row < hi; row++ {
+			if c := row; c < k.c {
+				linearGradRow(k.dw2[c*k.rd:(c+1)*k.rd], &k.db2[c], k.dz[c:], k.c, k.a, k.batch)
+				continue
+			}
+			r := row - k.c
+			linearGradRow(k.dw1[r*k.c:(r+1)*k.c], &k.db1[r], k.d[r:], k.rd, k.s, k.batch)
 		}
-		s := k.s[n*k.c : (n+1)*k.c]
-		ds := k.ds[n*k.c : (n+1)*k.c]
-		clear(ds)
-		for r, v := range h {
-			sg := sigmoid(v)
-			d := dh[r] * sg * (1 + v*(1-sg))
-			k.db1[r] += d
-			addScaled(k.dw1[r*k.c:(r+1)*k.c], s, d)
-			addScaled(ds, w1[r*k.c:(r+1)*k.c], d)
-		}
-	}
+	})
 	inv := 1 / float32(k.hw)
 	parallelFor(planes, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			g, d := k.g[p], k.ds[p]*inv
 			gr, dst := dy[p*k.hw:(p+1)*k.hw], dx[p*k.hw:(p+1)*k.hw]
+			if asm.Available {
+				for i := range dst {
+					dst[i] = d
+				}
+				asm.AddScaled(&dst[0], &gr[0], len(dst), g) // d + g·gr, as the loop below
+				continue
+			}
 			for i, v := range gr {
 				dst[i] = v*g + d
 			}
 		}
 	})
+}
+
+// linearGradRow sets dw, a row of a fully connected layer's weight
+// gradient, to Σₙ d[n·stride]·in[n·len(dw):(n+1)·len(dw)] and *db to
+// Σₙ d[n·stride], over batch samples in order.
+func linearGradRow(dw []float32, db *float32, d []float32, stride int, in []float32, batch int) {
+	clear(dw)
+	*db = 0
+	for n := range batch {
+		g := d[n*stride]
+		*db += g
+		addScaled(dw, in[n*len(dw):(n+1)*len(dw)], g)
+	}
+}
+
+// dot64 returns the sum of float64(a[i]·b[i]), each product rounded to
+// float32: in four lanes (DzSums4) on CPUs with the assembly kernels, the
+// lanes then combined pairwise and the rest added in order.
+func dot64(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s float64
+	i := 0
+	if m := len(a) &^ 3; asm.Available && m > 0 {
+		var acc [8]float64
+		asm.DzSums4(&a[0], &b[0], m, 0, 1, &acc)
+		s, i = (acc[4]+acc[5])+(acc[6]+acc[7]), m
+	}
+	for ; i < len(a); i++ {
+		s += float64(a[i] * b[i])
+	}
+	return s
 }
