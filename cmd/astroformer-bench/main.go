@@ -36,9 +36,13 @@ type result struct {
 	Batch        int     `json:"batch"`
 	Threads      int     `json:"threads"`
 	Params       int64   `json:"params"`
-	SecPerStep   float64 `json:"sec_per_step"`
-	ImagesPerSec float64 `json:"images_per_sec"`
-	PeakRSSMiB   float64 `json:"peak_rss_mib"`
+	SecPerStep   float64 `json:"sec_per_step"`   // the median of the timed steps
+	ImagesPerSec float64 `json:"images_per_sec"` // from the median step
+	// SustainedImagesPerSec is the images of all timed steps over their
+	// total time: the rate a long run sustains, slow steps included, to
+	// compare with a stage's end-to-end throughput.
+	SustainedImagesPerSec float64 `json:"sustained_images_per_sec"`
+	PeakRSSMiB            float64 `json:"peak_rss_mib"`
 	// GFLOPPerImage is the model's floating-point work per image: 2·MACs
 	// for inference, 6·MACs for a training step (forward, and a backward
 	// pass of about twice its cost).
@@ -137,25 +141,26 @@ func run(args []string) error {
 			return err
 		}
 	}
-	med, err := medianSeconds(*iters, step)
+	med, total, err := timeSteps(*iters, step)
 	if err != nil {
 		return err
 	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return json.NewEncoder(os.Stdout).Encode(result{
-		Impl:          "astroformer-" + pipeline.Version() + "+" + model.BLAS,
-		Mode:          *mode,
-		Variant:       cfg.Name,
-		Image:         *image,
-		Batch:         *batch,
-		Threads:       *threads,
-		Params:        model.Count(spec),
-		SecPerStep:    round(med, 4),
-		ImagesPerSec:  round(float64(*batch)/med, 2),
-		PeakRSSMiB:    round(float64(ru.Maxrss)/1024, 1),
-		GFLOPPerImage: round(flopsPerImage(spec, *mode)/1e9, 3),
-		Precision:     string(precision),
+		Impl:                  "astroformer-" + pipeline.Version() + "+" + model.BLAS,
+		Mode:                  *mode,
+		Variant:               cfg.Name,
+		Image:                 *image,
+		Batch:                 *batch,
+		Threads:               *threads,
+		Params:                model.Count(spec),
+		SecPerStep:            round(med, 4),
+		ImagesPerSec:          round(float64(*batch)/med, 2),
+		SustainedImagesPerSec: round(float64(*batch**iters)/total, 2),
+		PeakRSSMiB:            round(float64(ru.Maxrss)/1024, 1),
+		GFLOPPerImage:         round(flopsPerImage(spec, *mode)/1e9, 3),
+		Precision:             string(precision),
 	})
 }
 
@@ -164,22 +169,24 @@ func round(v float64, digits int) float64 {
 	return math.Round(v*p) / p
 }
 
-// medianSeconds times n calls of step and returns their median duration.
-func medianSeconds(n int, step func() error) (float64, error) {
+// timeSteps times n calls of step and returns their median duration and
+// their total.
+func timeSteps(n int, step func() error) (median, total float64, err error) {
 	times := make([]float64, 0, n)
 	for range n {
 		start := time.Now()
 		if err := step(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		times = append(times, time.Since(start).Seconds())
+		total += times[len(times)-1]
 	}
 	slices.Sort(times)
-	med := times[len(times)/2]
+	median = times[len(times)/2]
 	if len(times)%2 == 0 {
-		med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 	}
-	return med, nil
+	return median, total, nil
 }
 
 // flopsPerImage is the floating-point work of one image: model.FLOPs counts
