@@ -75,6 +75,10 @@ func (k *squeezeExcite) forward(y []float32, in [][]float32) {
 // gatedConv1x1 gathers it.
 func scaleInto(dst, src []float32, g float32) {
 	dst = dst[:len(src)]
+	if asm.Available && len(src) > 0 {
+		asm.Scale(&dst[0], &src[0], len(src), g)
+		return
+	}
 	for i, v := range src {
 		dst[i] = v * g
 	}
@@ -84,10 +88,7 @@ func scaleInto(dst, src []float32, g float32) {
 func (k *squeezeExcite) gates(x, w1, b1, w2, b2 []float32) {
 	parallelFor(k.batch*k.c, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
-			var s float64
-			for _, v := range x[p*k.hw : (p+1)*k.hw] {
-				s += float64(v)
-			}
+			s, _ := shiftedSums(x[p*k.hw:(p+1)*k.hw], 0)
 			k.s[p] = float32(s / float64(k.hw))
 		}
 	})

@@ -14,6 +14,11 @@ var Available = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 //go:noescape
 func MulAdd(dst, a, b *float32, n int)
 
+// Scale sets dst[i] = a·src[i] for i < n.
+//
+//go:noescape
+func Scale(dst, src *float32, n int, a float32)
+
 // AddScaled sets dst[i] += a·src[i] for i < n, rounding the product before
 // the sum.
 //

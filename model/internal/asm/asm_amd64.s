@@ -44,6 +44,42 @@ done:
 	VZEROUPPER
 	RET
 
+// func Scale(dst, src *float32, n int, a float32)
+//
+// dst[i] = a·src[i] for i < n, sixteen at a time and the rest under a
+// mask.
+TEXT ·Scale(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z3
+	CMPQ CX, $16
+	JLT stail
+
+sloop16:
+	VMULPS (SI), Z3, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE sloop16
+
+stail:
+	TESTQ CX, CX
+	JZ sdone
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS Z0, Z3, Z0
+	VMOVUPS Z0, K1, (DI)
+
+sdone:
+	VZEROUPPER
+	RET
+
 // func AddScaled(dst, src *float32, n int, a float32)
 //
 // dst[i] += a·src[i] for i < n, the product rounded before the sum,

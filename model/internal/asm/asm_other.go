@@ -10,6 +10,11 @@ func MulAdd(dst, a, b *float32, n int) {
 	panic("asm: MulAdd without assembly")
 }
 
+// Scale is not available in this build.
+func Scale(dst, src *float32, n int, a float32) {
+	panic("asm: Scale without assembly")
+}
+
 // AddScaled is not available in this build.
 func AddScaled(dst, src *float32, n int, a float32) {
 	panic("asm: AddScaled without assembly")

@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestMulAddAndAddScaled checks the kernels against Go loops that round
-// each product before the sum, for every length up to 49 (whole vectors
-// and masked tails): the same values bit for bit, and nothing written past
-// n.
-func TestMulAddAndAddScaled(t *testing.T) {
+// TestMulAddAddScaledScale checks the kernels against Go loops that round
+// each product before the sum (Scale: that set the product), for every
+// length up to 49 (whole vectors and masked tails): the same values bit
+// for bit, and nothing written past n.
+func TestMulAddAddScaledScale(t *testing.T) {
 	if !Available {
 		t.Skip("no assembly kernels on this CPU or build")
 	}
@@ -27,13 +27,18 @@ func TestMulAddAndAddScaled(t *testing.T) {
 			name string
 			run  func(dst []float32)
 			term func(i int) float32
+			set  bool // the term replaces the value instead of adding to it
 		}{
-			{"MulAdd", func(dst []float32) { MulAdd(&dst[0], &a[0], &b[0], n) }, func(i int) float32 { return float32(a[i] * b[i]) }},
-			{"AddScaled", func(dst []float32) { AddScaled(&dst[0], &a[0], n, scale) }, func(i int) float32 { return float32(scale * a[i]) }},
+			{"MulAdd", func(dst []float32) { MulAdd(&dst[0], &a[0], &b[0], n) }, func(i int) float32 { return float32(a[i] * b[i]) }, false},
+			{"AddScaled", func(dst []float32) { AddScaled(&dst[0], &a[0], n, scale) }, func(i int) float32 { return float32(scale * a[i]) }, false},
+			{"Scale", func(dst []float32) { Scale(&dst[0], &a[0], n, scale) }, func(i int) float32 { return scale * a[i] }, true},
 		} {
 			dst := vector(n + 1)
 			want := append([]float32(nil), dst...)
 			for i := range n {
+				if k.set {
+					want[i] = 0
+				}
 				want[i] += k.term(i)
 			}
 			if n > 0 {
