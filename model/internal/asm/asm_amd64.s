@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+// LANES_K1 sets K1 to the first CX lanes (CX < 16), or jumps to done
+// when CX is 0; AX is scratch.
+#define LANES_K1(done) \
+	TESTQ CX, CX; \
+	JZ done; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K1
+
 // func MulAdd(dst, a, b *float32, n int)
 //
 // dst[i] += a[i]·b[i] for i < n, the product rounded before the sum (no
@@ -27,12 +37,7 @@ loop16:
 	JGE loop16
 
 tail:
-	TESTQ CX, CX
-	JZ done
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
+	LANES_K1(done)
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (DX), K1, Z1
 	VMULPS Z1, Z0, Z0
@@ -66,12 +71,7 @@ sloop16:
 	JGE sloop16
 
 stail:
-	TESTQ CX, CX
-	JZ sdone
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
+	LANES_K1(sdone)
 	VMOVUPS.Z (SI), K1, Z0
 	VMULPS Z0, Z3, Z0
 	VMOVUPS Z0, K1, (DI)
@@ -103,12 +103,7 @@ loop16:
 	JGE loop16
 
 tail:
-	TESTQ CX, CX
-	JZ done
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
+	LANES_K1(done)
 	VMOVUPS.Z (SI), K1, Z0
 	VMULPS Z0, Z3, Z0
 	VMOVUPS.Z (DI), K1, Z2
