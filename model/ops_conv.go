@@ -220,7 +220,8 @@ func (k *conv1x1DW) forward(dw []float32, in [][]float32) {
 }
 
 // channelSum sums an NCHW tensor over batch and space: the gradient of a
-// per-channel bias.
+// per-channel bias; each plane in four lanes (shiftedSums), the planes in
+// sample order.
 type channelSum struct{ batch, c, hw int }
 
 func (k *channelSum) forward(out []float32, in [][]float32) {
@@ -229,10 +230,8 @@ func (k *channelSum) forward(out []float32, in [][]float32) {
 		for c := lo; c < hi; c++ {
 			var s float64
 			for n := range k.batch {
-				row := x[(n*k.c+c)*k.hw : (n*k.c+c+1)*k.hw]
-				for _, v := range row {
-					s += float64(v)
-				}
+				ps, _ := shiftedSums(x[(n*k.c+c)*k.hw:(n*k.c+c+1)*k.hw], 0)
+				s += ps
 			}
 			out[c] = float32(s)
 		}
