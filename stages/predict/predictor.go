@@ -463,7 +463,11 @@ func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, done
 			seq++
 			continue
 		}
-		sc := in.Scan(ctx, table.ScanOptions{Columns: cutoutColumns(), Parts: []int{ch.part}, BatchRows: p.opt.BatchSize})
+		// The records hold a whole number of batches, about scanBytes of
+		// pixels, and Go-allocated buffers: a cutout's pixels are a view of
+		// its record's, kept alive by the garbage collector until prepare
+		// drops them.
+		sc := in.Scan(ctx, table.ScanOptions{Columns: cutoutColumns(), Parts: []int{ch.part}, BatchRows: p.scanRows(), Allocator: memory.NewGoAllocator()})
 		b := &batch{seq: seq}
 		var row int64 // within the part
 		for sc.Next() {
@@ -508,7 +512,19 @@ func (p *Predictor) read(ctx context.Context, in *table.Table, chs []chunk, done
 	return nil
 }
 
-// readCutout copies row i of a record of cutoutColumns, read by cr.
+// scanBytes is about the most pixel bytes of one record read by
+// Predictor.read (a model input's values counted as bytes).
+const scanBytes = 4 << 20
+
+// scanRows is the rows of one record read by Predictor.read: a whole
+// number of batches, at least one, of about scanBytes of pixels, so that
+// reading costs little per cutout.
+func (p *Predictor) scanRows() int {
+	return p.opt.BatchSize * max(1, scanBytes/(p.opt.BatchSize*p.imgSize))
+}
+
+// readCutout reads row i of a record of cutoutColumns, read by cr; its
+// pixels are a view of the record's.
 func readCutout(cr *schemas.CutoutsReader, i int, row int64) cutout {
 	c := cr.Row(i)
 	return cutout{
@@ -519,7 +535,7 @@ func readCutout(cr *schemas.CutoutsReader, i int, row int64) cutout {
 		labelName: c.LabelName.V, hasName: c.LabelName.Valid,
 		split: c.Split,
 		h:     int(c.Height), w: int(c.Width), c: int(c.Channels),
-		pixels: append([]byte(nil), c.Pixels...),
+		pixels: c.Pixels,
 	}
 }
 
