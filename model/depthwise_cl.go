@@ -109,9 +109,9 @@ func (k *depthwiseBack) backChannelsLast(dx, dy, x, w []float32) {
 	cl.dws = scratch(cl.dws, k.batch, 9*c)
 	if k.batch >= 2*runtime.GOMAXPROCS(0) {
 		// Enough samples to share out whole: no barrier per sample.
-		wk := workers(k.batch)
-		cl.xs, cl.ys = scratch(cl.xs, wk, ip*c), scratch(cl.ys, wk, op*c)
-		cl.dxs, cl.ss = scratch(cl.dxs, wk, ip*c), scratch(cl.ss, wk, c)
+		nw := workers(k.batch)
+		cl.xs, cl.ys = scratch(cl.xs, nw, ip*c), scratch(cl.ys, nw, op*c)
+		cl.dxs, cl.ss = scratch(cl.dxs, nw, ip*c), scratch(cl.ss, nw, c)
 		parallelFor(k.batch, func(wk, lo, hi int) {
 			xs, dys, dxs, s := cl.xs[wk][:ip*c], cl.ys[wk][:op*c], cl.dxs[wk][:ip*c], cl.ss[wk][:c]
 			for n := lo; n < hi; n++ {

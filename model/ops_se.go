@@ -162,10 +162,11 @@ type squeezeExciteBack struct {
 	a, d   []float32 // per sample: SiLU of fc1's output, and the gradient of fc1's output
 }
 
-// forward computes the gradients in three parallel passes and, between
-// them, the small products of the two fully connected layers: per sample
-// for the gradients they pass back, per output row for their weight
-// gradients, each summing over the samples in order as one loop would.
+// forward computes the gradients in two parallel passes over the planes
+// and, between them, the small products of the two fully connected layers
+// in parallel: per sample for the gradients they pass back, per output row
+// for their weight gradients, each summing over the samples in order as
+// one loop over them would.
 func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 	dy, x, w1, w2 := in[0], in[1], in[2], in[3]
 	planes := k.batch * k.c
@@ -173,6 +174,7 @@ func (k *squeezeExciteBack) forward(dx []float32, in [][]float32) {
 		k.dz, k.ds = make([]float32, planes), make([]float32, planes)
 		k.a, k.d = make([]float32, k.batch*k.rd), make([]float32, k.batch*k.rd)
 	}
+	// dz = (Σ dy·x)·σ'(z), the gradient at the gate's logit.
 	parallelFor(planes, func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			s := dot64(dy[p*k.hw:(p+1)*k.hw], x[p*k.hw:(p+1)*k.hw])
