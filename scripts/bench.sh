@@ -67,10 +67,10 @@ PYEOF
   echo
   echo "| variant @image, batch | mode | Go images/s | PyTorch images/s | Go/PyTorch | Go peak RSS MiB | PyTorch peak RSS MiB | RSS ratio | Go % of peak | PyTorch % of peak |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-  model_row astroformer_nano 64 32 train 7
-  model_row astroformer_nano 64 32 infer 7
-  model_row astroformer_0 64 32 train 3
-  model_row astroformer_0 64 32 infer 5
+  model_row astroformer_nano 64 32 train 9
+  model_row astroformer_nano 64 32 infer 9
+  model_row astroformer_0 64 32 train 9
+  model_row astroformer_0 64 32 infer 9
   model_row astroformer_0 256 8 train 2
   model_row astroformer_0 256 8 infer 3
   echo
