@@ -55,12 +55,13 @@ func TestAdamW(t *testing.T) {
 
 // TestAdamWUpdateMatchesLoop compares Update (in assembly eight at a time
 // on CPUs with the kernels) with the loop it is defined by, over three
-// steps of parameters of odd lengths, with and without weight decay and
-// with a per-parameter scale: the same parameters and moments bit for bit.
+// steps of parameters of odd lengths, one of them cut into several pieces
+// of adamPiece values, with and without weight decay and with a
+// per-parameter scale: the same parameters and moments bit for bit.
 func TestAdamWUpdateMatchesLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	var params, ref []*Param
-	for i, n := range []int{37, 8, 3, 100} {
+	for i, n := range []int{37, 8, 3, 100, 2*adamPiece + 13} {
 		p := &Param{ParamSpec: ParamSpec{Name: fmt.Sprint(i), Decay: i%2 == 0}, Data: make([]float32, n), Grad: make([]float32, n)}
 		for j := range p.Data {
 			p.Data[j] = float32(rng.NormFloat64())
@@ -69,7 +70,7 @@ func TestAdamWUpdateMatchesLoop(t *testing.T) {
 		ref = append(ref, &Param{ParamSpec: p.ParamSpec, Data: slices.Clone(p.Data)})
 	}
 	o := NewAdamW(params, 1e-3, 0.05)
-	o.Scale = []float64{1, 0.5, 0, 2}
+	o.Scale = []float64{1, 0.5, 0, 2, 1}
 	m, v := make([][]float32, len(ref)), make([][]float32, len(ref))
 	for i, p := range ref {
 		m[i], v[i] = make([]float32, len(p.Data)), make([]float32, len(p.Data))

@@ -121,7 +121,7 @@ var geluPoly = piecewise(func(x float64) float64 { return 0.5 * math.Erfc(-x/mat
 
 // geluGradPoly holds, for asm.GELUPolyGrad, geluPoly's polynomials of Φ
 // and then, in the same form, those of the normal density φ.
-var geluGradPoly = func() (c [16][8 * 2]float32) {
+var geluGradPoly = func() (c [16][16]float32) {
 	pdf := piecewise(func(x float64) float64 { return math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi) })
 	copy(c[:8], geluPoly[:])
 	copy(c[8:], pdf[:])
