@@ -339,8 +339,9 @@ func chunks(in *table.Table, s catalog.Shard) []chunk {
 // have the cutouts schema (table.OpenAs with schemas.Cutouts()). progress,
 // when not nil, is called from one goroutine with the number of rows done
 // (or skipped as resumed) after each batch. At most 2·Workers+6 batches are
-// in flight, each of TTA·BatchSize·C·H·W float32 values plus the pixels of
-// its cutouts.
+// in flight, each of TTA·BatchSize·C·H·W float32 values plus, until it is
+// prepared, the record of about scanBytes of pixels its cutouts are views
+// of.
 func (p *Predictor) Run(ctx context.Context, in *table.Table, s catalog.Shard, sink Sink, progress func(rows int)) (Stats, error) {
 	start := time.Now()
 	if err := s.Validate(); err != nil {
